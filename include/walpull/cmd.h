@@ -1,0 +1,10 @@
+/* The subcommands. Each parses its own arguments (argv[0] is the
+ * subcommand's name), reports its errors once, and returns the exit code. */
+#ifndef WALPULL_CMD_H
+#define WALPULL_CMD_H
+
+int wp_cmd_identify(int argc, char **argv);
+int wp_cmd_slot(int argc, char **argv);
+int wp_cmd_archive(int argc, char **argv);
+
+#endif

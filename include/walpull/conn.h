@@ -1,0 +1,130 @@
+/* A replication connection to a PostgreSQL server, over libpq.
+ *
+ * Ownership: a wp_conn owns its PGconn and every PGresult; none escape.
+ * Buffers handed out by wp_conn_copy_recv belong to the caller until given
+ * back with wp_conn_buf_free. Functions that fail fill the caller's
+ * wp_error with the server's message, SQLSTATE and, for known
+ * misconfigurations, a hint. */
+#ifndef WALPULL_CONN_H
+#define WALPULL_CONN_H
+
+#include "walpull/error.h"
+#include "walpull/lsn.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define WP_MIN_SERVER_VERSION 130000
+
+typedef enum wp_prompt {
+    WP_PROMPT_AUTO,   /* ask on a terminal when the server wants a password */
+    WP_PROMPT_NEVER,  /* -w */
+    WP_PROMPT_ALWAYS, /* -W */
+} wp_prompt;
+
+/* What the user gave; everything else comes from libpq's environment
+ * variables, service file and .pgpass. All strings may be NULL. */
+typedef struct wp_conn_opts {
+    const char *connstr; /* -d: a conninfo string or URI */
+    const char *host;
+    const char *port;
+    const char *user;
+    wp_prompt prompt;
+} wp_conn_opts;
+
+typedef enum wp_conn_kind {
+    WP_CONN_PHYSICAL, /* replication=true */
+    WP_CONN_DATABASE, /* replication=database */
+    WP_CONN_SQL,      /* an ordinary connection */
+} wp_conn_kind;
+
+typedef struct wp_conn wp_conn;
+
+typedef struct wp_identity {
+    char systemid[32];
+    uint32_t timeline;
+    wp_lsn xlogpos;
+    char dbname[64]; /* empty for a physical connection */
+} wp_identity;
+
+typedef struct wp_slot_info {
+    bool exists;
+    bool has_restart_lsn;
+    wp_lsn restart_lsn;
+    uint32_t restart_tli; /* 0 when the server does not say */
+    char wal_status[16]; /* "lost" for an invalidated slot, where known */
+} wp_slot_info;
+
+/* How a COPY BOTH stream ended. */
+typedef struct wp_stream_end {
+    bool timeline_ended;  /* the server named a next timeline */
+    uint32_t next_tli;
+    wp_lsn next_start;
+} wp_stream_end;
+
+/* Connect and check the server major (13 or later). A password entered at
+ * a prompt is kept for later connections of the same wp_conn_opts use
+ * through wp_conn_password. */
+int wp_conn_open(const wp_conn_opts *opts, wp_conn_kind kind, const char *password,
+                 wp_conn **ret_conn, wp_error *err);
+void wp_conn_free(wp_conn *conn);
+
+int wp_conn_server_version(const wp_conn *conn);
+/* The password used, if the user typed it (NULL otherwise). */
+const char *wp_conn_password(const wp_conn *conn);
+/* A parameter of the live connection: host, port, user, password or
+ * server_version (the server's own text); NULL when unknown. */
+const char *wp_conn_param(const wp_conn *conn, const char *keyword);
+
+int wp_conn_identify_system(wp_conn *conn, wp_identity *ret_id, wp_error *err);
+int wp_conn_wal_segment_size(wp_conn *conn, uint64_t *ret_size, wp_error *err);
+
+/* CREATE_REPLICATION_SLOT name [TEMPORARY] PHYSICAL RESERVE_WAL. With
+ * if_not_exists an existing slot is not an error (*ret_created false). */
+int wp_conn_create_slot(wp_conn *conn, const char *name, bool temporary, bool if_not_exists,
+                        bool *ret_created, wp_error *err);
+/* READ_REPLICATION_SLOT on 15 and later; on 13/14 pg_replication_slots
+ * through an ordinary connection made with opts. */
+int wp_conn_read_slot(wp_conn *conn, const wp_conn_opts *opts, const char *name,
+                      wp_slot_info *ret_info, wp_error *err);
+int wp_conn_drop_slot(wp_conn *conn, const char *name, bool wait, wp_error *err);
+
+/* TIMELINE_HISTORY tli. *ret_content is malloc'd, owned by the caller. */
+int wp_conn_timeline_history(wp_conn *conn, uint32_t tli, char **ret_content, size_t *ret_len,
+                             wp_error *err);
+
+/* Run a query on an ordinary (or replication=database) connection and
+ * return the first column of the first row as text, malloc'd. */
+int wp_conn_query_value(wp_conn *conn, const char *sql, char **ret_value, wp_error *err);
+
+/* START_REPLICATION [SLOT s] PHYSICAL lsn TIMELINE tli. Returns 0 with the
+ * stream open, or WP_E_STOPPED with *ret_end filled when the server answers
+ * at once that the timeline ended before lsn. */
+int wp_conn_start_replication(wp_conn *conn, const char *slot, wp_lsn lsn, uint32_t tli,
+                              wp_stream_end *ret_end, wp_error *err);
+
+/* Take one CopyData message without blocking: returns its length (> 0) and
+ * a buffer to give back with wp_conn_buf_free, 0 when nothing is buffered,
+ * WP_E_STOPPED when the server ended the COPY, or another negative code. */
+int wp_conn_copy_recv(wp_conn *conn, uint8_t **ret_buf, wp_error *err);
+void wp_conn_buf_free(void *buf);
+
+/* Send one CopyData message and flush it. */
+int wp_conn_copy_send(wp_conn *conn, const uint8_t *data, size_t len, wp_error *err);
+
+/* Wait until the socket is readable or timeout_ms passes (-1: forever),
+ * then read what arrived into libpq's buffer. 0 on success or timeout,
+ * -EINTR when a signal came, negative on a lost connection. */
+int wp_conn_wait(wp_conn *conn, int timeout_ms, wp_error *err);
+
+/* After WP_E_STOPPED from copy_recv, or to end the stream ourselves: end
+ * the COPY and read the results. Sets *ret_end when the server named a next
+ * timeline. */
+int wp_conn_end_copy(wp_conn *conn, wp_stream_end *ret_end, wp_error *err);
+
+/* A hint for a known misconfiguration given a SQLSTATE and message, or NULL.
+ * Pure; exposed for tests. */
+const char *wp_conn_hint_for(const char *sqlstate, const char *message);
+
+#endif

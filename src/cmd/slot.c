@@ -1,0 +1,96 @@
+#include "cmd/cli.h"
+#include "walpull/cmd.h"
+#include "walpull/conn.h"
+#include "walpull/log.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void help(void)
+{
+    printf("walpull slot manages physical replication slots.\n\n"
+           "Usage:\n"
+           "  walpull slot create NAME [--if-not-exists] [OPTION]...\n"
+           "  walpull slot read NAME [OPTION]...\n"
+           "  walpull slot drop NAME [--wait] [OPTION]...\n\n"
+           "Options:\n"
+           "      --if-not-exists      do not fail when the slot exists already\n"
+           "      --wait               drop: wait until an active slot is released\n"
+           "  -v, --verbose            more messages\n"
+           "  -?, --help               show this help, then exit\n");
+    wp_cli_print_conn_help();
+}
+
+int wp_cmd_slot(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"if-not-exists", no_argument, NULL, 'i'},
+                                             {"wait", no_argument, NULL, 'a'},
+                                             WP_CLI_CONN_LONGOPTS,
+                                             {NULL, 0, NULL, 0}};
+    wp_conn_opts copts = {0};
+    bool if_not_exists = false, wait = false;
+    int opt;
+    if (wp_cli_wants_help(argc, argv)) {
+        help();
+        return WP_EXIT_OK;
+    }
+    wp_cli_reset_getopt();
+    while ((opt = getopt_long(argc, argv, WP_CLI_CONN_SHORTOPTS "v", longopts, NULL)) != -1) {
+        if (wp_cli_conn_option(opt, optarg, &copts))
+            continue;
+        switch (opt) {
+        case 'i':
+            if_not_exists = true;
+            break;
+        case 'a':
+            wait = true;
+            break;
+        case 'v':
+            wp_log_verbosity++;
+            break;
+        default:
+            return wp_cli_usage_error("slot", "invalid option \"%s\"", argv[optind - 1]);
+        }
+    }
+    if (argc - optind != 2)
+        return wp_cli_usage_error("slot", "expected an action (create, read, drop) and a slot name");
+    const char *action = argv[optind], *name = argv[optind + 1];
+    if (strcmp(action, "create") != 0 && strcmp(action, "read") != 0 && strcmp(action, "drop") != 0)
+        return wp_cli_usage_error("slot", "unknown action \"%s\"", action);
+
+    wp_error err = {0};
+    wp_conn *conn = NULL;
+    int r = wp_conn_open(&copts, WP_CONN_PHYSICAL, NULL, &conn, &err);
+    if (r == 0 && strcmp(action, "create") == 0) {
+        bool created = false;
+        r = wp_conn_create_slot(conn, name, false, if_not_exists, &created, &err);
+        if (r == 0)
+            printf(created ? "created replication slot \"%s\"\n"
+                           : "replication slot \"%s\" exists already\n",
+                   name);
+    } else if (r == 0 && strcmp(action, "drop") == 0) {
+        r = wp_conn_drop_slot(conn, name, wait, &err);
+        if (r == 0)
+            printf("dropped replication slot \"%s\"\n", name);
+    } else if (r == 0) {
+        wp_slot_info info;
+        r = wp_conn_read_slot(conn, &copts, name, &info, &err);
+        if (r == 0 && !info.exists)
+            r = wp_error_set(&err, WP_E_USAGE, "replication slot \"%s\" does not exist", name);
+        if (r == 0) {
+            printf("slot_name: %s\nslot_type: physical\n", name);
+            if (info.has_restart_lsn)
+                printf("restart_lsn: " WP_LSN_FMT "\n", WP_LSN_ARGS(info.restart_lsn));
+            else
+                printf("restart_lsn: none\n");
+            if (info.restart_tli)
+                printf("restart_tli: %u\n", (unsigned)info.restart_tli);
+            if (info.wal_status[0])
+                printf("wal_status: %s\n", info.wal_status);
+        }
+    }
+    if (r < 0)
+        wp_log_error(&err);
+    wp_conn_free(conn);
+    return r < 0 ? WP_EXIT_ERROR : WP_EXIT_OK;
+}

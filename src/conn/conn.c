@@ -1,0 +1,620 @@
+#include "walpull/conn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libpq-fe.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+struct wp_conn {
+    PGconn *pg;
+    wp_conn_kind kind;
+    int version;
+    char *password; /* typed by the user; owned */
+};
+
+/* Fill err from a failed PGresult (or the connection) with the server's
+ * primary message, detail, SQLSTATE and a hint where one is known. */
+static int set_server_error(wp_error *err, PGconn *pg, const PGresult *res, const char *what)
+{
+    const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    char msg[400];
+    if (primary)
+        snprintf(msg, sizeof(msg), "%s", primary);
+    else {
+        snprintf(msg, sizeof(msg), "%s", PQerrorMessage(pg));
+        msg[strcspn(msg, "\n")] = '\0';
+    }
+    if (detail)
+        wp_error_set(err, WP_E_SERVER, "%s failed: %s: %s", what, msg, detail);
+    else
+        wp_error_set(err, WP_E_SERVER, "%s failed: %s", what, msg);
+    if (err && state)
+        snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", state);
+    const char *hint = wp_conn_hint_for(state, msg);
+    if (hint)
+        wp_error_hint(err, "%s", hint);
+    return WP_E_SERVER;
+}
+
+const char *wp_conn_hint_for(const char *sqlstate, const char *message)
+{
+    static const struct {
+        const char *sqlstate; /* NULL: any */
+        const char *needle;   /* NULL: any message */
+        const char *hint;
+    } table[] = {
+        {NULL, "no pg_hba.conf entry",
+         "Add a \"host replication <user> <client address> scram-sha-256\" line to pg_hba.conf "
+         "on the server and reload it."},
+        {NULL, "password authentication failed",
+         "Check the password, or the matching line of ~/.pgpass (or PGPASSFILE)."},
+        {NULL, "must be superuser or replication role",
+         "Give the role the privilege: ALTER ROLE <user> REPLICATION."},
+        {NULL, "permission denied to start WAL sender",
+         "Give the role the privilege: ALTER ROLE <user> REPLICATION."},
+        {NULL, "wal_level",
+         "Set wal_level = replica (or logical) on the server and restart it."},
+        {NULL, "max_wal_senders",
+         "Raise max_wal_senders on the server (and restart it), or stop an idle client."},
+        {NULL, "exceeds max_replication_slots",
+         "Raise max_replication_slots on the server, or drop an unused slot."},
+        {"55006", "is active for PID",
+         "Another client is streaming from this slot; stop it or use a different slot."},
+        {"42704", "does not exist",
+         "Create the slot first (--create-slot), or check its name."},
+        {"58P01", NULL,
+         "The WAL needed was removed from the server; start from a new slot and take a new base "
+         "backup to close the gap."},
+    };
+    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+        if (table[i].sqlstate && (!sqlstate || strcmp(table[i].sqlstate, sqlstate) != 0))
+            continue;
+        if (table[i].needle && (!message || !strstr(message, table[i].needle)))
+            continue;
+        return table[i].hint;
+    }
+    return NULL;
+}
+
+/* Read a password from the terminal with echo off. */
+static char *prompt_password(void)
+{
+    int fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    struct termios old, quiet;
+    bool restore = tcgetattr(fd, &old) == 0;
+    if (restore) {
+        quiet = old;
+        quiet.c_lflag &= (tcflag_t)~ECHO;
+        tcsetattr(fd, TCSAFLUSH, &quiet);
+    }
+    static const char prompt[] = "Password: ";
+    if (write(fd, prompt, sizeof(prompt) - 1) < 0) {
+        /* nothing to do: the read below still works */
+    }
+    char buf[256];
+    size_t n = 0;
+    char c;
+    while (n + 1 < sizeof(buf) && read(fd, &c, 1) == 1 && c != '\n')
+        buf[n++] = c;
+    buf[n] = '\0';
+    if (restore)
+        tcsetattr(fd, TCSAFLUSH, &old);
+    if (write(fd, "\n", 1) < 0) {
+        /* cosmetic only */
+    }
+    close(fd);
+    return strdup(buf);
+}
+
+/* Does the user's conninfo (or the environment) already name a database? */
+static bool names_database(const char *connstr)
+{
+    if (getenv("PGDATABASE"))
+        return true;
+    if (!connstr)
+        return false;
+    PQconninfoOption *opts = PQconninfoParse(connstr, NULL);
+    bool found = false;
+    for (PQconninfoOption *o = opts; o && o->keyword; o++) {
+        if (strcmp(o->keyword, "dbname") == 0 && o->val && o->val[0])
+            found = true;
+    }
+    PQconninfoFree(opts);
+    return found;
+}
+
+static PGconn *connect_once(const wp_conn_opts *opts, wp_conn_kind kind, const char *password)
+{
+    const char *keys[10], *vals[10];
+    int n = 0;
+    /* The conninfo string goes first: with expand_dbname only the first
+     * dbname is expanded, and later entries override what it says. */
+    if (opts->connstr) {
+        keys[n] = "dbname";
+        vals[n++] = opts->connstr;
+    }
+    if (kind == WP_CONN_SQL && !names_database(opts->connstr)) {
+        /* The role need not have a database of its own name. */
+        keys[n] = "dbname";
+        vals[n++] = "postgres";
+    }
+    keys[n] = "host";
+    vals[n++] = opts->host;
+    keys[n] = "port";
+    vals[n++] = opts->port;
+    keys[n] = "user";
+    vals[n++] = opts->user;
+    keys[n] = "password";
+    vals[n++] = password;
+    keys[n] = "fallback_application_name";
+    vals[n++] = "walpull";
+    if (kind != WP_CONN_SQL) {
+        keys[n] = "replication";
+        vals[n++] = kind == WP_CONN_PHYSICAL ? "true" : "database";
+    }
+    keys[n] = NULL;
+    vals[n] = NULL;
+    return PQconnectdbParams(keys, vals, 1);
+}
+
+int wp_conn_open(const wp_conn_opts *opts, wp_conn_kind kind, const char *password,
+                 wp_conn **ret_conn, wp_error *err)
+{
+    char *typed = NULL;
+    if (!password && opts->prompt == WP_PROMPT_ALWAYS) {
+        typed = prompt_password();
+        password = typed;
+    }
+    PGconn *pg = connect_once(opts, kind, password);
+    if (pg && PQstatus(pg) == CONNECTION_BAD && PQconnectionNeedsPassword(pg) && !password &&
+        opts->prompt == WP_PROMPT_AUTO && isatty(STDIN_FILENO)) {
+        PQfinish(pg);
+        typed = prompt_password();
+        password = typed;
+        pg = connect_once(opts, kind, password);
+    }
+    if (!pg || PQstatus(pg) == CONNECTION_BAD) {
+        char msg[400];
+        snprintf(msg, sizeof(msg), "%s", pg ? PQerrorMessage(pg) : "out of memory");
+        /* libpq's message may span lines; the last non-empty one is the
+         * server's reason, the first names the server. */
+        size_t len = strlen(msg);
+        while (len && msg[len - 1] == '\n')
+            msg[--len] = '\0';
+        for (char *p = msg; *p; p++)
+            if (*p == '\n')
+                *p = ' ';
+        wp_error_set(err, WP_E_CONN, "could not connect to the server: %s", msg);
+        const char *hint = wp_conn_hint_for(NULL, msg);
+        if (!hint && pg && PQconnectionNeedsPassword(pg))
+            hint = "Give a password in ~/.pgpass or PGPASSWORD, or use -W to be asked for one.";
+        if (hint)
+            wp_error_hint(err, "%s", hint);
+        PQfinish(pg);
+        free(typed);
+        return WP_E_CONN;
+    }
+    int version = PQserverVersion(pg);
+    if (version < WP_MIN_SERVER_VERSION) {
+        wp_error_set(err, WP_E_UNSUPPORTED, "server version %d.%d is not supported",
+                     version / 10000, version % 10000);
+        wp_error_hint(err, "walpull works with PostgreSQL 13 and later.");
+        PQfinish(pg);
+        free(typed);
+        return WP_E_UNSUPPORTED;
+    }
+    wp_conn *c = calloc(1, sizeof(*c));
+    if (!c) {
+        PQfinish(pg);
+        free(typed);
+        return wp_error_set(err, -ENOMEM, "out of memory");
+    }
+    c->pg = pg;
+    c->kind = kind;
+    c->version = version;
+    c->password = typed;
+    *ret_conn = c;
+    return 0;
+}
+
+void wp_conn_free(wp_conn *conn)
+{
+    if (!conn)
+        return;
+    PQfinish(conn->pg);
+    if (conn->password) {
+        memset(conn->password, 0, strlen(conn->password));
+        free(conn->password);
+    }
+    free(conn);
+}
+
+int wp_conn_server_version(const wp_conn *conn)
+{
+    return conn->version;
+}
+
+const char *wp_conn_password(const wp_conn *conn)
+{
+    return conn->password;
+}
+
+const char *wp_conn_param(const wp_conn *conn, const char *keyword)
+{
+    if (strcmp(keyword, "host") == 0)
+        return PQhost(conn->pg);
+    if (strcmp(keyword, "port") == 0)
+        return PQport(conn->pg);
+    if (strcmp(keyword, "user") == 0)
+        return PQuser(conn->pg);
+    if (strcmp(keyword, "password") == 0)
+        return PQpass(conn->pg);
+    if (strcmp(keyword, "server_version") == 0)
+        return PQparameterStatus(conn->pg, "server_version");
+    return NULL;
+}
+
+/* Run a command; on a status other than `want`, fill err and return NULL. */
+static PGresult *run(wp_conn *conn, const char *sql, ExecStatusType want, const char *what,
+                     wp_error *err)
+{
+    PGresult *res = PQexec(conn->pg, sql);
+    if (res && PQresultStatus(res) == want)
+        return res;
+    set_server_error(err, conn->pg, res, what);
+    PQclear(res);
+    return NULL;
+}
+
+/* Check a result's shape: at least `rows` rows and exactly `cols` columns. */
+static int check_shape(const PGresult *res, int rows, int cols, const char *what, wp_error *err)
+{
+    if (PQntuples(res) < rows || PQnfields(res) < cols)
+        return wp_error_set(err, WP_E_PROTO,
+                            "unexpected result from %s: %d rows and %d columns, expected %d and %d",
+                            what, PQntuples(res), PQnfields(res), rows, cols);
+    return 0;
+}
+
+int wp_conn_identify_system(wp_conn *conn, wp_identity *ret_id, wp_error *err)
+{
+    PGresult *res = run(conn, "IDENTIFY_SYSTEM", PGRES_TUPLES_OK, "IDENTIFY_SYSTEM", err);
+    if (!res)
+        return WP_E_SERVER;
+    wp_identity id = {0};
+    int r = check_shape(res, 1, 3, "IDENTIFY_SYSTEM", err);
+    if (r == 0) {
+        snprintf(id.systemid, sizeof(id.systemid), "%s", PQgetvalue(res, 0, 0));
+        id.timeline = (uint32_t)strtoul(PQgetvalue(res, 0, 1), NULL, 10);
+        if (wp_lsn_parse(PQgetvalue(res, 0, 2), &id.xlogpos) < 0 || id.timeline == 0)
+            r = wp_error_set(err, WP_E_PROTO, "could not parse IDENTIFY_SYSTEM result \"%s\"",
+                             PQgetvalue(res, 0, 2));
+        if (PQnfields(res) >= 4 && !PQgetisnull(res, 0, 3))
+            snprintf(id.dbname, sizeof(id.dbname), "%s", PQgetvalue(res, 0, 3));
+    }
+    PQclear(res);
+    if (r == 0)
+        *ret_id = id;
+    return r;
+}
+
+int wp_conn_wal_segment_size(wp_conn *conn, uint64_t *ret_size, wp_error *err)
+{
+    PGresult *res = run(conn, "SHOW wal_segment_size", PGRES_TUPLES_OK, "SHOW wal_segment_size",
+                        err);
+    if (!res)
+        return WP_E_SERVER;
+    int r = check_shape(res, 1, 1, "SHOW wal_segment_size", err);
+    uint64_t size = 0;
+    if (r == 0 && (wp_size_parse(PQgetvalue(res, 0, 0), &size) < 0 || !wp_segsize_valid(size)))
+        r = wp_error_set(err, WP_E_PROTO, "the server reports an invalid WAL segment size \"%s\"",
+                         PQgetvalue(res, 0, 0));
+    PQclear(res);
+    if (r == 0)
+        *ret_size = size;
+    return r;
+}
+
+/* Quote an identifier for a replication command; owned by the caller. */
+static char *quote_ident(wp_conn *conn, const char *name, wp_error *err)
+{
+    char *q = PQescapeIdentifier(conn->pg, name, strlen(name));
+    if (!q)
+        wp_error_set(err, WP_E_USAGE, "invalid name \"%s\": %s", name, PQerrorMessage(conn->pg));
+    return q;
+}
+
+int wp_conn_create_slot(wp_conn *conn, const char *name, bool temporary, bool if_not_exists,
+                        bool *ret_created, wp_error *err)
+{
+    char *q = quote_ident(conn, name, err);
+    if (!q)
+        return WP_E_USAGE;
+    char sql[256];
+    /* 15 takes the parenthesised option list; 13 and 14 the bare keyword. */
+    snprintf(sql, sizeof(sql), "CREATE_REPLICATION_SLOT %s%s PHYSICAL %s", q,
+             temporary ? " TEMPORARY" : "",
+             conn->version >= 150000 ? "(RESERVE_WAL)" : "RESERVE_WAL");
+    PQfreemem(q);
+    PGresult *res = PQexec(conn->pg, sql);
+    int r = 0;
+    bool created = true;
+    if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
+        const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+        if (if_not_exists && state && strcmp(state, "42710") == 0)
+            created = false;
+        else
+            r = set_server_error(err, conn->pg, res, "CREATE_REPLICATION_SLOT");
+    }
+    PQclear(res);
+    if (r == 0 && ret_created)
+        *ret_created = created;
+    return r;
+}
+
+static int read_slot_sql(const wp_conn_opts *opts, const char *name, wp_slot_info *info,
+                         const char *password, wp_error *err)
+{
+    wp_conn *sql;
+    int r = wp_conn_open(opts, WP_CONN_SQL, password, &sql, err);
+    if (r < 0) {
+        if (err)
+            wp_error_hint(err, "On servers before 15 walpull reads slots from "
+                               "pg_replication_slots; allow the role an ordinary connection "
+                               "to database \"postgres\" in pg_hba.conf.");
+        return r;
+    }
+    const char *params[1] = {name};
+    PGresult *res = PQexecParams(sql->pg,
+                                 "SELECT slot_type, restart_lsn::text, wal_status "
+                                 "FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
+                                 1, NULL, params, NULL, NULL, 0);
+    if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
+        r = set_server_error(err, sql->pg, res, "reading pg_replication_slots");
+    } else if (PQntuples(res) == 1) {
+        info->exists = true;
+        if (strcmp(PQgetvalue(res, 0, 0), "physical") != 0)
+            r = wp_error_set(err, WP_E_USAGE, "replication slot \"%s\" is not a physical slot",
+                             name);
+        else if (!PQgetisnull(res, 0, 1)) {
+            info->has_restart_lsn = wp_lsn_parse(PQgetvalue(res, 0, 1), &info->restart_lsn) == 0;
+        }
+        if (!PQgetisnull(res, 0, 2))
+            snprintf(info->wal_status, sizeof(info->wal_status), "%s", PQgetvalue(res, 0, 2));
+    }
+    PQclear(res);
+    wp_conn_free(sql);
+    return r;
+}
+
+int wp_conn_read_slot(wp_conn *conn, const wp_conn_opts *opts, const char *name,
+                      wp_slot_info *ret_info, wp_error *err)
+{
+    wp_slot_info info = {0};
+    int r = 0;
+    if (conn->version < 150000) {
+        r = read_slot_sql(opts, name, &info, conn->password, err);
+    } else {
+        char *q = quote_ident(conn, name, err);
+        if (!q)
+            return WP_E_USAGE;
+        char sql[160];
+        snprintf(sql, sizeof(sql), "READ_REPLICATION_SLOT %s", q);
+        PQfreemem(q);
+        PGresult *res = run(conn, sql, PGRES_TUPLES_OK, "READ_REPLICATION_SLOT", err);
+        if (!res)
+            return WP_E_SERVER;
+        r = check_shape(res, 1, 3, "READ_REPLICATION_SLOT", err);
+        if (r == 0 && !PQgetisnull(res, 0, 0)) {
+            info.exists = true;
+            if (strcmp(PQgetvalue(res, 0, 0), "physical") != 0)
+                r = wp_error_set(err, WP_E_USAGE, "replication slot \"%s\" is not a physical slot",
+                                 name);
+            if (!PQgetisnull(res, 0, 1))
+                info.has_restart_lsn = wp_lsn_parse(PQgetvalue(res, 0, 1), &info.restart_lsn) == 0;
+            if (!PQgetisnull(res, 0, 2))
+                info.restart_tli = (uint32_t)strtoul(PQgetvalue(res, 0, 2), NULL, 10);
+        }
+        PQclear(res);
+    }
+    if (r == 0)
+        *ret_info = info;
+    return r;
+}
+
+int wp_conn_drop_slot(wp_conn *conn, const char *name, bool wait, wp_error *err)
+{
+    char *q = quote_ident(conn, name, err);
+    if (!q)
+        return WP_E_USAGE;
+    char sql[160];
+    snprintf(sql, sizeof(sql), "DROP_REPLICATION_SLOT %s%s", q, wait ? " WAIT" : "");
+    PQfreemem(q);
+    PGresult *res = run(conn, sql, PGRES_COMMAND_OK, "DROP_REPLICATION_SLOT", err);
+    if (!res)
+        return WP_E_SERVER;
+    PQclear(res);
+    return 0;
+}
+
+int wp_conn_timeline_history(wp_conn *conn, uint32_t tli, char **ret_content, size_t *ret_len,
+                             wp_error *err)
+{
+    char sql[64];
+    snprintf(sql, sizeof(sql), "TIMELINE_HISTORY %u", (unsigned)tli);
+    PGresult *res = run(conn, sql, PGRES_TUPLES_OK, "TIMELINE_HISTORY", err);
+    if (!res)
+        return WP_E_SERVER;
+    int r = check_shape(res, 1, 2, "TIMELINE_HISTORY", err);
+    if (r == 0) {
+        size_t len = (size_t)PQgetlength(res, 0, 1);
+        char *copy = malloc(len + 1);
+        if (!copy)
+            r = wp_error_set(err, -ENOMEM, "out of memory");
+        else {
+            memcpy(copy, PQgetvalue(res, 0, 1), len);
+            copy[len] = '\0';
+            *ret_content = copy;
+            *ret_len = len;
+        }
+    }
+    PQclear(res);
+    return r;
+}
+
+int wp_conn_query_value(wp_conn *conn, const char *sql, char **ret_value, wp_error *err)
+{
+    PGresult *res = run(conn, sql, PGRES_TUPLES_OK, "query", err);
+    if (!res)
+        return WP_E_SERVER;
+    int r = check_shape(res, 1, 1, "query", err);
+    if (r == 0) {
+        char *v = strdup(PQgetvalue(res, 0, 0));
+        if (!v)
+            r = wp_error_set(err, -ENOMEM, "out of memory");
+        else
+            *ret_value = v;
+    }
+    PQclear(res);
+    return r;
+}
+
+/* Read a "next timeline, switch point" row ending a stream. */
+static int parse_stream_end(const PGresult *res, wp_stream_end *ret_end, wp_error *err)
+{
+    int r = check_shape(res, 1, 2, "end of streaming", err);
+    if (r < 0)
+        return r;
+    wp_stream_end end = {.timeline_ended = true};
+    end.next_tli = (uint32_t)strtoul(PQgetvalue(res, 0, 0), NULL, 10);
+    if (end.next_tli == 0 || wp_lsn_parse(PQgetvalue(res, 0, 1), &end.next_start) < 0)
+        return wp_error_set(err, WP_E_PROTO, "could not parse the end-of-timeline result");
+    *ret_end = end;
+    return 0;
+}
+
+int wp_conn_start_replication(wp_conn *conn, const char *slot, wp_lsn lsn, uint32_t tli,
+                              wp_stream_end *ret_end, wp_error *err)
+{
+    char slotpart[160] = "";
+    if (slot) {
+        char *q = quote_ident(conn, slot, err);
+        if (!q)
+            return WP_E_USAGE;
+        snprintf(slotpart, sizeof(slotpart), "SLOT %s ", q);
+        PQfreemem(q);
+    }
+    char sql[256];
+    snprintf(sql, sizeof(sql), "START_REPLICATION %sPHYSICAL " WP_LSN_FMT " TIMELINE %u", slotpart,
+             WP_LSN_ARGS(lsn), (unsigned)tli);
+    PGresult *res = PQexec(conn->pg, sql);
+    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    int r;
+    if (st == PGRES_COPY_BOTH) {
+        r = 0;
+    } else if (st == PGRES_TUPLES_OK) {
+        /* The requested timeline ended at or before lsn. */
+        r = parse_stream_end(res, ret_end, err);
+        PQclear(res);
+        res = PQgetResult(conn->pg);
+        while (res) {
+            PQclear(res);
+            res = PQgetResult(conn->pg);
+        }
+        return r < 0 ? r : WP_E_STOPPED;
+    } else {
+        r = set_server_error(err, conn->pg, res, "START_REPLICATION");
+    }
+    PQclear(res);
+    return r;
+}
+
+int wp_conn_copy_recv(wp_conn *conn, uint8_t **ret_buf, wp_error *err)
+{
+    char *buf = NULL;
+    int n = PQgetCopyData(conn->pg, &buf, 1);
+    if (n > 0) {
+        *ret_buf = (uint8_t *)buf;
+        return n;
+    }
+    if (n == 0)
+        return 0;
+    if (n == -1)
+        return WP_E_STOPPED;
+    return wp_error_set(err, WP_E_CONN, "could not read from the replication stream: %s",
+                        PQerrorMessage(conn->pg));
+}
+
+void wp_conn_buf_free(void *buf)
+{
+    if (buf)
+        PQfreemem(buf);
+}
+
+int wp_conn_copy_send(wp_conn *conn, const uint8_t *data, size_t len, wp_error *err)
+{
+    if (PQputCopyData(conn->pg, (const char *)data, (int)len) <= 0 || PQflush(conn->pg) != 0)
+        return wp_error_set(err, WP_E_CONN, "could not send to the server: %s",
+                            PQerrorMessage(conn->pg));
+    return 0;
+}
+
+int wp_conn_wait(wp_conn *conn, int timeout_ms, wp_error *err)
+{
+    struct pollfd pfd = {.fd = PQsocket(conn->pg), .events = POLLIN};
+    if (pfd.fd < 0)
+        return wp_error_set(err, WP_E_CONN, "the connection to the server is lost");
+    int r = poll(&pfd, 1, timeout_ms);
+    if (r < 0)
+        return errno == EINTR ? -EINTR : wp_error_set(err, -errno, "poll failed: %s",
+                                                      strerror(errno));
+    if (r > 0 && PQconsumeInput(conn->pg) == 0)
+        return wp_error_set(err, WP_E_CONN, "could not read from the server: %s",
+                            PQerrorMessage(conn->pg));
+    return 0;
+}
+
+int wp_conn_end_copy(wp_conn *conn, wp_stream_end *ret_end, wp_error *err)
+{
+    wp_stream_end end = {0};
+    int r = 0;
+    PQputCopyEnd(conn->pg, NULL);
+    PQflush(conn->pg);
+    PGresult *res;
+    while ((res = PQgetResult(conn->pg)) != NULL) {
+        ExecStatusType st = PQresultStatus(res);
+        if (st == PGRES_COPY_IN || st == PGRES_COPY_BOTH) {
+            /* Our CopyDone answers the server's; nothing more to send. */
+            PQputCopyEnd(conn->pg, NULL);
+            PQflush(conn->pg);
+        } else if (st == PGRES_COPY_OUT) {
+            /* Drain data the server sent before it saw our CopyDone. */
+            char *buf;
+            while (PQgetCopyData(conn->pg, &buf, 0) > 0)
+                PQfreemem(buf);
+        } else if (st == PGRES_TUPLES_OK) {
+            if (r == 0)
+                r = parse_stream_end(res, &end, err);
+        } else if (st != PGRES_COMMAND_OK && r == 0) {
+            r = set_server_error(err, conn->pg, res, "replication stream");
+        }
+        PQclear(res);
+        if (PQstatus(conn->pg) == CONNECTION_BAD)
+            break;
+    }
+    if (r == 0 && PQstatus(conn->pg) == CONNECTION_BAD)
+        r = wp_error_set(err, WP_E_CONN, "the connection to the server was lost: %s",
+                         PQerrorMessage(conn->pg));
+    if (r == 0)
+        *ret_end = end;
+    return r;
+}

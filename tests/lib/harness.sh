@@ -1,0 +1,188 @@
+# Test harness: real PostgreSQL servers on 127.0.0.1, started as the
+# unprivileged postgres user when run as root, always torn down on exit.
+# Source it from a test script; see tests/README.md.
+set -euo pipefail
+
+WP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+WALPULL=${WALPULL:-$WP_ROOT/build/walpull}
+WP_REPL_USER=replication_user
+WP_REPL_PASSWORD=${WP_REPL_PASSWORD:-repl-$RANDOM-$RANDOM}
+WP_SERVERS=()
+WP_PIDS=()
+
+WP_TMP=$(mktemp -d /tmp/walpull-test.XXXXXX)
+chmod 755 "$WP_TMP"
+[ "$(id -u)" = 0 ] && chown postgres: "$WP_TMP"
+
+# Run a command as the server's owner.
+as_pg() {
+    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# Where a major's server binaries are; fails if not installed.
+wp_bindir() {
+    local major=$1 dir
+    if [ "$major" = 15 ]; then dir=/usr/lib/postgresql/15/bin; else dir=$WP_ROOT/.pg/$major/bin; fi
+    [ -x "$dir/postgres" ] || { echo "PostgreSQL $major is not installed (run tools/setup.sh)" >&2; return 1; }
+    echo "$dir"
+}
+
+# Client tools (psql, pg_waldump, pgbench...) come from Debian's 15.
+WP_CLIENT_BIN=/usr/lib/postgresql/15/bin
+
+# A free TCP port on 127.0.0.1 in the high range.
+wp_free_port() {
+    local p
+    while :; do
+        p=$((20000 + RANDOM % 40000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            echo "$p"
+            return
+        fi
+    done
+}
+
+# wp_pg_start NAME MAJOR [initdb options...]: initdb, configure and start a
+# primary on a free port (or $WP_PORT). Sets NAME_PORT, NAME_DATA, NAME_BIN, NAME_SOCK.
+wp_pg_start() {
+    local name=$1 major=$2
+    shift 2
+    local bin data port sock
+    bin=$(wp_bindir "$major")
+    data=$WP_TMP/$name
+    sock=$WP_TMP/sock-$name
+    port=${WP_PORT:-$(wp_free_port)}
+    as_pg mkdir -p "$sock"
+    as_pg "$bin/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C -N "$@" \
+        >"$WP_TMP/$name-initdb.log" 2>&1 || { cat "$WP_TMP/$name-initdb.log" >&2; return 1; }
+    wp_pg_configure "$data" "$port" "$sock"
+    printf -v "${name}_PORT" %s "$port"
+    printf -v "${name}_DATA" %s "$data"
+    printf -v "${name}_BIN" %s "$bin"
+    printf -v "${name}_SOCK" %s "$sock"
+    wp_pg_ctl "$name" start
+    wp_psql "$name" -c "CREATE ROLE $WP_REPL_USER LOGIN REPLICATION PASSWORD '$WP_REPL_PASSWORD'" >/dev/null
+}
+
+# Settings and pg_hba lines for a test server: TCP on 127.0.0.1 only,
+# SCRAM for everything over TCP, trust only for the owner's socket.
+wp_pg_configure() {
+    local data=$1 port=$2 sock=$3
+    as_pg tee -a "$data/postgresql.conf" >/dev/null <<CONF
+listen_addresses = '127.0.0.1'
+port = $port
+unix_socket_directories = '$sock'
+wal_level = replica
+max_wal_senders = 10
+max_replication_slots = 10
+password_encryption = 'scram-sha-256'
+fsync = off
+shared_buffers = 32MB
+wal_keep_size = 0
+logging_collector = off
+CONF
+    as_pg tee "$data/pg_hba.conf" >/dev/null <<HBA
+local all postgres trust
+host replication all 127.0.0.1/32 scram-sha-256
+host all all 127.0.0.1/32 scram-sha-256
+HBA
+}
+
+# wp_pg_ctl NAME start|stop [mode]|restart [mode]|promote
+wp_pg_ctl() {
+    local name=$1 action=$2 mode=${3:-fast}
+    local bin data
+    bin=$(eval echo "\$${name}_BIN")
+    data=$(eval echo "\$${name}_DATA")
+    case "$action" in
+    start)
+        as_pg "$bin/pg_ctl" -D "$data" -l "$WP_TMP/$name.log" -w -t 60 start >/dev/null \
+            || { cat "$WP_TMP/$name.log" >&2; return 1; }
+        local known=0 s
+        for s in "${WP_SERVERS[@]}"; do [ "$s" = "$name" ] && known=1; done
+        [ $known = 1 ] || WP_SERVERS+=("$name")
+        ;;
+    stop) as_pg "$bin/pg_ctl" -D "$data" -m "$mode" -w -t 60 stop >/dev/null ;;
+    restart) as_pg "$bin/pg_ctl" -D "$data" -l "$WP_TMP/$name.log" -m "$mode" -w -t 60 restart >/dev/null ;;
+    promote) as_pg "$bin/pg_ctl" -D "$data" -w -t 60 promote >/dev/null ;;
+    esac
+}
+
+# wp_psql NAME [psql args...]: as the superuser over the server's socket.
+wp_psql() {
+    local name=$1
+    shift
+    "$WP_CLIENT_BIN/psql" -X -q -At -v ON_ERROR_STOP=1 -h "$(eval echo "\$${name}_SOCK")" \
+        -p "$(eval echo "\$${name}_PORT")" -U postgres -d postgres "$@"
+}
+
+# Write a .pgpass for the replication user on NAME's port and export
+# PGPASSFILE to it; the walpull under test finds the password there.
+wp_pgpass() {
+    local name=$1
+    local f=$WP_TMP/pgpass
+    echo "127.0.0.1:$(eval echo "\$${name}_PORT"):*:$WP_REPL_USER:$WP_REPL_PASSWORD" >>"$f"
+    chmod 600 "$f"
+    export PGPASSFILE=$f
+}
+
+# Connection arguments for walpull against NAME.
+wp_conn_args() {
+    echo "-h 127.0.0.1 -p $(eval echo "\$${1}_PORT") -U $WP_REPL_USER -w"
+}
+
+# Start a background command and remember it for the teardown.
+wp_spawn() {
+    "$@" &
+    WP_PIDS+=($!)
+}
+
+wp_teardown() {
+    local rc=$? s p
+    for p in "${WP_PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+    for s in "${WP_SERVERS[@]}"; do
+        local bin data
+        bin=$(eval echo "\$${s}_BIN")
+        data=$(eval echo "\$${s}_DATA")
+        [ -f "$data/postmaster.pid" ] && as_pg "$bin/pg_ctl" -D "$data" -m immediate -w stop >/dev/null 2>&1 || true
+    done
+    if [ $rc != 0 ] && [ -n "${WP_KEEP_TMP:-}" ]; then
+        echo "kept $WP_TMP" >&2
+    else
+        rm -rf "$WP_TMP"
+    fi
+    exit $rc
+}
+trap wp_teardown EXIT
+trap 'exit 130' INT TERM
+
+# --- assertions: each prints what differed and fails the test ------------
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+expect_eq() { [ "$1" = "$2" ] || fail "${3:-values differ}: expected '$2', got '$1'"; }
+
+expect_contains() {
+    case "$1" in *"$2"*) ;; *) fail "${3:-output}: expected to contain '$2', got: $1" ;; esac
+}
+
+# expect_exit CODE CMD...: run CMD, capture stdout+stderr in WP_OUT.
+expect_exit() {
+    local want=$1 got=0
+    shift
+    WP_OUT=$("$@" 2>&1) || got=$?
+    [ "$got" = "$want" ] || fail "exit code of '$*': expected $want, got $got; output: $WP_OUT"
+}
+
+# wait_for SECONDS CMD...: poll CMD until it succeeds.
+wait_for() {
+    local limit=$1 i
+    shift
+    for ((i = 0; i < limit * 10; i++)); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    fail "timed out after ${limit}s waiting for: $*"
+}
