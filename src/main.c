@@ -22,6 +22,7 @@ int main(int argc, char **argv)
         const char *name;
         int (*run)(int, char **);
     } commands[] = {
+        {"archive", wp_cmd_archive},
         {"identify", wp_cmd_identify},
         {"slot", wp_cmd_slot},
     };

@@ -63,9 +63,11 @@ typedef struct wp_stream_end {
     wp_lsn next_start;
 } wp_stream_end;
 
-/* Connect and check the server major (13 or later). A password entered at
- * a prompt is kept for later connections of the same wp_conn_opts use
- * through wp_conn_password. */
+/* Connect and check the server major (13 or later). Returns WP_E_SERVER
+ * when the server refused the connection (authentication, privileges,
+ * pg_hba.conf), WP_E_CONN when it could not be reached or is starting or
+ * stopping. A password typed at a prompt is kept: wp_conn_password gives
+ * it for further connections. */
 int wp_conn_open(const wp_conn_opts *opts, wp_conn_kind kind, const char *password,
                  wp_conn **ret_conn, wp_error *err);
 void wp_conn_free(wp_conn *conn);

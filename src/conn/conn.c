@@ -193,7 +193,12 @@ int wp_conn_open(const wp_conn_opts *opts, wp_conn_kind kind, const char *passwo
         for (char *p = msg; *p; p++)
             if (*p == '\n')
                 *p = ' ';
-        wp_error_set(err, WP_E_CONN, "could not connect to the server: %s", msg);
+        /* A FATAL answer is the server refusing us (authentication,
+         * privileges, pg_hba); a server starting up or shutting down, or
+         * none at all, is worth trying again. */
+        int code = strstr(msg, "FATAL") && !strstr(msg, "the database system is") ? WP_E_SERVER
+                                                                                  : WP_E_CONN;
+        wp_error_set(err, code, "could not connect to the server: %s", msg);
         const char *hint = wp_conn_hint_for(NULL, msg);
         if (!hint && pg && PQconnectionNeedsPassword(pg))
             hint = "Give a password in ~/.pgpass or PGPASSWORD, or use -W to be asked for one.";
@@ -201,7 +206,7 @@ int wp_conn_open(const wp_conn_opts *opts, wp_conn_kind kind, const char *passwo
             wp_error_hint(err, "%s", hint);
         PQfinish(pg);
         free(typed);
-        return WP_E_CONN;
+        return code;
     }
     int version = PQserverVersion(pg);
     if (version < WP_MIN_SERVER_VERSION) {

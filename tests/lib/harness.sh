@@ -112,7 +112,7 @@ wp_pg_ctl() {
 wp_psql() {
     local name=$1
     shift
-    "$WP_CLIENT_BIN/psql" -X -q -At -v ON_ERROR_STOP=1 -h "$(eval echo "\$${name}_SOCK")" \
+    PGOPTIONS="-c client_min_messages=warning" "$WP_CLIENT_BIN/psql" -X -q -At -v ON_ERROR_STOP=1 -h "$(eval echo "\$${name}_SOCK")" \
         -p "$(eval echo "\$${name}_PORT")" -U postgres -d postgres "$@"
 }
 
@@ -185,4 +185,33 @@ wait_for() {
         sleep 0.1
     done
     fail "timed out after ${limit}s waiting for: $*"
+}
+
+# --- LSN helpers -----------------------------------------------------------
+lsn_to_int() { local hi=${1%/*} lo=${1#*/}; echo $(( (16#$hi << 32) | 16#$lo )); }
+int_to_lsn() { printf '%X/%X\n' $(( $1 >> 32 )) $(( $1 & 0xFFFFFFFF )); }
+
+# Current WAL position of NAME rounded down to a segment start (segsize bytes).
+wp_segment_floor_lsn() {
+    local name=$1 segsize=$2 lsn
+    lsn=$(lsn_to_int "$(wp_psql "$name" -c "SELECT pg_current_wal_lsn()")")
+    int_to_lsn $(( lsn - lsn % segsize ))
+}
+
+# Generate roughly MB megabytes of WAL on NAME and switch to a new segment.
+wp_make_wal() {
+    local name=$1 mb=$2
+    wp_psql "$name" -c "CREATE TABLE IF NOT EXISTS wal_filler (id int, pad text)" \
+        -c "INSERT INTO wal_filler SELECT g, repeat('x', 1000) FROM generate_series(1, $((mb * 900))) g" \
+        -c "SELECT pg_switch_wal()" >/dev/null
+}
+
+# Segment files of DIR that are complete (24 hex digits, no suffix).
+wp_complete_segments() { ls "$1" | grep -E '^[0-9A-F]{24}$' || true; }
+
+# Name of the segment holding byte LSNINT (an integer) on timeline TLI.
+wp_segname() {
+    local tli=$1 lsn=$2 segsize=$3
+    local segno=$((lsn / segsize)) per=$((0x100000000 / segsize))
+    printf '%08X%08X%08X\n' "$tli" $((segno / per)) $((segno % per))
 }

@@ -1,0 +1,36 @@
+/* A sink link that writes its content into one file, at increasing
+ * offsets from a start offset, with one pwritev per content() call.
+ *
+ * The file is created (or opened without truncation, unless `truncate`)
+ * at the first content() or sync(), so a file appears only once there is
+ * something to put in it. With `prealloc` > 0 the file is extended to that
+ * size with fallocate (zero-filled only where the filesystem cannot), so
+ * later writes need no metadata updates; writeback is started after each
+ * write (sync_file_range), so sync() and finalize() find little to do. */
+#ifndef WALPULL_FILE_LINK_H
+#define WALPULL_FILE_LINK_H
+
+#include "walpull/link.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct wp_file_link_opts {
+    int dirfd;        /* directory the path is relative to; borrowed */
+    const char *path; /* copied */
+    uint64_t offset;  /* where the first byte goes */
+    uint64_t prealloc;
+    bool truncate;
+} wp_file_link_opts;
+
+typedef struct wp_io_stats {
+    uint64_t write_calls;
+    uint64_t bytes_written;
+    uint64_t sync_calls;
+} wp_io_stats;
+
+/* stats may be NULL; when given it is borrowed and updated. */
+int wp_file_link_new(const wp_file_link_opts *opts, wp_io_stats *stats, wp_link **ret_link,
+                     wp_error *err);
+
+#endif

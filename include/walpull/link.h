@@ -1,0 +1,59 @@
+/* One interface for every byte flow: a chain of links, built from the sink
+ * backwards (each constructor takes the next link), e.g.
+ * gzip -> file, or tar parser -> extractor.
+ *
+ * Chunk contract: content() receives chunks as an iovec array, borrowed for
+ * the call only; chunk boundaries are arbitrary (a chunk may be one byte or
+ * many megabytes, and may split any record), so a link must not assume
+ * alignment. An empty call (iovcnt 0) is allowed and does nothing.
+ *
+ * sync() makes everything accepted so far durable (for a file: on disk).
+ * finalize() says no more content comes: the link writes any trailer,
+ * makes everything durable, and releases its resources except memory;
+ * after it only free() may be called. free() releases the link and every
+ * link after it; free(NULL) is a no-op. A link owns its next link. */
+#ifndef WALPULL_LINK_H
+#define WALPULL_LINK_H
+
+#include "walpull/error.h"
+
+#include <stddef.h>
+#include <sys/uio.h>
+
+typedef struct wp_link wp_link;
+
+typedef struct wp_link_ops {
+    int (*content)(wp_link *link, const struct iovec *iov, int iovcnt, wp_error *err);
+    int (*sync)(wp_link *link, wp_error *err);
+    int (*finalize)(wp_link *link, wp_error *err);
+    void (*free)(wp_link *link);
+} wp_link_ops;
+
+struct wp_link {
+    const wp_link_ops *ops;
+    wp_link *next; /* owned; NULL for a sink */
+};
+
+static inline int wp_link_content(wp_link *link, const struct iovec *iov, int iovcnt,
+                                  wp_error *err)
+{
+    return iovcnt > 0 ? link->ops->content(link, iov, iovcnt, err) : 0;
+}
+
+static inline int wp_link_sync(wp_link *link, wp_error *err)
+{
+    return link->ops->sync(link, err);
+}
+
+static inline int wp_link_finalize(wp_link *link, wp_error *err)
+{
+    return link->ops->finalize(link, err);
+}
+
+static inline void wp_link_free(wp_link *link)
+{
+    if (link)
+        link->ops->free(link);
+}
+
+#endif

@@ -1,0 +1,66 @@
+/* The WAL receive loop, written once for `archive`, the WAL stream of
+ * `seed`, and `bench`: START_REPLICATION, read CopyData without blocking,
+ * hand each batch to a wp_walsink straight from libpq's buffers (no
+ * copy), report write/flush positions, follow timeline switches.
+ *
+ * Batching: every message already received is drained before the batch is
+ * written, up to WP_WALRECV_BATCH_MSGS messages or batch_max_bytes; the
+ * sink gets one call per batch and writes it with one pwritev per segment.
+ * Memory stays bounded by the batch limits whatever the WAL volume. */
+#ifndef WALPULL_WALRECV_H
+#define WALPULL_WALRECV_H
+
+#include "walpull/conn.h"
+#include "walpull/walsink.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define WP_WALRECV_BATCH_MSGS 512
+
+typedef struct wp_walrecv_config {
+    const char *slot; /* NULL: stream without a slot */
+    uint32_t tli;
+    wp_lsn start;
+    wp_lsn endpos;          /* stop once this is durable; WP_LSN_INVALID: never */
+    bool synchronous;       /* flush every batch and report at once */
+    int status_interval_ms; /* at least this often; 0: only when asked */
+    size_t batch_max_bytes; /* 0: 8 MB */
+    /* Polled between batches and after each wait; true ends the stream
+     * cleanly (flush, final status, CopyDone). */
+    bool (*should_stop)(void *user);
+    /* Told of each timeline switch (may be NULL). */
+    void (*on_timeline)(void *user, uint32_t old_tli, uint32_t new_tli, wp_lsn at);
+    void *user;
+} wp_walrecv_config;
+
+typedef struct wp_walrecv_stats {
+    uint64_t bytes;        /* WAL payload received */
+    uint64_t messages;     /* XLogData messages */
+    uint64_t keepalives;
+    uint64_t batches;
+    uint64_t status_sent;
+    wp_lsn server_wal_end; /* newest walEnd the server announced */
+    int64_t server_time;   /* its sendTime (server epoch, microseconds) */
+} wp_walrecv_stats;
+
+typedef enum wp_walrecv_reason {
+    WP_WALRECV_ENDPOS,  /* endpos reached and durable */
+    WP_WALRECV_STOPPED, /* should_stop said so */
+} wp_walrecv_reason;
+
+typedef struct wp_walrecv_result {
+    wp_walrecv_reason reason;
+    uint32_t tli;
+    wp_lsn position; /* next LSN to stream */
+} wp_walrecv_result;
+
+/* Stream until endpos, a stop request, or an error. Returns 0 with
+ * *ret_result filled; WP_E_STOPPED when the server ended streaming without
+ * naming a next timeline (for instance when shutting down), after making
+ * what was received durable; another negative code on failure. stats may
+ * be NULL; otherwise it is updated as the stream goes. */
+int wp_walrecv_run(wp_conn *conn, wp_walsink *sink, const wp_walrecv_config *cfg,
+                   wp_walrecv_stats *stats, wp_walrecv_result *ret_result, wp_error *err);
+
+#endif

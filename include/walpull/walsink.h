@@ -1,0 +1,51 @@
+/* Where received WAL goes: the receive loop (walrecv.h) hands every batch
+ * to a wp_walsink and asks it to make data durable. Implementations: the
+ * segment archive (walarchive.h) and a counting null sink for benchmarks.
+ *
+ * Positions: `written` is the end of what was handed to the kernel,
+ * `durable` the end of what is on disk (never beyond `written`). The sink
+ * updates both; the loop reports them to the server as write and flush. */
+#ifndef WALPULL_WALSINK_H
+#define WALPULL_WALSINK_H
+
+#include "walpull/error.h"
+#include "walpull/lsn.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+typedef struct wp_walsink wp_walsink;
+
+typedef struct wp_walsink_ops {
+    /* WAL of timeline tli starting at start; the chunks are borrowed for
+     * the call, contiguous, with arbitrary boundaries. */
+    int (*write)(wp_walsink *sink, uint32_t tli, wp_lsn start, const struct iovec *iov, int iovcnt,
+                 wp_error *err);
+    /* Make everything written durable; afterwards durable == written. */
+    int (*flush)(wp_walsink *sink, wp_error *err);
+    /* Timeline tli ended at `end`; next_tli continues from there. history
+     * is next_tli's history file (borrowed). Leaves the unfinished segment
+     * of tli durable and closed. */
+    int (*end_timeline)(wp_walsink *sink, uint32_t tli, wp_lsn end, uint32_t next_tli,
+                        const char *history, size_t history_len, wp_error *err);
+    /* Close without losing what is durable; frees the sink. NULL: no-op. */
+    void (*free)(wp_walsink *sink);
+} wp_walsink_ops;
+
+struct wp_walsink {
+    const wp_walsink_ops *ops;
+    wp_lsn written;
+    wp_lsn durable;
+};
+
+static inline void wp_walsink_free(wp_walsink *sink)
+{
+    if (sink)
+        sink->ops->free(sink);
+}
+
+/* A sink that counts bytes and keeps nothing (durable == written). */
+int wp_walsink_null_new(wp_walsink **ret_sink, wp_error *err);
+
+#endif

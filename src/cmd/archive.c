@@ -1,0 +1,363 @@
+#include "cmd/cli.h"
+#include "walpull/cmd.h"
+#include "walpull/conn.h"
+#include "walpull/log.h"
+#include "walpull/walarchive.h"
+#include "walpull/walrecv.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define BACKOFF_MAX_SECS 60
+
+typedef struct archive_opts {
+    wp_conn_opts conn;
+    const char *dir;
+    const char *slot;
+    bool create_slot;
+    bool if_not_exists;
+    bool synchronous;
+    bool no_loop;
+    int status_interval_secs;
+    wp_compress compress;
+    int gzip_level;
+    wp_lsn endpos;
+} archive_opts;
+
+/* Set from the signal handler: the one piece of state a handler can share. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int signo)
+{
+    (void)signo;
+    stop_requested = 1;
+}
+
+static bool should_stop(void *user)
+{
+    (void)user;
+    return stop_requested != 0;
+}
+
+static void on_timeline(void *user, uint32_t old_tli, uint32_t new_tli, wp_lsn at)
+{
+    (void)user;
+    wp_log(WP_LOG_INFO, "switched from timeline %u to timeline %u at " WP_LSN_FMT,
+           (unsigned)old_tli, (unsigned)new_tli, WP_LSN_ARGS(at));
+}
+
+static void help(void)
+{
+    printf("walpull archive streams WAL from a PostgreSQL server into a directory of\n"
+           "segment files, for point-in-time recovery.\n\n"
+           "Usage:\n  walpull archive -D DIR [OPTION]...\n\n"
+           "Options:\n"
+           "  -D, --directory=DIR      receive WAL files into this directory\n"
+           "  -S, --slot=NAME          stream through this physical replication slot\n"
+           "      --create-slot        create the slot first (then stream)\n"
+           "      --if-not-exists      with --create-slot, an existing slot is fine\n"
+           "      --synchronous        fsync after every batch and report it at once\n"
+           "  -s, --status-interval=SECS  time between status updates (default 10)\n"
+           "      --compress=METHOD    none, or gzip[:LEVEL] (LEVEL 1-9)\n"
+           "  -E, --endpos=LSN         stop once this position is received and durable\n"
+           "  -n, --no-loop            do not reconnect when the connection is lost\n"
+           "  -v, --verbose            more messages (twice: debug)\n"
+           "  -?, --help               show this help, then exit\n");
+    wp_cli_print_conn_help();
+}
+
+static int parse_compress(const char *arg, archive_opts *o)
+{
+    if (strcmp(arg, "none") == 0) {
+        o->compress = WP_COMPRESS_NONE;
+        return 0;
+    }
+    if (strncmp(arg, "gzip", 4) == 0 && (arg[4] == '\0' || arg[4] == ':')) {
+        o->compress = WP_COMPRESS_GZIP;
+        o->gzip_level = 6;
+        if (arg[4] == ':') {
+            char *end;
+            long level = strtol(arg + 5, &end, 10);
+            if (*end || end == arg + 5 || level < 1 || level > 9)
+                return -1;
+            o->gzip_level = (int)level;
+        }
+        return 0;
+    }
+    return -1;
+}
+
+static int parse_args(int argc, char **argv, archive_opts *o)
+{
+    enum { OPT_CREATE = 256, OPT_IFNE, OPT_SYNC, OPT_COMPRESS };
+    static const struct option longopts[] = {{"directory", required_argument, NULL, 'D'},
+                                             {"slot", required_argument, NULL, 'S'},
+                                             {"create-slot", no_argument, NULL, OPT_CREATE},
+                                             {"if-not-exists", no_argument, NULL, OPT_IFNE},
+                                             {"synchronous", no_argument, NULL, OPT_SYNC},
+                                             {"status-interval", required_argument, NULL, 's'},
+                                             {"compress", required_argument, NULL, OPT_COMPRESS},
+                                             {"endpos", required_argument, NULL, 'E'},
+                                             {"no-loop", no_argument, NULL, 'n'},
+                                             WP_CLI_CONN_LONGOPTS,
+                                             {NULL, 0, NULL, 0}};
+    int opt;
+    wp_cli_reset_getopt();
+    while ((opt = getopt_long(argc, argv, WP_CLI_CONN_SHORTOPTS "D:S:s:E:nv", longopts, NULL)) !=
+           -1) {
+        if (wp_cli_conn_option(opt, optarg, &o->conn))
+            continue;
+        char *end;
+        switch (opt) {
+        case 'D':
+            o->dir = optarg;
+            break;
+        case 'S':
+            o->slot = optarg;
+            break;
+        case OPT_CREATE:
+            o->create_slot = true;
+            break;
+        case OPT_IFNE:
+            o->if_not_exists = true;
+            break;
+        case OPT_SYNC:
+            o->synchronous = true;
+            break;
+        case 's':
+            o->status_interval_secs = (int)strtol(optarg, &end, 10);
+            if (*end || end == optarg || o->status_interval_secs < 0 ||
+                o->status_interval_secs > 86400)
+                return wp_cli_usage_error("archive", "invalid status interval \"%s\"", optarg);
+            break;
+        case OPT_COMPRESS:
+            if (parse_compress(optarg, o) < 0)
+                return wp_cli_usage_error("archive",
+                                          "invalid compression \"%s\": use none or gzip[:1-9]",
+                                          optarg);
+            break;
+        case 'E':
+            if (wp_lsn_parse(optarg, &o->endpos) < 0)
+                return wp_cli_usage_error("archive", "invalid end position \"%s\": expected X/X",
+                                          optarg);
+            break;
+        case 'n':
+            o->no_loop = true;
+            break;
+        case 'v':
+            wp_log_verbosity++;
+            break;
+        default:
+            return wp_cli_usage_error("archive", "invalid option \"%s\"", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return wp_cli_usage_error("archive", "too many command-line arguments (first is \"%s\")",
+                                  argv[optind]);
+    if (!o->dir)
+        return wp_cli_usage_error("archive", "no target directory specified (-D)");
+    if (o->create_slot && !o->slot)
+        return wp_cli_usage_error("archive", "--create-slot needs a slot name (--slot)");
+    if (o->if_not_exists && !o->create_slot)
+        return wp_cli_usage_error("archive", "--if-not-exists goes with --create-slot");
+    return 0;
+}
+
+/* Is this failure worth a reconnect, or does it need the user? */
+static bool transient(const wp_error *err)
+{
+    if (err->code == WP_E_CONN || err->code == WP_E_STOPPED)
+        return true;
+    if (err->code != WP_E_SERVER)
+        return false;
+    /* 08: connection exception, 53: out of resources (e.g. no free WAL
+     * sender), 57: shutdown, crash recovery, cannot connect now. */
+    return err->sqlstate[0] == '\0' ? strstr(err->message, "could not connect") &&
+                                          !strstr(err->message, "FATAL")
+                                    : (strncmp(err->sqlstate, "08", 2) == 0 ||
+                                       strncmp(err->sqlstate, "53", 2) == 0 ||
+                                       strncmp(err->sqlstate, "57", 2) == 0);
+}
+
+/* Check (and on the first session create) the slot; tell where it is. */
+static int prepare_slot(wp_conn *conn, const archive_opts *o, bool first, wp_slot_info *ret_info,
+                        wp_error *err)
+{
+    wp_slot_info info = {0};
+    int r = wp_conn_read_slot(conn, &o->conn, o->slot, &info, err);
+    if (r < 0)
+        return r;
+    if (first && o->create_slot) {
+        if (info.exists && !o->if_not_exists) {
+            wp_error_set(err, WP_E_USAGE, "replication slot \"%s\" already exists", o->slot);
+            wp_error_hint(err, "Add --if-not-exists to use it as it is.");
+            return WP_E_USAGE;
+        }
+        if (!info.exists) {
+            r = wp_conn_create_slot(conn, o->slot, false, false, NULL, err);
+            if (r < 0)
+                return r;
+            wp_log(WP_LOG_INFO, "created replication slot \"%s\"", o->slot);
+            r = wp_conn_read_slot(conn, &o->conn, o->slot, &info, err);
+            if (r < 0)
+                return r;
+        }
+    }
+    if (!info.exists) {
+        wp_error_set(err, WP_E_USAGE, "replication slot \"%s\" does not exist", o->slot);
+        wp_error_hint(err, "Create it with --create-slot, or check its name.");
+        return WP_E_USAGE;
+    }
+    if (strcmp(info.wal_status, "lost") == 0) {
+        wp_error_set(err, WP_E_USAGE,
+                     "replication slot \"%s\" is invalidated: the WAL it reserved was removed",
+                     o->slot);
+        wp_error_hint(err, "Drop and recreate the slot; the archive has a gap to close with a "
+                           "new base backup.");
+        return WP_E_USAGE;
+    }
+    *ret_info = info;
+    return 0;
+}
+
+/* One connection's worth of streaming. *ret_progress says whether any WAL
+ * arrived (to reset the reconnect backoff). */
+static int session(const archive_opts *o, bool first, bool *ret_progress, wp_error *err)
+{
+    wp_conn *conn = NULL;
+    wp_walsink *sink = NULL;
+    wp_identity id;
+    uint64_t segsize;
+    wp_archive_resume resume;
+    wp_slot_info slot = {0};
+    int r = wp_conn_open(&o->conn, WP_CONN_PHYSICAL, NULL, &conn, err);
+    if (r == 0)
+        r = wp_conn_identify_system(conn, &id, err);
+    if (r == 0)
+        r = wp_conn_wal_segment_size(conn, &segsize, err);
+    if (r == 0)
+        r = wp_walarchive_scan(o->dir, segsize, strtoull(id.systemid, NULL, 10), &resume, err);
+    if (r == 0 && o->slot)
+        r = prepare_slot(conn, o, first, &slot, err);
+    wp_walarchive_opts ao = {.dir = o->dir,
+                             .segsize = segsize,
+                             .compress = o->compress,
+                             .gzip_level = o->gzip_level,
+                             .partial_suffix = true};
+    if (r == 0)
+        r = wp_walarchive_open(&ao, &sink, err);
+    if (r < 0)
+        goto out;
+
+    /* Where to start: the directory, else the slot, else the server's
+     * current position; always at a segment boundary. */
+    wp_lsn start;
+    uint32_t tli;
+    const char *from;
+    if (resume.found) {
+        start = resume.start;
+        tli = resume.tli;
+        from = "the archive directory";
+    } else if (slot.has_restart_lsn) {
+        start = slot.restart_lsn;
+        tli = slot.restart_tli ? slot.restart_tli : id.timeline;
+        from = "the replication slot";
+    } else {
+        start = id.xlogpos;
+        tli = id.timeline;
+        from = "the server's current position";
+    }
+    start -= wp_lsn_segment_offset(start, segsize);
+    wp_log(WP_LOG_INFO, "starting log streaming at " WP_LSN_FMT " (timeline %u), from %s",
+           WP_LSN_ARGS(start), (unsigned)tli, from);
+
+    if (tli > 1 && !wp_walarchive_has_history(sink, tli)) {
+        char *history = NULL;
+        size_t len = 0;
+        r = wp_conn_timeline_history(conn, tli, &history, &len, err);
+        if (r == 0)
+            r = wp_walarchive_write_history(sink, tli, history, len, err);
+        free(history);
+        if (r < 0)
+            goto out;
+    }
+
+    wp_walrecv_config cfg = {.slot = o->slot,
+                             .tli = tli,
+                             .start = start,
+                             .endpos = o->endpos,
+                             .synchronous = o->synchronous,
+                             .status_interval_ms = o->status_interval_secs * 1000,
+                             .should_stop = should_stop,
+                             .on_timeline = on_timeline};
+    wp_walrecv_stats stats = {0};
+    wp_walrecv_result res;
+    r = wp_walrecv_run(conn, sink, &cfg, &stats, &res, err);
+    *ret_progress = stats.bytes > 0;
+    if (r == 0)
+        wp_log(WP_LOG_INFO, "%s at " WP_LSN_FMT " (timeline %u); %" PRIu64 " bytes received",
+               res.reason == WP_WALRECV_ENDPOS ? "reached the end position" : "stopped",
+               WP_LSN_ARGS(res.position), (unsigned)res.tli, stats.bytes);
+    else
+        wp_log(WP_LOG_DEBUG, "stream ended after %" PRIu64 " bytes, durable up to " WP_LSN_FMT,
+               stats.bytes, WP_LSN_ARGS(sink->durable));
+out:
+    wp_walsink_free(sink);
+    wp_conn_free(conn);
+    return r;
+}
+
+static void sleep_secs(int secs)
+{
+    struct timespec ts = {.tv_sec = secs};
+    /* A signal cuts the wait short; the caller checks stop_requested. */
+    nanosleep(&ts, NULL);
+}
+
+int wp_cmd_archive(int argc, char **argv)
+{
+    archive_opts o = {.status_interval_secs = 10, .gzip_level = 6};
+    if (wp_cli_wants_help(argc, argv)) {
+        help();
+        return WP_EXIT_OK;
+    }
+    int r = parse_args(argc, argv, &o);
+    if (r != 0)
+        return r;
+
+    struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: waits end early */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int backoff = 1;
+    for (bool first = true;; first = false) {
+        wp_error err = {0};
+        bool progress = false;
+        r = session(&o, first, &progress, &err);
+        if (r == 0)
+            return WP_EXIT_OK;
+        if (stop_requested)
+            return WP_EXIT_OK;
+        if (!transient(&err) || o.no_loop) {
+            wp_log_error(&err);
+            if (transient(&err) && !err.hint[0])
+                fprintf(stderr, "walpull: hint: Without --no-loop walpull reconnects and resumes "
+                                "by itself.\n");
+            return WP_EXIT_ERROR;
+        }
+        if (progress)
+            backoff = 1;
+        wp_log(WP_LOG_WARNING, "%s; retrying in %d s", err.message, backoff);
+        sleep_secs(backoff);
+        if (stop_requested)
+            return WP_EXIT_OK;
+        backoff = backoff * 2 > BACKOFF_MAX_SECS ? BACKOFF_MAX_SECS : backoff * 2;
+    }
+}

@@ -1,0 +1,170 @@
+#include "walpull/file_link.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct file_link {
+    wp_link base;
+    int dirfd;
+    int fd;
+    char *path;
+    uint64_t offset;
+    uint64_t prealloc;
+    bool truncate;
+    bool dirty; /* written since the last fdatasync */
+    wp_io_stats *stats;
+} file_link;
+
+static int io_error(wp_error *err, int e, const char *what, const char *path)
+{
+    return wp_error_set(err, -e, "could not %s file \"%s\": %s", what, path, strerror(e));
+}
+
+static int zero_fill(int fd, uint64_t from, uint64_t to)
+{
+    static const char zeros[65536];
+    while (from < to) {
+        size_t n = to - from < sizeof(zeros) ? (size_t)(to - from) : sizeof(zeros);
+        ssize_t w = pwrite(fd, zeros, n, (off_t)from);
+        if (w <= 0)
+            return w < 0 ? -errno : -ENOSPC;
+        from += (uint64_t)w;
+    }
+    return 0;
+}
+
+static int ensure_open(file_link *f, wp_error *err)
+{
+    if (f->fd >= 0)
+        return 0;
+    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (f->truncate ? O_TRUNC : 0);
+    f->fd = openat(f->dirfd, f->path, flags, 0600);
+    if (f->fd < 0)
+        return io_error(err, errno, "open", f->path);
+    if (f->prealloc) {
+        struct stat st;
+        if (fstat(f->fd, &st) < 0)
+            return io_error(err, errno, "stat", f->path);
+        if ((uint64_t)st.st_size < f->prealloc) {
+            /* Mode 0 allocates and extends the file without writing data. */
+            if (fallocate(f->fd, 0, 0, (off_t)f->prealloc) < 0) {
+                int e = errno;
+                if (e != EOPNOTSUPP && e != ENOSYS)
+                    return io_error(err, e, "preallocate", f->path);
+                int r = zero_fill(f->fd, (uint64_t)st.st_size, f->prealloc);
+                if (r < 0)
+                    return io_error(err, -r, "preallocate", f->path);
+            }
+        }
+    }
+    return 0;
+}
+
+static int file_content(wp_link *link, const struct iovec *iov, int iovcnt, wp_error *err)
+{
+    file_link *f = (file_link *)link;
+    int r = ensure_open(f, err);
+    if (r < 0)
+        return r;
+    uint64_t start = f->offset;
+    struct iovec local[IOV_MAX];
+    if (iovcnt > IOV_MAX)
+        return wp_error_set(err, WP_E_RANGE, "too many chunks in one write (%d)", iovcnt);
+    memcpy(local, iov, sizeof(*iov) * (size_t)iovcnt);
+    struct iovec *v = local;
+    int n = iovcnt;
+    while (n > 0) {
+        ssize_t w = pwritev(f->fd, v, n, (off_t)f->offset);
+        if (f->stats)
+            f->stats->write_calls++;
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return io_error(err, w < 0 ? errno : ENOSPC, "write to", f->path);
+        f->offset += (uint64_t)w;
+        if (f->stats)
+            f->stats->bytes_written += (uint64_t)w;
+        /* Skip what was written; a short write resumes mid-chunk. */
+        size_t done = (size_t)w;
+        while (n > 0 && done >= v->iov_len) {
+            done -= v->iov_len;
+            v++;
+            n--;
+        }
+        if (n > 0) {
+            v->iov_base = (char *)v->iov_base + done;
+            v->iov_len -= done;
+        }
+    }
+    f->dirty = true;
+    /* Start writeback now so the fdatasync at the end is short. */
+    sync_file_range(f->fd, (off_t)start, (off_t)(f->offset - start), SYNC_FILE_RANGE_WRITE);
+    return 0;
+}
+
+static int file_sync(wp_link *link, wp_error *err)
+{
+    file_link *f = (file_link *)link;
+    int r = ensure_open(f, err);
+    if (r < 0)
+        return r;
+    if (!f->dirty && !f->prealloc)
+        return 0;
+    if (fdatasync(f->fd) < 0)
+        return io_error(err, errno, "fsync", f->path);
+    if (f->stats)
+        f->stats->sync_calls++;
+    f->dirty = false;
+    f->prealloc = 0; /* the allocation is durable now too */
+    return 0;
+}
+
+static int file_finalize(wp_link *link, wp_error *err)
+{
+    file_link *f = (file_link *)link;
+    int r = file_sync(link, err);
+    if (f->fd >= 0 && close(f->fd) < 0 && r == 0)
+        r = io_error(err, errno, "close", f->path);
+    f->fd = -1;
+    return r;
+}
+
+static void file_free(wp_link *link)
+{
+    file_link *f = (file_link *)link;
+    if (!f)
+        return;
+    if (f->fd >= 0)
+        close(f->fd);
+    free(f->path);
+    free(f);
+}
+
+static const wp_link_ops file_ops = {file_content, file_sync, file_finalize, file_free};
+
+int wp_file_link_new(const wp_file_link_opts *opts, wp_io_stats *stats, wp_link **ret_link,
+                     wp_error *err)
+{
+    file_link *f = calloc(1, sizeof(*f));
+    char *path = strdup(opts->path);
+    if (!f || !path) {
+        free(f);
+        free(path);
+        return wp_error_set(err, -ENOMEM, "out of memory");
+    }
+    f->base.ops = &file_ops;
+    f->dirfd = opts->dirfd;
+    f->fd = -1;
+    f->path = path;
+    f->offset = opts->offset;
+    f->prealloc = opts->prealloc;
+    f->truncate = opts->truncate;
+    f->stats = stats;
+    *ret_link = &f->base;
+    return 0;
+}

@@ -1,0 +1,434 @@
+#include "walpull/walarchive.h"
+
+#include "walpull/gzip_link.h"
+#include "walpull/iov.h"
+#include "walpull/walpage.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+typedef struct walarchive {
+    wp_walsink base;
+    wp_walarchive_opts opts;
+    char *dir;
+    int dirfd;
+    /* The segment being written, if any. */
+    wp_link *chain;
+    uint32_t tli;
+    uint64_t segno;
+    uint64_t fed; /* bytes of the segment passed down the chain */
+    bool dir_synced;
+    char path[64];  /* name being written */
+    char final[64]; /* name once complete */
+} walarchive;
+
+static int sync_dir(walarchive *a, wp_error *err)
+{
+    if (fsync(a->dirfd) < 0)
+        return wp_error_set(err, -errno, "could not fsync directory \"%s\": %s", a->dir,
+                            strerror(errno));
+    return 0;
+}
+
+static void segment_names(const wp_walarchive_opts *o, uint32_t tli, uint64_t segno,
+                          char *final, char *path)
+{
+    char name[WP_SEGNAME_LEN + 1];
+    wp_segment_name(tli, segno, o->segsize, name);
+    snprintf(final, 64, "%s%s", name, o->compress == WP_COMPRESS_GZIP ? ".gz" : "");
+    snprintf(path, 64, "%s%s%s", name, o->compress == WP_COMPRESS_GZIP ? ".gz" : "",
+             o->partial_suffix ? ".partial" : "");
+}
+
+static int feed_zeros(wp_link *chain, uint64_t n, wp_error *err)
+{
+    static const char zeros[65536];
+    while (n > 0) {
+        struct iovec v = {.iov_base = (void *)zeros,
+                          .iov_len = n < sizeof(zeros) ? (size_t)n : sizeof(zeros)};
+        int r = wp_link_content(chain, &v, 1, err);
+        if (r < 0)
+            return r;
+        n -= v.iov_len;
+    }
+    return 0;
+}
+
+static int open_segment(walarchive *a, uint32_t tli, uint64_t segno, uint64_t segoff,
+                        wp_error *err)
+{
+    bool gz = a->opts.compress == WP_COMPRESS_GZIP;
+    segment_names(&a->opts, tli, segno, a->final, a->path);
+    wp_file_link_opts fo = {.dirfd = a->dirfd,
+                            .path = a->path,
+                            /* A compressed segment is rewritten whole. */
+                            .offset = gz ? 0 : segoff,
+                            .prealloc = gz ? 0 : a->opts.segsize,
+                            .truncate = gz};
+    wp_link *file;
+    int r = wp_file_link_new(&fo, a->opts.stats, &file, err);
+    if (r < 0)
+        return r;
+    wp_link *chain = file;
+    if (gz) {
+        r = wp_gzip_link_new(file, a->opts.gzip_level, &chain, err);
+        if (r < 0)
+            return r;
+        /* The gzip content is always the whole segment: bytes before a
+         * mid-segment start are zeros, as in an uncompressed partial. */
+        r = feed_zeros(chain, segoff, err);
+        if (r < 0) {
+            wp_link_free(chain);
+            return r;
+        }
+    }
+    a->chain = chain;
+    a->tli = tli;
+    a->segno = segno;
+    a->fed = segoff;
+    a->dir_synced = false;
+    return 0;
+}
+
+/* Sync and close the open segment under its current (partial) name. */
+static int close_segment(walarchive *a, wp_error *err)
+{
+    if (!a->chain)
+        return 0;
+    int r = wp_link_finalize(a->chain, err);
+    wp_link_free(a->chain);
+    a->chain = NULL;
+    if (r == 0 && !a->dir_synced)
+        r = sync_dir(a, err);
+    return r;
+}
+
+static int complete_segment(walarchive *a, wp_error *err)
+{
+    int r = wp_link_finalize(a->chain, err);
+    wp_link_free(a->chain);
+    a->chain = NULL;
+    if (r < 0)
+        return r;
+    if (strcmp(a->path, a->final) != 0 && renameat(a->dirfd, a->path, a->dirfd, a->final) < 0)
+        return wp_error_set(err, -errno, "could not rename file \"%s\" to \"%s\": %s", a->path,
+                            a->final, strerror(errno));
+    r = sync_dir(a, err);
+    if (r == 0)
+        a->base.durable = a->base.written;
+    return r;
+}
+
+static int archive_write(wp_walsink *sink, uint32_t tli, wp_lsn start, const struct iovec *iov,
+                         int iovcnt, wp_error *err)
+{
+    walarchive *a = (walarchive *)sink;
+    uint64_t segsize = a->opts.segsize;
+    wp_iov_cursor cur;
+    wp_iov_cursor_init(&cur, iov, iovcnt);
+    size_t left = wp_iov_total(iov, iovcnt);
+    wp_lsn lsn = start;
+    struct iovec part[IOV_MAX];
+    while (left > 0) {
+        uint64_t segno = wp_lsn_segno(lsn, segsize);
+        uint64_t segoff = wp_lsn_segment_offset(lsn, segsize);
+        if (a->chain && (a->tli != tli || a->segno != segno || a->fed != segoff)) {
+            /* Not a continuation of the open segment: keep it as partial. */
+            int r = close_segment(a, err);
+            if (r < 0)
+                return r;
+        }
+        if (!a->chain) {
+            int r = open_segment(a, tli, segno, segoff, err);
+            if (r < 0)
+                return r;
+        }
+        size_t room = (size_t)(segsize - segoff);
+        int n;
+        size_t took = wp_iov_take(&cur, left < room ? left : room, part, IOV_MAX, &n);
+        int r = wp_link_content(a->chain, part, n, err);
+        if (r < 0)
+            return r;
+        a->fed += took;
+        lsn += took;
+        left -= took;
+        a->base.written = lsn;
+        if (a->fed == segsize) {
+            r = complete_segment(a, err);
+            if (r < 0)
+                return r;
+        }
+    }
+    return 0;
+}
+
+static int archive_flush(wp_walsink *sink, wp_error *err)
+{
+    walarchive *a = (walarchive *)sink;
+    if (a->chain) {
+        int r = wp_link_sync(a->chain, err);
+        if (r < 0)
+            return r;
+        if (!a->dir_synced) {
+            /* The new file's name must be durable too. */
+            r = sync_dir(a, err);
+            if (r < 0)
+                return r;
+            a->dir_synced = true;
+        }
+    }
+    a->base.durable = a->base.written;
+    return 0;
+}
+
+static int write_history(walarchive *a, uint32_t tli, const char *content, size_t len,
+                         wp_error *err)
+{
+    char name[32], tmp[40];
+    wp_history_name(tli, name);
+    if (faccessat(a->dirfd, name, F_OK, 0) == 0)
+        return 0;
+    snprintf(tmp, sizeof(tmp), "%s.tmp", name);
+    int fd = openat(a->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return wp_error_set(err, -errno, "could not create file \"%s\": %s", tmp, strerror(errno));
+    size_t done = 0;
+    while (done < len) {
+        ssize_t w = write(fd, content + done, len - done);
+        if (w <= 0) {
+            int e = w < 0 ? errno : ENOSPC;
+            close(fd);
+            unlinkat(a->dirfd, tmp, 0);
+            return wp_error_set(err, -e, "could not write file \"%s\": %s", tmp, strerror(e));
+        }
+        done += (size_t)w;
+    }
+    if (fsync(fd) < 0 || close(fd) < 0) {
+        int e = errno;
+        unlinkat(a->dirfd, tmp, 0);
+        return wp_error_set(err, -e, "could not fsync file \"%s\": %s", tmp, strerror(e));
+    }
+    if (renameat(a->dirfd, tmp, a->dirfd, name) < 0)
+        return wp_error_set(err, -errno, "could not rename file \"%s\" to \"%s\": %s", tmp, name,
+                            strerror(errno));
+    return sync_dir(a, err);
+}
+
+static int archive_end_timeline(wp_walsink *sink, uint32_t tli, wp_lsn end, uint32_t next_tli,
+                                const char *history, size_t history_len, wp_error *err)
+{
+    walarchive *a = (walarchive *)sink;
+    (void)tli;
+    (void)end;
+    int r = archive_flush(sink, err);
+    if (r == 0)
+        r = close_segment(a, err);
+    if (r == 0 && history)
+        r = write_history(a, next_tli, history, history_len, err);
+    return r;
+}
+
+static void archive_free(wp_walsink *sink)
+{
+    walarchive *a = (walarchive *)sink;
+    if (!a)
+        return;
+    wp_error ignored;
+    if (archive_flush(sink, &ignored) == 0)
+        close_segment(a, &ignored);
+    wp_link_free(a->chain);
+    if (a->dirfd >= 0)
+        close(a->dirfd);
+    free(a->dir);
+    free(a);
+}
+
+static const wp_walsink_ops archive_ops = {archive_write, archive_flush, archive_end_timeline,
+                                           archive_free};
+
+int wp_walarchive_open(const wp_walarchive_opts *opts, wp_walsink **ret_sink, wp_error *err)
+{
+    if (!wp_segsize_valid(opts->segsize))
+        return wp_error_set(err, WP_E_RANGE, "invalid WAL segment size %llu",
+                            (unsigned long long)opts->segsize);
+    int dirfd = open(opts->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0) {
+        int e = errno;
+        wp_error_set(err, -e, "could not open directory \"%s\": %s", opts->dir, strerror(e));
+        if (e == ENOENT)
+            wp_error_hint(err, "Create the directory first, or name an existing one with -D.");
+        return -e;
+    }
+    if (faccessat(dirfd, ".", W_OK | X_OK, AT_EACCESS) < 0) {
+        int e = errno;
+        close(dirfd);
+        wp_error_set(err, -e, "directory \"%s\" is not writable: %s", opts->dir, strerror(e));
+        wp_error_hint(err, "Give the user running walpull write access to it, or use another "
+                           "directory.");
+        return -e;
+    }
+    walarchive *a = calloc(1, sizeof(*a));
+    char *dir = strdup(opts->dir);
+    if (!a || !dir) {
+        free(a);
+        free(dir);
+        close(dirfd);
+        return wp_error_set(err, -ENOMEM, "out of memory");
+    }
+    a->base.ops = &archive_ops;
+    a->opts = *opts;
+    a->opts.dir = dir;
+    a->dir = dir;
+    a->dirfd = dirfd;
+    if (a->opts.gzip_level < 1 || a->opts.gzip_level > 9)
+        a->opts.gzip_level = 6; /* zlib's own default */
+    *ret_sink = &a->base;
+    return 0;
+}
+
+int wp_walarchive_write_history(wp_walsink *sink, uint32_t tli, const char *content, size_t len,
+                                wp_error *err)
+{
+    return write_history((walarchive *)sink, tli, content, len, err);
+}
+
+bool wp_walarchive_has_history(wp_walsink *sink, uint32_t tli)
+{
+    char name[32];
+    wp_history_name(tli, name);
+    return faccessat(((walarchive *)sink)->dirfd, name, F_OK, 0) == 0;
+}
+
+/* Split "<24 hex>[.gz][.partial]" into its parts. */
+static bool parse_file_name(const char *name, uint64_t segsize, uint32_t *tli, uint64_t *segno,
+                            bool *gz, bool *partial)
+{
+    char base[WP_SEGNAME_LEN + 1];
+    size_t len = strlen(name);
+    if (len < WP_SEGNAME_LEN)
+        return false;
+    const char *rest = name + WP_SEGNAME_LEN;
+    *gz = false;
+    *partial = false;
+    if (strncmp(rest, ".gz", 3) == 0) {
+        *gz = true;
+        rest += 3;
+    }
+    if (strcmp(rest, ".partial") == 0) {
+        *partial = true;
+        rest += 8;
+    }
+    if (*rest)
+        return false;
+    memcpy(base, name, WP_SEGNAME_LEN);
+    base[WP_SEGNAME_LEN] = '\0';
+    return wp_segment_name_parse(base, segsize, tli, segno) == 0;
+}
+
+/* Read the first bytes of a (possibly gzip'd) segment file. */
+static int read_head(int dirfd, const char *name, bool gz, uint8_t *buf, size_t len)
+{
+    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    ssize_t got;
+    if (gz) {
+        gzFile g = gzdopen(fd, "rb");
+        if (!g) {
+            close(fd);
+            return -ENOMEM;
+        }
+        got = gzread(g, buf, (unsigned)len);
+        gzclose(g);
+    } else {
+        got = pread(fd, buf, len, 0);
+        close(fd);
+    }
+    return got == (ssize_t)len ? 0 : -EIO;
+}
+
+int wp_walarchive_scan(const char *dir, uint64_t segsize, uint64_t sysid,
+                       wp_archive_resume *ret_resume, wp_error *err)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        int e = errno;
+        wp_error_set(err, -e, "could not open directory \"%s\": %s", dir, strerror(e));
+        if (e == ENOENT)
+            wp_error_hint(err, "Create the directory first, or name an existing one with -D.");
+        return -e;
+    }
+    wp_archive_resume res = {0};
+    uint64_t best_segno = 0;
+    bool best_partial = false, best_gz = false;
+    int r = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        uint32_t tli;
+        uint64_t segno;
+        bool gz, partial;
+        if (!parse_file_name(de->d_name, segsize, &tli, &segno, &gz, &partial))
+            continue;
+        if (!gz && !partial) {
+            struct stat st;
+            if (fstatat(dirfd(d), de->d_name, &st, 0) == 0 && (uint64_t)st.st_size != segsize) {
+                r = wp_error_set(err, WP_E_STATE,
+                                 "WAL file \"%s/%s\" has %lld bytes, but the server's WAL segment "
+                                 "size is %llu",
+                                 dir, de->d_name, (long long)st.st_size,
+                                 (unsigned long long)segsize);
+                wp_error_hint(err, "The directory holds WAL of another server; use a separate "
+                                   "directory for each.");
+                break;
+            }
+        }
+        /* Newer: a later segment, or the same segment on a later timeline,
+         * or the complete file over a partial one of the same name. */
+        bool newer = !res.found || segno > best_segno ||
+                     (segno == best_segno && tli > res.tli) ||
+                     (segno == best_segno && tli == res.tli && best_partial && !partial);
+        if (newer) {
+            res.found = true;
+            res.tli = tli;
+            best_segno = segno;
+            best_partial = partial;
+            best_gz = gz;
+            snprintf(res.newest, sizeof(res.newest), "%s", de->d_name);
+        }
+    }
+    if (r == 0 && res.found) {
+        res.start = wp_segno_start(best_partial ? best_segno : best_segno + 1, segsize);
+        uint8_t head[WP_WALPAGE_LONG_HDR];
+        wp_walpage_ident id;
+        /* A partial may begin with zeros (a mid-segment start): only a
+         * readable long header is checked. */
+        if (sysid && read_head(dirfd(d), res.newest, best_gz, head, sizeof(head)) == 0 &&
+            wp_walpage_ident_parse(head, sizeof(head), &id) == 0) {
+            if (id.sysid != sysid) {
+                r = wp_error_set(err, WP_E_STATE,
+                                 "WAL file \"%s/%s\" belongs to database system %llu, but the "
+                                 "server is system %llu",
+                                 dir, res.newest, (unsigned long long)id.sysid,
+                                 (unsigned long long)sysid);
+                wp_error_hint(err, "Use a separate archive directory for each primary.");
+            } else if (id.seg_size != segsize) {
+                r = wp_error_set(err, WP_E_STATE,
+                                 "WAL file \"%s/%s\" has segment size %u, but the server's is "
+                                 "%llu",
+                                 dir, res.newest, id.seg_size, (unsigned long long)segsize);
+            }
+        }
+    }
+    closedir(d);
+    if (r == 0)
+        *ret_resume = res;
+    return r;
+}

@@ -1,0 +1,331 @@
+#include "walpull/walrecv.h"
+
+#include "walpull/msg.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define DEFAULT_BATCH_BYTES (8u * 1024 * 1024)
+
+/* One batch of XLogData payloads, each still in the libpq buffer it came in. */
+typedef struct batch {
+    uint8_t *bufs[WP_WALRECV_BATCH_MSGS];
+    struct iovec iov[WP_WALRECV_BATCH_MSGS];
+    int n;
+    size_t bytes;
+    wp_lsn start;
+} batch;
+
+typedef struct stream_state {
+    wp_conn *conn;
+    wp_walsink *sink;
+    const wp_walrecv_config *cfg;
+    wp_walrecv_stats *stats;
+    uint32_t tli;
+    batch b;
+    bool reply_now;
+    int64_t last_status_ms;
+} stream_state;
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t pg_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return wp_pgtime_from_unix_usec((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+}
+
+static void batch_release(batch *b)
+{
+    for (int i = 0; i < b->n; i++)
+        wp_conn_buf_free(b->bufs[i]);
+    b->n = 0;
+    b->bytes = 0;
+}
+
+static int send_status(stream_state *s, wp_error *err)
+{
+    /* apply is 0: an archiver applies nothing. */
+    wp_status_update u = {.write = s->sink->written,
+                          .flush = s->sink->durable,
+                          .apply = 0,
+                          .client_time = pg_now(),
+                          .reply_requested = false};
+    uint8_t msg[WP_MSG_STATUS_LEN];
+    wp_msg_encode_status(&u, msg);
+    int r = wp_conn_copy_send(s->conn, msg, sizeof(msg), err);
+    if (r == 0) {
+        s->last_status_ms = mono_ms();
+        s->reply_now = false;
+        s->stats->status_sent++;
+    }
+    return r;
+}
+
+/* Hand the batch to the sink in one call, then give the buffers back. */
+static int write_batch(stream_state *s, wp_error *err)
+{
+    batch *b = &s->b;
+    if (b->n == 0)
+        return 0;
+    int r = s->sink->ops->write(s->sink, s->tli, b->start, b->iov, b->n, err);
+    b->start += b->bytes;
+    batch_release(b);
+    s->stats->batches++;
+    if (r == 0 && s->cfg->synchronous) {
+        r = s->sink->ops->flush(s->sink, err);
+        s->reply_now = true;
+    }
+    return r;
+}
+
+/* Take one XLogData message into the batch (or drop it when empty). The
+ * buffer is kept until the batch is written. */
+static int take_xlogdata(stream_state *s, uint8_t *buf, int len, bool *ret_at_end, wp_error *err)
+{
+    wp_xlogdata x;
+    int r = wp_msg_decode_xlogdata(buf, (size_t)len, &x);
+    if (r < 0) {
+        wp_conn_buf_free(buf);
+        return wp_error_set(err, WP_E_PROTO, "malformed XLogData message (%d bytes)", len);
+    }
+    batch *b = &s->b;
+    wp_lsn expect = b->start + b->bytes;
+    if (x.data_start != expect) {
+        wp_conn_buf_free(buf);
+        return wp_error_set(err, WP_E_PROTO,
+                            "received WAL at " WP_LSN_FMT ", expected " WP_LSN_FMT,
+                            WP_LSN_ARGS(x.data_start), WP_LSN_ARGS(expect));
+    }
+    size_t n = x.len;
+    wp_lsn endpos = s->cfg->endpos;
+    if (endpos != WP_LSN_INVALID && x.data_start + n >= endpos) {
+        n = (size_t)(endpos - x.data_start);
+        *ret_at_end = true;
+    }
+    s->stats->messages++;
+    s->stats->bytes += n;
+    if (x.wal_end > s->stats->server_wal_end)
+        s->stats->server_wal_end = x.wal_end;
+    s->stats->server_time = x.send_time;
+    if (n == 0) {
+        wp_conn_buf_free(buf);
+        return 0;
+    }
+    b->bufs[b->n] = buf;
+    b->iov[b->n] = (struct iovec){.iov_base = (void *)x.data, .iov_len = n};
+    b->n++;
+    b->bytes += n;
+    return 0;
+}
+
+typedef enum drain_end {
+    DRAIN_EMPTY,      /* nothing more buffered */
+    DRAIN_FULL,       /* the batch is full */
+    DRAIN_ENDPOS,     /* endpos reached */
+    DRAIN_SERVER_END, /* the server ended the COPY */
+} drain_end;
+
+/* Take every message libpq has buffered, up to the batch limits. */
+static int drain(stream_state *s, drain_end *ret_end, wp_error *err)
+{
+    size_t max_bytes = s->cfg->batch_max_bytes ? s->cfg->batch_max_bytes : DEFAULT_BATCH_BYTES;
+    for (;;) {
+        if (s->b.n == WP_WALRECV_BATCH_MSGS || s->b.bytes >= max_bytes) {
+            *ret_end = DRAIN_FULL;
+            return 0;
+        }
+        uint8_t *buf;
+        int len = wp_conn_copy_recv(s->conn, &buf, err);
+        if (len == 0) {
+            *ret_end = DRAIN_EMPTY;
+            return 0;
+        }
+        if (len == WP_E_STOPPED) {
+            *ret_end = DRAIN_SERVER_END;
+            return 0;
+        }
+        if (len < 0)
+            return len;
+        if (buf[0] == 'w') {
+            bool at_end = false;
+            int r = take_xlogdata(s, buf, len, &at_end, err);
+            if (r < 0)
+                return r;
+            if (at_end) {
+                *ret_end = DRAIN_ENDPOS;
+                return 0;
+            }
+        } else if (buf[0] == 'k') {
+            wp_keepalive k;
+            int r = wp_msg_decode_keepalive(buf, (size_t)len, &k);
+            wp_conn_buf_free(buf);
+            if (r < 0)
+                return wp_error_set(err, WP_E_PROTO, "malformed keepalive message (%d bytes)",
+                                    len);
+            s->stats->keepalives++;
+            if (k.wal_end > s->stats->server_wal_end)
+                s->stats->server_wal_end = k.wal_end;
+            s->stats->server_time = k.send_time;
+            if (k.reply_requested)
+                s->reply_now = true;
+        } else {
+            int kind = buf[0];
+            wp_conn_buf_free(buf);
+            return wp_error_set(err, WP_E_PROTO, "unexpected streaming message kind 0x%02x", kind);
+        }
+    }
+}
+
+/* Make everything durable, tell the server, and end the COPY ourselves. */
+static int finish_stream(stream_state *s, wp_error *err)
+{
+    int r = s->sink->ops->flush(s->sink, err);
+    if (r == 0)
+        r = send_status(s, err);
+    wp_stream_end end;
+    if (r == 0)
+        r = wp_conn_end_copy(s->conn, &end, err);
+    return r;
+}
+
+/* Stream one timeline until it ends, endpos, a stop, or an error.
+ * Returns 0 (ENDPOS/STOPPED in *ret_reason) or WP_E_STOPPED when the
+ * server ended the COPY. */
+static int stream_timeline(stream_state *s, wp_lsn *pos, wp_walrecv_reason *ret_reason,
+                           wp_error *err)
+{
+    const wp_walrecv_config *cfg = s->cfg;
+    s->b.start = *pos;
+    s->last_status_ms = mono_ms();
+    int r = send_status(s, err);
+    while (r == 0) {
+        drain_end how = DRAIN_EMPTY;
+        r = drain(s, &how, err);
+        if (r == 0)
+            r = write_batch(s, err);
+        *pos = s->b.start;
+        if (r < 0)
+            break;
+        if (how == DRAIN_ENDPOS) {
+            *ret_reason = WP_WALRECV_ENDPOS;
+            return finish_stream(s, err);
+        }
+        if (how == DRAIN_SERVER_END) {
+            r = s->sink->ops->flush(s->sink, err);
+            return r < 0 ? r : WP_E_STOPPED;
+        }
+        if (cfg->should_stop && cfg->should_stop(cfg->user)) {
+            *ret_reason = WP_WALRECV_STOPPED;
+            return finish_stream(s, err);
+        }
+        int64_t now = mono_ms();
+        int64_t due = cfg->status_interval_ms > 0 ? s->last_status_ms + cfg->status_interval_ms
+                                                  : INT64_MAX;
+        if (s->reply_now || now >= due) {
+            r = send_status(s, err);
+            if (r < 0)
+                break;
+            due = cfg->status_interval_ms > 0 ? s->last_status_ms + cfg->status_interval_ms
+                                              : INT64_MAX;
+        }
+        if (how == DRAIN_EMPTY) {
+            /* Wake for the next status update, and at least each second so
+             * a stop request is seen even without signals. */
+            int64_t wait = due - mono_ms();
+            if (wait > 1000)
+                wait = 1000;
+            if (wait < 0)
+                wait = 0;
+            r = wp_conn_wait(s->conn, (int)wait, err);
+            if (r == -EINTR)
+                r = 0;
+        }
+    }
+    batch_release(&s->b);
+    return r;
+}
+
+/* The server ended timeline `tli`: fetch the next one's history, let the
+ * sink close the old timeline, and move on. */
+static int switch_timeline(stream_state *s, const wp_stream_end *end, wp_lsn *pos, wp_error *err)
+{
+    if (end->next_tli <= s->tli)
+        return wp_error_set(err, WP_E_PROTO, "server switched to timeline %u, not after %u",
+                            (unsigned)end->next_tli, (unsigned)s->tli);
+    char *history = NULL;
+    size_t len = 0;
+    int r = wp_conn_timeline_history(s->conn, end->next_tli, &history, &len, err);
+    if (r == 0)
+        r = s->sink->ops->end_timeline(s->sink, s->tli, end->next_start, end->next_tli, history,
+                                       len, err);
+    free(history);
+    if (r < 0)
+        return r;
+    if (s->cfg->on_timeline)
+        s->cfg->on_timeline(s->cfg->user, s->tli, end->next_tli, end->next_start);
+    s->tli = end->next_tli;
+    *pos = end->next_start;
+    return 0;
+}
+
+int wp_walrecv_run(wp_conn *conn, wp_walsink *sink, const wp_walrecv_config *cfg,
+                   wp_walrecv_stats *stats, wp_walrecv_result *ret_result, wp_error *err)
+{
+    wp_walrecv_stats local = {0};
+    stream_state *s = calloc(1, sizeof(*s));
+    if (!s)
+        return wp_error_set(err, -ENOMEM, "out of memory");
+    s->conn = conn;
+    s->sink = sink;
+    s->cfg = cfg;
+    s->stats = stats ? stats : &local;
+    s->tli = cfg->tli;
+    wp_lsn pos = cfg->start;
+    wp_walrecv_reason reason = WP_WALRECV_ENDPOS;
+    int r;
+    for (;;) {
+        if (cfg->endpos != WP_LSN_INVALID && pos >= cfg->endpos) {
+            r = sink->ops->flush(sink, err);
+            reason = WP_WALRECV_ENDPOS;
+            break;
+        }
+        wp_stream_end end;
+        r = wp_conn_start_replication(conn, cfg->slot, pos, s->tli, &end, err);
+        if (r == WP_E_STOPPED) {
+            r = switch_timeline(s, &end, &pos, err);
+            if (r < 0)
+                break;
+            continue;
+        }
+        if (r < 0)
+            break;
+        r = stream_timeline(s, &pos, &reason, err);
+        if (r != WP_E_STOPPED)
+            break;
+        r = wp_conn_end_copy(conn, &end, err);
+        if (r < 0)
+            break;
+        if (!end.timeline_ended) {
+            r = wp_error_set(err, WP_E_STOPPED,
+                             "the server ended streaming at " WP_LSN_FMT " on timeline %u",
+                             WP_LSN_ARGS(pos), (unsigned)s->tli);
+            break;
+        }
+        r = switch_timeline(s, &end, &pos, err);
+        if (r < 0)
+            break;
+    }
+    if (r == 0)
+        *ret_result = (wp_walrecv_result){.reason = reason, .tli = s->tli, .position = pos};
+    free(s);
+    return r;
+}
