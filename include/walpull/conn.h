@@ -120,10 +120,10 @@ int wp_conn_copy_send(wp_conn *conn, const uint8_t *data, size_t len, wp_error *
  * -EINTR when a signal came, negative on a lost connection. */
 int wp_conn_wait(wp_conn *conn, int timeout_ms, wp_error *err);
 
-/* After WP_E_STOPPED from copy_recv, or to end the stream ourselves: end
- * the COPY and read the results. Sets *ret_end when the server named a next
- * timeline. */
-int wp_conn_end_copy(wp_conn *conn, wp_stream_end *ret_end, wp_error *err);
+/* End the COPY and read the results: after WP_E_STOPPED from copy_recv
+ * (server_ended), or to end the stream ourselves. Sets *ret_end, with
+ * timeline_ended when the server named a next timeline. */
+int wp_conn_end_copy(wp_conn *conn, bool server_ended, wp_stream_end *ret_end, wp_error *err);
 
 /* A hint for a known misconfiguration given a SQLSTATE and message, or NULL.
  * Pure; exposed for tests. */

@@ -31,16 +31,18 @@ static int set_server_error(wp_error *err, PGconn *pg, const PGresult *res, cons
         snprintf(msg, sizeof(msg), "%s", PQerrorMessage(pg));
         msg[strcspn(msg, "\n")] = '\0';
     }
+    /* No SQLSTATE means libpq itself failed: the connection is gone. */
+    int code = state || PQstatus(pg) == CONNECTION_OK ? WP_E_SERVER : WP_E_CONN;
     if (detail)
-        wp_error_set(err, WP_E_SERVER, "%s failed: %s: %s", what, msg, detail);
+        wp_error_set(err, code, "%s failed: %s: %s", what, msg, detail);
     else
-        wp_error_set(err, WP_E_SERVER, "%s failed: %s", what, msg);
+        wp_error_set(err, code, "%s failed: %s", what, msg);
     if (err && state)
         snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", state);
     const char *hint = wp_conn_hint_for(state, msg);
     if (hint)
         wp_error_hint(err, "%s", hint);
-    return WP_E_SERVER;
+    return code;
 }
 
 const char *wp_conn_hint_for(const char *sqlstate, const char *message)
@@ -588,21 +590,33 @@ int wp_conn_wait(wp_conn *conn, int timeout_ms, wp_error *err)
     return 0;
 }
 
-int wp_conn_end_copy(wp_conn *conn, wp_stream_end *ret_end, wp_error *err)
+int wp_conn_end_copy(wp_conn *conn, bool server_ended, wp_stream_end *ret_end, wp_error *err)
 {
     wp_stream_end end = {0};
     int r = 0;
-    PQputCopyEnd(conn->pg, NULL);
-    PQflush(conn->pg);
+    bool sent_end = false;
+    if (!server_ended) {
+        /* We end it: say so, then read what the server still sends until
+         * its own CopyDone. */
+        PQputCopyEnd(conn->pg, NULL);
+        PQflush(conn->pg);
+        sent_end = true;
+        char *buf;
+        int n;
+        while ((n = PQgetCopyData(conn->pg, &buf, 0)) > 0)
+            PQfreemem(buf);
+    }
     PGresult *res;
     while ((res = PQgetResult(conn->pg)) != NULL) {
         ExecStatusType st = PQresultStatus(res);
         if (st == PGRES_COPY_IN || st == PGRES_COPY_BOTH) {
-            /* Our CopyDone answers the server's; nothing more to send. */
-            PQputCopyEnd(conn->pg, NULL);
-            PQflush(conn->pg);
+            /* The server ended the COPY; answer with ours. */
+            if (!sent_end) {
+                PQputCopyEnd(conn->pg, NULL);
+                PQflush(conn->pg);
+                sent_end = true;
+            }
         } else if (st == PGRES_COPY_OUT) {
-            /* Drain data the server sent before it saw our CopyDone. */
             char *buf;
             while (PQgetCopyData(conn->pg, &buf, 0) > 0)
                 PQfreemem(buf);

@@ -26,6 +26,7 @@ typedef struct stream_state {
     uint32_t tli;
     batch b;
     bool reply_now;
+    bool server_asked; /* a keepalive asked for a reply */
     int64_t last_status_ms;
 } stream_state;
 
@@ -176,7 +177,7 @@ static int drain(stream_state *s, drain_end *ret_end, wp_error *err)
                 s->stats->server_wal_end = k.wal_end;
             s->stats->server_time = k.send_time;
             if (k.reply_requested)
-                s->reply_now = true;
+                s->server_asked = true;
         } else {
             int kind = buf[0];
             wp_conn_buf_free(buf);
@@ -193,7 +194,7 @@ static int finish_stream(stream_state *s, wp_error *err)
         r = send_status(s, err);
     wp_stream_end end;
     if (r == 0)
-        r = wp_conn_end_copy(s->conn, &end, err);
+        r = wp_conn_end_copy(s->conn, false, &end, err);
     return r;
 }
 
@@ -226,6 +227,16 @@ static int stream_timeline(stream_state *s, wp_lsn *pos, wp_walrecv_reason *ret_
         if (cfg->should_stop && cfg->should_stop(cfg->user)) {
             *ret_reason = WP_WALRECV_STOPPED;
             return finish_stream(s, err);
+        }
+        if (s->server_asked) {
+            /* The server asks when it needs to know what is safe, notably
+             * while shutting down, when it waits for the flush position to
+             * reach the end of WAL: make everything durable first. */
+            r = s->sink->ops->flush(s->sink, err);
+            if (r < 0)
+                break;
+            s->server_asked = false;
+            s->reply_now = true;
         }
         int64_t now = mono_ms();
         int64_t due = cfg->status_interval_ms > 0 ? s->last_status_ms + cfg->status_interval_ms
@@ -311,7 +322,7 @@ int wp_walrecv_run(wp_conn *conn, wp_walsink *sink, const wp_walrecv_config *cfg
         r = stream_timeline(s, &pos, &reason, err);
         if (r != WP_E_STOPPED)
             break;
-        r = wp_conn_end_copy(conn, &end, err);
+        r = wp_conn_end_copy(conn, true, &end, err);
         if (r < 0)
             break;
         if (!end.timeline_ended) {

@@ -215,3 +215,65 @@ wp_segname() {
     local segno=$((lsn / segsize)) per=$((0x100000000 / segsize))
     printf '%08X%08X%08X\n' "$tli" $((segno / per)) $((segno % per))
 }
+
+# wp_pg_standby NAME FROM: make NAME a streaming standby of FROM from a
+# cold copy of FROM's data directory (FROM is stopped for the copy).
+wp_pg_standby() {
+    local name=$1 from=$2
+    local fdata fbin fport data port sock
+    fdata=$(eval echo "\$${from}_DATA")
+    fbin=$(eval echo "\$${from}_BIN")
+    fport=$(eval echo "\$${from}_PORT")
+    data=$WP_TMP/$name
+    sock=$WP_TMP/sock-$name
+    port=$(wp_free_port)
+    wp_pg_ctl "$from" stop fast
+    as_pg cp -a "$fdata" "$data"
+    wp_pg_ctl "$from" start
+    as_pg mkdir -p "$sock"
+    as_pg tee -a "$data/postgresql.conf" >/dev/null <<CONF
+port = $port
+unix_socket_directories = '$sock'
+hot_standby = on
+primary_conninfo = 'host=127.0.0.1 port=$fport user=$WP_REPL_USER password=$WP_REPL_PASSWORD application_name=$name'
+CONF
+    as_pg touch "$data/standby.signal"
+    printf -v "${name}_PORT" %s "$port"
+    printf -v "${name}_DATA" %s "$data"
+    printf -v "${name}_BIN" %s "$fbin"
+    printf -v "${name}_SOCK" %s "$sock"
+    wp_pg_ctl "$name" start
+}
+
+# True when walpull (application_name walpull) on NAME has reported a write
+# position at least at NAME's current WAL position.
+wp_walpull_caught_up() {
+    local name=$1 cur
+    cur=$(wp_psql "$name" -c "SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END")
+    [ "$(wp_psql "$name" -c "SELECT count(*) FROM pg_stat_replication WHERE application_name = 'walpull' AND flush_lsn >= '$cur'")" = 1 ]
+}
+
+wp_walpull_written() {
+    local name=$1 cur
+    cur=$(wp_psql "$name" -c "SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END")
+    [ "$(wp_psql "$name" -c "SELECT count(*) FROM pg_stat_replication WHERE application_name = 'walpull' AND write_lsn >= '$cur'")" = 1 ]
+}
+
+# Check that DIR's complete segments of timeline TLI are consecutive (no
+# gap) and byte-identical to those in REFDIR; prints how many there were.
+# SEGSIZE defaults to 1 MB; the first segment is compared from byte SKIP on
+# (a timeline's first segment starts at the switch point).
+wp_check_segments() {
+    local dir=$1 refdir=$2 tli=$3 per=$((0x100000000 / ${4:-1048576})) skip=${5:-0} prev="" s n=0
+    for s in $(wp_complete_segments "$dir" | grep "^$(printf %08X "$tli")"); do
+        if [ -n "$prev" ]; then
+            local a=$((16#${prev:8:8} * per + 16#${prev:16:8})) b=$((16#${s:8:8} * per + 16#${s:16:8}))
+            [ "$b" = $((a + 1)) ] || fail "gap in the archive between $prev and $s"
+        fi
+        cmp -i "$skip" "$dir/$s" "$refdir/$s" || fail "segment $s differs from the server's"
+        skip=0
+        prev=$s
+        n=$((n + 1))
+    done
+    echo "$n"
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# walpull archive from a cascading standby that is then promoted: the
+# archive gains the .history file and continues on the new timeline with
+# no gap; the old timeline's last segment stays .partial.
+. "$(dirname "$0")/../lib/harness.sh"
+major=$1
+segsize=$((1024 * 1024))
+
+wp_pg_start pri "$major" --wal-segsize=1
+wp_make_wal pri 1
+wp_pg_standby sb pri
+wp_pgpass sb
+conn=$(wp_conn_args sb)
+arch=$WP_TMP/archive
+mkdir "$arch"
+expect_exit 0 "$WALPULL" slot create keep $conn
+log=$WP_TMP/walpull.log
+
+wp_spawn "$WALPULL" archive -D "$arch" --slot s --create-slot -s 1 -v $conn 2>"$log"
+pid=${WP_PIDS[-1]}
+wp_make_wal pri 2
+wp_psql pri -c "INSERT INTO wal_filler SELECT g, 'half' FROM generate_series(1, 3000) g"
+sync_lsn=$(wp_psql pri -c "SELECT pg_current_wal_lsn()")
+wait_for 60 bash -c "[ \"\$(PGOPTIONS= $WP_CLIENT_BIN/psql -X -At -h $sb_SOCK -p $sb_PORT -U postgres -d postgres -c \"SELECT pg_last_wal_replay_lsn() >= '$sync_lsn'\")\" = t ]"
+wait_for 30 wp_walpull_written sb
+
+wp_pg_ctl sb promote
+wait_for 30 bash -c "[ \"\$(PGOPTIONS= $WP_CLIENT_BIN/psql -X -At -h $sb_SOCK -p $sb_PORT -U postgres -d postgres -c 'SELECT pg_is_in_recovery()')\" = f ]"
+wp_make_wal sb 2
+wait_for 60 test -f "$arch/00000002.history"
+wait_for 60 wp_walpull_caught_up sb
+kill -INT "$pid"
+wait "$pid" || fail "walpull failed: $(cat "$log")"
+expect_contains "$(cat "$log")" "switched from timeline 1 to timeline 2"
+
+cmp "$arch/00000002.history" "$sb_DATA/pg_wal/00000002.history" || fail "history file differs"
+switch=$(awk -F'\t' '$1 == 1 {print $2}' "$arch/00000002.history")
+[ -n "$switch" ] || fail "no switch point in the history file"
+sw=$(lsn_to_int "$switch")
+off=$((sw % segsize))
+old=$(wp_segname 1 "$sw" $segsize)
+new=$(wp_segname 2 "$sw" $segsize)
+
+# Timeline 1: complete segments up to the switch, then the switch segment
+# as .partial, identical to the server's up to the switch point.
+n1=$(wp_check_segments "$arch" "$sb_DATA/pg_wal" 1)
+[ "$n1" -ge 2 ] || fail "expected timeline 1 segments, got $n1"
+[ -f "$arch/$old.partial" ] || fail "no $old.partial: $(ls "$arch")"
+[ ! -f "$arch/$old" ] || fail "$old was completed on the old timeline"
+last1=$(wp_complete_segments "$arch" | grep '^00000001' | tail -1)
+expect_eq "$last1" "$(wp_segname 1 $((sw - off - 1)) $segsize)" "last complete segment of timeline 1"
+cmp -n "$off" "$arch/$old.partial" "$pri_DATA/pg_wal/$old" || fail "$old.partial differs before the switch point"
+
+# Timeline 2: the first segment holds the bytes from the switch point on.
+[ -f "$arch/$new" ] || fail "no complete $new: $(ls "$arch")"
+expect_eq "$(wp_complete_segments "$arch" | grep '^00000002' | head -1)" "$new" "first segment of timeline 2"
+n2=$(wp_check_segments "$arch" "$sb_DATA/pg_wal" 2 $segsize "$off")
+[ "$n2" -ge 2 ] || fail "expected timeline 2 segments, got $n2"
+echo "ok test_archive_timeline $major"
