@@ -87,7 +87,9 @@ int wp_conn_wal_segment_size(wp_conn *conn, uint64_t *ret_size, wp_error *err);
 int wp_conn_create_slot(wp_conn *conn, const char *name, bool temporary, bool if_not_exists,
                         bool *ret_created, wp_error *err);
 /* READ_REPLICATION_SLOT on 15 and later; on 13/14 pg_replication_slots
- * through an ordinary connection made with opts. */
+ * through an ordinary connection made with opts. On 15+ a slot without a
+ * restart_lsn is looked up there too (best effort) to learn whether it was
+ * invalidated (wal_status "lost"). */
 int wp_conn_read_slot(wp_conn *conn, const wp_conn_opts *opts, const char *name,
                       wp_slot_info *ret_info, wp_error *err);
 int wp_conn_drop_slot(wp_conn *conn, const char *name, bool wait, wp_error *err);

@@ -432,6 +432,14 @@ int wp_conn_read_slot(wp_conn *conn, const wp_conn_opts *opts, const char *name,
                 info.restart_tli = (uint32_t)strtoul(PQgetvalue(res, 0, 2), NULL, 10);
         }
         PQclear(res);
+        if (r == 0 && info.exists && !info.has_restart_lsn) {
+            /* No restart_lsn: never reserved, or invalidated. Only
+             * pg_replication_slots tells which; ask it if we may. */
+            wp_slot_info sql = {0};
+            wp_error ignored;
+            if (read_slot_sql(opts, name, &sql, conn->password, &ignored) == 0)
+                snprintf(info.wal_status, sizeof(info.wal_status), "%s", sql.wal_status);
+        }
     }
     if (r == 0)
         *ret_info = info;

@@ -139,7 +139,7 @@ wp_spawn() {
 
 wp_teardown() {
     local rc=$? s p
-    for p in "${WP_PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+    for p in "${WP_PIDS[@]}"; do { kill -9 "$p" && wait "$p"; } 2>/dev/null || true; done
     for s in "${WP_SERVERS[@]}"; do
         local bin data
         bin=$(eval echo "\$${s}_BIN")
