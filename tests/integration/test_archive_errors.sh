@@ -85,7 +85,7 @@ if [ "$(id -u)" = 0 ]; then
     full=$WP_TMP/full
     mkdir "$full"
     mount -t tmpfs -o size=3M tmpfs "$full"
-    trap 'umount "$full" 2>/dev/null; wp_teardown' EXIT
+    wp_on_exit "umount '$full'"
     expect_exit 0 "$WALPULL" slot create fs $conn
     wp_make_wal pri 5
     endpos=$(wp_segment_floor_lsn pri $segsize)
@@ -99,6 +99,5 @@ if [ "$(id -u)" = 0 ]; then
     end_last=$(( (16#${last:8:8} * 4096 + 16#${last:16:8} + 1) * segsize ))
     restart=$(lsn_to_int "$(wp_psql pri -c "SELECT restart_lsn FROM pg_replication_slots WHERE slot_name = 'fs'")")
     [ "$restart" -le "$end_last" ] || fail "flush reported beyond the durable segments ($restart > $end_last)"
-    umount "$full"
 fi
 echo "ok test_archive_errors $major"

@@ -37,7 +37,7 @@ n=$(wp_check_segments "$arch" "$pri_DATA/pg_wal" 1)
 [ ! -f "$arch/$partial" ] || fail "the .partial file is still there after completion"
 
 # SIGINT: finish, fsync, final status, exit 0, keep the .partial.
-wp_spawn "$WALPULL" archive -D "$arch" --slot s -s 100 $conn
+wp_spawn "$WALPULL" archive -D "$arch" --slot s -s 1 $conn
 pid=${WP_PIDS[-1]}
 wp_psql pri -c "INSERT INTO wal_filler SELECT g, repeat('z', 1000) FROM generate_series(1, 300) g"
 wait_for 30 wp_walpull_written pri

@@ -9,6 +9,7 @@ WP_REPL_USER=replication_user
 WP_REPL_PASSWORD=${WP_REPL_PASSWORD:-repl-$RANDOM-$RANDOM}
 WP_SERVERS=()
 WP_PIDS=()
+WP_CLEANUP=()
 
 WP_TMP=$(mktemp -d /tmp/walpull-test.XXXXXX)
 chmod 755 "$WP_TMP"
@@ -137,8 +138,12 @@ wp_spawn() {
     WP_PIDS+=($!)
 }
 
+# Run a command at teardown (before the servers stop).
+wp_on_exit() { WP_CLEANUP+=("$*"); }
+
 wp_teardown() {
-    local rc=$? s p
+    local rc=$? s p c
+    for c in "${WP_CLEANUP[@]}"; do eval "$c" 2>/dev/null || true; done
     for p in "${WP_PIDS[@]}"; do { kill -9 "$p" && wait "$p"; } 2>/dev/null || true; done
     for s in "${WP_SERVERS[@]}"; do
         local bin data
