@@ -8,6 +8,8 @@ static void usage(void)
 {
     printf("walpull is a PostgreSQL physical replication client.\n\n"
            "Usage:\n"
+           "  walpull [seed] -D DIR [OPTION]...  make a standby's data directory (the\n"
+           "                                     default command)\n"
            "  walpull archive [OPTION]...        stream WAL into an archive directory\n"
            "  walpull identify [OPTION]...       show the server's identity\n"
            "  walpull slot ACTION NAME [OPTION]... create, read or drop a physical slot\n"
@@ -24,6 +26,7 @@ int main(int argc, char **argv)
     } commands[] = {
         {"archive", wp_cmd_archive},
         {"identify", wp_cmd_identify},
+        {"seed", wp_cmd_seed},
         {"slot", wp_cmd_slot},
     };
     if (argc < 2) {
@@ -38,6 +41,9 @@ int main(int argc, char **argv)
         usage();
         return 0;
     }
+    /* Seeding is the main job: options alone mean "seed". */
+    if (argv[1][0] == '-')
+        return wp_cmd_seed(argc, argv);
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].run(argc - 1, argv + 1);

@@ -117,10 +117,20 @@ void wp_conn_buf_free(void *buf);
 /* Send one CopyData message and flush it. */
 int wp_conn_copy_send(wp_conn *conn, const uint8_t *data, size_t len, wp_error *err);
 
-/* Wait until the socket is readable or timeout_ms passes (-1: forever),
- * then read what arrived into libpq's buffer. 0 on success or timeout,
- * -EINTR when a signal came, negative on a lost connection. */
-int wp_conn_wait(wp_conn *conn, int timeout_ms, wp_error *err);
+/* Wait until the socket is readable, wake_fd (if >= 0) is readable, or
+ * timeout_ms passes (-1: forever), then read what arrived into libpq's
+ * buffer. 0 on success or timeout, -EINTR when a signal came, negative on
+ * a lost connection. */
+int wp_conn_wait(wp_conn *conn, int timeout_ms, int wake_fd, wp_error *err);
+
+/* A primary_conninfo value for a standby of this server: the live
+ * connection's parameters, without replication, dbname,
+ * fallback_application_name and values equal to libpq's built-in
+ * defaults, and without the password unless
+ * with_password. Written into out (quoted for a conninfo string, not yet
+ * for a configuration file). */
+int wp_conn_standby_conninfo(const wp_conn *conn, bool with_password, char *out, size_t size,
+                             wp_error *err);
 
 /* End the COPY and read the results: after WP_E_STOPPED from copy_recv
  * (server_ended), or to end the stream ourselves. Sets *ret_end, with

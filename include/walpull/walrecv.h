@@ -26,9 +26,15 @@ typedef struct wp_walrecv_config {
     bool synchronous;       /* flush every batch and report at once */
     int status_interval_ms; /* at least this often; 0: only when asked */
     size_t batch_max_bytes; /* 0: 8 MB */
-    /* Polled between batches and after each wait; true ends the stream
-     * cleanly (flush, final status, CopyDone). */
-    bool (*should_stop)(void *user);
+    /* Polled between batches and after each wait, with the position
+     * written so far; true ends the stream cleanly (flush, final status,
+     * CopyDone). May be NULL. */
+    bool (*should_stop)(void *user, wp_lsn written);
+    /* A descriptor that wakes the wait for data (a pipe another thread
+     * writes to when should_stop may have changed its mind); its bytes are
+     * drained. Only used when has_wake_fd. */
+    bool has_wake_fd;
+    int wake_fd;
     /* Told of each timeline switch (may be NULL). */
     void (*on_timeline)(void *user, uint32_t old_tli, uint32_t new_tli, wp_lsn at);
     void *user;

@@ -38,9 +38,10 @@ static void on_signal(int signo)
     stop_requested = 1;
 }
 
-static bool should_stop(void *user)
+static bool should_stop(void *user, wp_lsn written)
 {
     (void)user;
+    (void)written;
     return stop_requested != 0;
 }
 

@@ -1,4 +1,5 @@
-#include "walpull/conn.h"
+#include "conn/conn_internal.h"
+#include "walpull/conninfo.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,16 +11,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-struct wp_conn {
-    PGconn *pg;
-    wp_conn_kind kind;
-    int version;
-    char *password; /* typed by the user; owned */
-};
-
-/* Fill err from a failed PGresult (or the connection) with the server's
- * primary message, detail, SQLSTATE and a hint where one is known. */
-static int set_server_error(wp_error *err, PGconn *pg, const PGresult *res, const char *what)
+int wp_conn_set_error(wp_error *err, PGconn *pg, const PGresult *res, const char *what)
 {
     const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
@@ -277,7 +269,7 @@ static PGresult *run(wp_conn *conn, const char *sql, ExecStatusType want, const 
     PGresult *res = PQexec(conn->pg, sql);
     if (res && PQresultStatus(res) == want)
         return res;
-    set_server_error(err, conn->pg, res, what);
+    wp_conn_set_error(err, conn->pg, res, what);
     PQclear(res);
     return NULL;
 }
@@ -360,7 +352,7 @@ int wp_conn_create_slot(wp_conn *conn, const char *name, bool temporary, bool if
         if (if_not_exists && state && strcmp(state, "42710") == 0)
             created = false;
         else
-            r = set_server_error(err, conn->pg, res, "CREATE_REPLICATION_SLOT");
+            r = wp_conn_set_error(err, conn->pg, res, "CREATE_REPLICATION_SLOT");
     }
     PQclear(res);
     if (r == 0 && ret_created)
@@ -386,7 +378,7 @@ static int read_slot_sql(const wp_conn_opts *opts, const char *name, wp_slot_inf
                                  "FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
                                  1, NULL, params, NULL, NULL, 0);
     if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
-        r = set_server_error(err, sql->pg, res, "reading pg_replication_slots");
+        r = wp_conn_set_error(err, sql->pg, res, "reading pg_replication_slots");
     } else if (PQntuples(res) == 1) {
         info->exists = true;
         if (strcmp(PQgetvalue(res, 0, 0), "physical") != 0)
@@ -547,7 +539,7 @@ int wp_conn_start_replication(wp_conn *conn, const char *slot, wp_lsn lsn, uint3
         }
         return r < 0 ? r : WP_E_STOPPED;
     } else {
-        r = set_server_error(err, conn->pg, res, "START_REPLICATION");
+        r = wp_conn_set_error(err, conn->pg, res, "START_REPLICATION");
     }
     PQclear(res);
     return r;
@@ -583,16 +575,17 @@ int wp_conn_copy_send(wp_conn *conn, const uint8_t *data, size_t len, wp_error *
     return 0;
 }
 
-int wp_conn_wait(wp_conn *conn, int timeout_ms, wp_error *err)
+int wp_conn_wait(wp_conn *conn, int timeout_ms, int wake_fd, wp_error *err)
 {
-    struct pollfd pfd = {.fd = PQsocket(conn->pg), .events = POLLIN};
-    if (pfd.fd < 0)
+    struct pollfd pfd[2] = {{.fd = PQsocket(conn->pg), .events = POLLIN},
+                            {.fd = wake_fd, .events = POLLIN}};
+    if (pfd[0].fd < 0)
         return wp_error_set(err, WP_E_CONN, "the connection to the server is lost");
-    int r = poll(&pfd, 1, timeout_ms);
+    int r = poll(pfd, wake_fd >= 0 ? 2 : 1, timeout_ms);
     if (r < 0)
         return errno == EINTR ? -EINTR : wp_error_set(err, -errno, "poll failed: %s",
                                                       strerror(errno));
-    if (r > 0 && PQconsumeInput(conn->pg) == 0)
+    if ((pfd[0].revents & (POLLIN | POLLERR | POLLHUP)) && PQconsumeInput(conn->pg) == 0)
         return wp_error_set(err, WP_E_CONN, "could not read from the server: %s",
                             PQerrorMessage(conn->pg));
     return 0;
@@ -632,7 +625,7 @@ int wp_conn_end_copy(wp_conn *conn, bool server_ended, wp_stream_end *ret_end, w
             if (r == 0)
                 r = parse_stream_end(res, &end, err);
         } else if (st != PGRES_COMMAND_OK && r == 0) {
-            r = set_server_error(err, conn->pg, res, "replication stream");
+            r = wp_conn_set_error(err, conn->pg, res, "replication stream");
         }
         PQclear(res);
         if (PQstatus(conn->pg) == CONNECTION_BAD)
@@ -644,4 +637,32 @@ int wp_conn_end_copy(wp_conn *conn, bool server_ended, wp_stream_end *ret_end, w
     if (r == 0)
         *ret_end = end;
     return r;
+}
+
+int wp_conn_standby_conninfo(const wp_conn *conn, bool with_password, char *out, size_t size,
+                             wp_error *err)
+{
+    static const char *const skip[] = {"replication", "dbname", "fallback_application_name"};
+    PQconninfoOption *opts = PQconninfo(conn->pg);
+    if (!opts)
+        return wp_error_set(err, -ENOMEM, "out of memory");
+    size_t len = 0;
+    int r = 0;
+    out[0] = '\0';
+    for (PQconninfoOption *o = opts; o->keyword && r == 0; o++) {
+        /* Values equal to libpq's built-in defaults are left out: the
+         * standby's own libpq, perhaps older, may not know those options. */
+        bool skipped = !o->val || !o->val[0] ||
+                       (o->compiled && strcmp(o->val, o->compiled) == 0) ||
+                       (!with_password && strcmp(o->keyword, "password") == 0);
+        for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
+            skipped = skipped || strcmp(o->keyword, skip[i]) == 0;
+        if (skipped)
+            continue;
+        r = wp_conninfo_append(out, size, &len, o->keyword, o->val);
+    }
+    PQconninfoFree(opts);
+    if (r < 0)
+        return wp_error_set(err, WP_E_RANGE, "the connection string for the standby is too long");
+    return 0;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define DEFAULT_BATCH_BYTES (8u * 1024 * 1024)
 
@@ -224,7 +225,7 @@ static int stream_timeline(stream_state *s, wp_lsn *pos, wp_walrecv_reason *ret_
             r = s->sink->ops->flush(s->sink, err);
             return r < 0 ? r : WP_E_STOPPED;
         }
-        if (cfg->should_stop && cfg->should_stop(cfg->user)) {
+        if (cfg->should_stop && cfg->should_stop(cfg->user, s->sink->written)) {
             *ret_reason = WP_WALRECV_STOPPED;
             return finish_stream(s, err);
         }
@@ -256,9 +257,15 @@ static int stream_timeline(stream_state *s, wp_lsn *pos, wp_walrecv_reason *ret_
                 wait = 1000;
             if (wait < 0)
                 wait = 0;
-            r = wp_conn_wait(s->conn, (int)wait, err);
+            int wake = cfg->has_wake_fd ? cfg->wake_fd : -1;
+            r = wp_conn_wait(s->conn, (int)wait, wake, err);
             if (r == -EINTR)
                 r = 0;
+            if (wake >= 0) {
+                char drainbuf[64];
+                while (read(wake, drainbuf, sizeof(drainbuf)) > 0) {
+                }
+            }
         }
     }
     batch_release(&s->b);

@@ -1,0 +1,65 @@
+/* BASE_BACKUP over a replication connection: the command text for each
+ * server major, and the driver that reads its results and COPY data.
+ *
+ * 15 and later send one COPY stream whose CopyData messages carry a kind
+ * byte: 'n' new archive, 'd' data, 'p' progress, 'm' manifest follows. 13
+ * and 14 send one raw tar COPY per tablespace, then one for the manifest.
+ * The driver hides the difference: each archive and the manifest are
+ * handed to links the caller makes, with the data passed straight from
+ * libpq's buffers. */
+#ifndef WALPULL_BASEBACKUP_H
+#define WALPULL_BASEBACKUP_H
+
+#include "walpull/conn.h"
+#include "walpull/link.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct wp_basebackup_opts {
+    const char *label;
+    bool fast_checkpoint;
+    bool progress;     /* ask the server to estimate sizes */
+    bool include_wal;  /* -X fetch: WAL inside the main archive */
+    bool nowait;       /* do not wait for WAL archiving at the end */
+    uint32_t max_rate; /* kB/s, 0 for no limit */
+    bool manifest;
+} wp_basebackup_opts;
+
+typedef struct wp_tablespace {
+    uint32_t oid;    /* 0 for the main data directory */
+    char location[1024];
+    int64_t size_kb; /* -1 when unknown */
+} wp_tablespace;
+
+#define WP_MAX_TABLESPACES 64
+
+typedef struct wp_basebackup_handler {
+    /* The backup started at start on tli; tablespaces as the server lists
+     * them. Called once, before any archive. */
+    int (*started)(void *user, wp_lsn start, uint32_t tli, const wp_tablespace *ts, size_t n,
+                   wp_error *err);
+    /* An archive begins (tablespace index into the list above): return
+     * the link that takes its tar bytes, owned by the driver. */
+    int (*archive)(void *user, size_t tablespace, wp_link **ret_link, wp_error *err);
+    /* The manifest begins: the link that takes it. */
+    int (*manifest)(void *user, wp_link **ret_link, wp_error *err);
+    /* Bytes of archive data so far (cumulative). */
+    void (*progress)(void *user, uint64_t bytes);
+    void *user;
+} wp_basebackup_handler;
+
+/* Quote s as a string literal of a replication command into out ('' for
+ * each '). Returns WP_E_RANGE when it does not fit. Pure. */
+int wp_quote_literal(const char *s, char *out, size_t size);
+
+/* The command for a server of this version (e.g. 150004). Pure. */
+int wp_basebackup_command(const wp_basebackup_opts *opts, int server_version, char *out,
+                          size_t size);
+
+/* Run it: results, archives, manifest, end position. */
+int wp_basebackup_run(wp_conn *conn, const wp_basebackup_opts *opts,
+                      const wp_basebackup_handler *h, wp_lsn *ret_end, uint32_t *ret_tli,
+                      wp_error *err);
+
+#endif

@@ -1,0 +1,32 @@
+/* A link that parses a tar byte stream and drives a wp_tar_sink member by
+ * member. Data of a member is passed on as borrowed slices of the chunks
+ * that came in (no copy); only header blocks split across chunks are
+ * gathered in a 512-byte buffer. The archive may end with the two zero
+ * blocks or simply stop at a member boundary (servers 13 and 14 may omit
+ * the end marker); ending inside a member is an error. */
+#ifndef WALPULL_TAR_PARSER_H
+#define WALPULL_TAR_PARSER_H
+
+#include "walpull/link.h"
+#include "walpull/tar.h"
+
+typedef struct wp_tar_sink wp_tar_sink;
+
+typedef struct wp_tar_sink_ops {
+    int (*begin)(wp_tar_sink *sink, const wp_tar_member *member, wp_error *err);
+    /* Data of the current file member; chunks borrowed for the call. */
+    int (*data)(wp_tar_sink *sink, const struct iovec *iov, int iovcnt, wp_error *err);
+    int (*end)(wp_tar_sink *sink, wp_error *err);
+    /* The archive is complete. */
+    int (*finish)(wp_tar_sink *sink, wp_error *err);
+    void (*free)(wp_tar_sink *sink);
+} wp_tar_sink_ops;
+
+struct wp_tar_sink {
+    const wp_tar_sink_ops *ops;
+};
+
+/* The parser owns sink (frees it, also when this call fails). */
+int wp_tar_parser_new(wp_tar_sink *sink, wp_link **ret_link, wp_error *err);
+
+#endif

@@ -1,0 +1,43 @@
+/* The WAL stream that runs beside a base backup: a thread with its own
+ * replication connection, streaming from the backup's start into the new
+ * data directory's pg_wal through the shared receive loop (walrecv.h),
+ * until told the backup's end position. */
+#ifndef WALPULL_CMD_SEED_WAL_H
+#define WALPULL_CMD_SEED_WAL_H
+
+#include "walpull/conn.h"
+#include "walpull/walrecv.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+typedef struct wp_seed_wal {
+    /* Set by the caller before wp_seed_wal_start. */
+    const wp_conn_opts *conn;
+    const char *password; /* typed at a prompt, or NULL */
+    char waldir[4096];
+    uint64_t segsize;
+    const char *slot; /* NULL: a temporary slot of the thread's own */
+    wp_lsn start;
+    uint32_t tli;
+    /* Private to the module. */
+    pthread_t thread;
+    bool running;
+    int wake[2];
+    _Atomic uint64_t stop_at; /* 0 until the backup's end is known */
+    atomic_bool abort;
+    int result;
+    wp_error err;
+    wp_walrecv_stats stats;
+} wp_seed_wal;
+
+int wp_seed_wal_start(wp_seed_wal *w, wp_error *err);
+
+/* Stream up to end (at least), then stop; returns the thread's result,
+ * with its error copied into err. */
+int wp_seed_wal_finish(wp_seed_wal *w, wp_lsn end, wp_error *err);
+
+/* Stop at once (after a failure elsewhere) and wait for the thread. */
+void wp_seed_wal_abort(wp_seed_wal *w);
+
+#endif

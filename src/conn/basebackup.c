@@ -1,0 +1,294 @@
+#include "walpull/basebackup.h"
+
+#include "conn/conn_internal.h"
+#include "walpull/msg.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int wp_quote_literal(const char *s, char *out, size_t size)
+{
+    size_t n = 0;
+    if (size < 3)
+        return WP_E_RANGE;
+    out[n++] = '\'';
+    for (; *s; s++) {
+        size_t need = *s == '\'' ? 2 : 1;
+        if (n + need + 2 > size)
+            return WP_E_RANGE;
+        out[n++] = *s;
+        if (*s == '\'')
+            out[n++] = '\'';
+    }
+    out[n++] = '\'';
+    out[n] = '\0';
+    return 0;
+}
+
+/* Append to a fixed buffer; remembers overflow in *ok. */
+static void add(char *out, size_t size, bool *ok, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void add(char *out, size_t size, bool *ok, const char *fmt, ...)
+{
+    size_t len = strlen(out);
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(out + len, size - len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= size - len)
+        *ok = false;
+}
+
+int wp_basebackup_command(const wp_basebackup_opts *o, int server_version, char *out, size_t size)
+{
+    char label[512];
+    if (wp_quote_literal(o->label ? o->label : "walpull base backup", label, sizeof(label)) < 0)
+        return WP_E_RANGE;
+    bool ok = true;
+    out[0] = '\0';
+    if (server_version >= 150000) {
+        /* The option list syntax of 15 and later. */
+        add(out, size, &ok, "BASE_BACKUP (LABEL %s", label);
+        if (o->progress)
+            add(out, size, &ok, ", PROGRESS");
+        if (o->fast_checkpoint)
+            add(out, size, &ok, ", CHECKPOINT 'fast'");
+        if (o->include_wal)
+            add(out, size, &ok, ", WAL");
+        if (o->nowait)
+            add(out, size, &ok, ", WAIT false");
+        if (o->max_rate)
+            add(out, size, &ok, ", MAX_RATE %u", (unsigned)o->max_rate);
+        if (o->manifest)
+            add(out, size, &ok, ", MANIFEST 'yes', MANIFEST_CHECKSUMS 'CRC32C'");
+        add(out, size, &ok, ")");
+    } else {
+        add(out, size, &ok, "BASE_BACKUP LABEL %s", label);
+        if (o->progress)
+            add(out, size, &ok, " PROGRESS");
+        if (o->fast_checkpoint)
+            add(out, size, &ok, " FAST");
+        if (o->include_wal)
+            add(out, size, &ok, " WAL");
+        if (o->nowait)
+            add(out, size, &ok, " NOWAIT");
+        if (o->max_rate)
+            add(out, size, &ok, " MAX_RATE %u", (unsigned)o->max_rate);
+        if (o->manifest)
+            add(out, size, &ok, " MANIFEST 'yes' MANIFEST_CHECKSUMS 'CRC32C'");
+    }
+    return ok ? 0 : WP_E_RANGE;
+}
+
+typedef struct run_state {
+    wp_conn *conn;
+    const wp_basebackup_handler *h;
+    wp_tablespace ts[WP_MAX_TABLESPACES];
+    size_t n_ts;
+    int results; /* tuple results seen */
+    wp_link *link;
+    size_t next_archive; /* 13/14: index of the next COPY */
+    uint64_t bytes;
+    wp_lsn end;
+    uint32_t end_tli;
+} run_state;
+
+static int close_link(run_state *s, wp_error *err)
+{
+    if (!s->link)
+        return 0;
+    int r = wp_link_finalize(s->link, err);
+    wp_link_free(s->link);
+    s->link = NULL;
+    return r;
+}
+
+static int feed(run_state *s, const uint8_t *data, size_t len, bool count, wp_error *err)
+{
+    if (!s->link)
+        return wp_error_set(err, WP_E_PROTO, "backup data arrived before any archive began");
+    struct iovec v = {.iov_base = (void *)data, .iov_len = len};
+    int r = wp_link_content(s->link, &v, 1, err);
+    if (r == 0 && count) {
+        s->bytes += len;
+        if (s->h->progress)
+            s->h->progress(s->h->user, s->bytes);
+    }
+    return r;
+}
+
+static int tablespace_index(const run_state *s, const char *path, size_t *ret)
+{
+    for (size_t i = 0; i < s->n_ts; i++) {
+        if ((path[0] == '\0' && s->ts[i].oid == 0) ||
+            (path[0] && s->ts[i].oid && strcmp(s->ts[i].location, path) == 0)) {
+            *ret = i;
+            return 0;
+        }
+    }
+    return WP_E_PROTO;
+}
+
+/* One CopyData message of the 15+ stream. */
+static int handle_message(run_state *s, const uint8_t *buf, size_t len, bool *in_manifest,
+                          wp_error *err)
+{
+    if (len < 1)
+        return wp_error_set(err, WP_E_PROTO, "empty backup message");
+    switch (buf[0]) {
+    case 'n': {
+        const char *name = (const char *)buf + 1;
+        const char *end = memchr(name, '\0', len - 1);
+        const char *path = end ? end + 1 : NULL;
+        if (!end || !memchr(path, '\0', len - (size_t)(path - (const char *)buf)))
+            return wp_error_set(err, WP_E_PROTO, "malformed new-archive message");
+        int r = close_link(s, err);
+        size_t idx = 0;
+        if (r == 0 && tablespace_index(s, path, &idx) < 0)
+            r = wp_error_set(err, WP_E_PROTO, "archive \"%s\" names an unknown tablespace \"%s\"",
+                             name, path);
+        if (r == 0)
+            r = s->h->archive(s->h->user, idx, &s->link, err);
+        return r;
+    }
+    case 'd':
+        return feed(s, buf + 1, len - 1, !*in_manifest, err);
+    case 'p':
+        if (len != 9)
+            return wp_error_set(err, WP_E_PROTO, "malformed progress message");
+        if (s->h->progress)
+            s->h->progress(s->h->user, wp_get_u64(buf + 1));
+        return 0;
+    case 'm': {
+        int r = close_link(s, err);
+        *in_manifest = true;
+        if (r == 0)
+            r = s->h->manifest(s->h->user, &s->link, err);
+        return r;
+    }
+    default:
+        return wp_error_set(err, WP_E_PROTO, "unexpected backup message kind 0x%02x", buf[0]);
+    }
+}
+
+static int copy_stream(run_state *s, wp_error *err)
+{
+    PGconn *pg = s->conn->pg;
+    bool modern = s->conn->version >= 150000;
+    bool in_manifest = false;
+    int r = 0;
+    if (!modern) {
+        /* One raw tar per tablespace, in list order, then the manifest. */
+        if (s->next_archive < s->n_ts) {
+            r = s->h->archive(s->h->user, s->next_archive, &s->link, err);
+        } else {
+            r = s->h->manifest(s->h->user, &s->link, err);
+            in_manifest = true;
+        }
+        s->next_archive++;
+        if (r < 0)
+            return r;
+    }
+    for (;;) {
+        char *buf;
+        int len = PQgetCopyData(pg, &buf, 0);
+        if (len == -1)
+            break;
+        if (len < 0)
+            return wp_error_set(err, WP_E_CONN, "could not read the backup stream: %s",
+                                PQerrorMessage(pg));
+        if (modern)
+            r = handle_message(s, (const uint8_t *)buf, (size_t)len, &in_manifest, err);
+        else
+            r = feed(s, (const uint8_t *)buf, (size_t)len, !in_manifest, err);
+        PQfreemem(buf);
+        if (r < 0)
+            return r;
+    }
+    return close_link(s, err);
+}
+
+static int tuples(run_state *s, const PGresult *res, wp_lsn *ret_start, uint32_t *ret_tli,
+                  wp_error *err)
+{
+    int which = s->results++;
+    if (which == 1) {
+        /* The tablespace list. */
+        int n = PQntuples(res);
+        if (n > WP_MAX_TABLESPACES || PQnfields(res) < 3)
+            return wp_error_set(err, WP_E_PROTO, "unexpected tablespace list (%d rows)", n);
+        for (int i = 0; i < n; i++) {
+            wp_tablespace *t = &s->ts[i];
+            t->oid = PQgetisnull(res, i, 0) ? 0 : (uint32_t)strtoul(PQgetvalue(res, i, 0), NULL, 10);
+            snprintf(t->location, sizeof(t->location), "%s",
+                     PQgetisnull(res, i, 1) ? "" : PQgetvalue(res, i, 1));
+            t->size_kb = PQgetisnull(res, i, 2) ? -1 : strtoll(PQgetvalue(res, i, 2), NULL, 10);
+        }
+        s->n_ts = (size_t)n;
+        return s->h->started(s->h->user, *ret_start, *ret_tli, s->ts, s->n_ts, err);
+    }
+    /* The start (first) or end (last) position: LSN and timeline. */
+    if (PQntuples(res) != 1 || PQnfields(res) < 2)
+        return wp_error_set(err, WP_E_PROTO, "unexpected backup position result");
+    wp_lsn lsn;
+    if (wp_lsn_parse(PQgetvalue(res, 0, 0), &lsn) < 0)
+        return wp_error_set(err, WP_E_PROTO, "could not parse backup position \"%s\"",
+                            PQgetvalue(res, 0, 0));
+    uint32_t tli = (uint32_t)strtoul(PQgetvalue(res, 0, 1), NULL, 10);
+    if (which == 0) {
+        *ret_start = lsn;
+        *ret_tli = tli;
+    } else {
+        s->end = lsn;
+        s->end_tli = tli;
+    }
+    return 0;
+}
+
+int wp_basebackup_run(wp_conn *conn, const wp_basebackup_opts *opts,
+                      const wp_basebackup_handler *h, wp_lsn *ret_end, uint32_t *ret_tli,
+                      wp_error *err)
+{
+    char sql[1024];
+    if (wp_basebackup_command(opts, conn->version, sql, sizeof(sql)) < 0)
+        return wp_error_set(err, WP_E_RANGE, "backup label too long");
+    if (!PQsendQuery(conn->pg, sql))
+        return wp_conn_set_error(err, conn->pg, NULL, "BASE_BACKUP");
+    run_state *s = calloc(1, sizeof(*s));
+    if (!s)
+        return wp_error_set(err, -ENOMEM, "out of memory");
+    s->conn = conn;
+    s->h = h;
+    wp_lsn start = 0;
+    uint32_t start_tli = 0;
+    int r = 0;
+    PGresult *res;
+    while ((res = PQgetResult(conn->pg)) != NULL) {
+        ExecStatusType st = PQresultStatus(res);
+        if (r == 0) {
+            if (st == PGRES_COPY_OUT)
+                r = copy_stream(s, err);
+            else if (st == PGRES_TUPLES_OK)
+                r = tuples(s, res, &start, &start_tli, err);
+            else if (st != PGRES_COMMAND_OK)
+                r = wp_conn_set_error(err, conn->pg, res, "BASE_BACKUP");
+        }
+        PQclear(res);
+        if (r < 0 && PQstatus(conn->pg) == CONNECTION_BAD)
+            break;
+        if (r < 0 && st == PGRES_COPY_OUT)
+            break; /* the COPY was abandoned: the connection is of no more use */
+    }
+    wp_link_free(s->link);
+    if (r == 0 && s->results < 3)
+        r = wp_error_set(err, WP_E_PROTO, "the backup ended without an end position");
+    if (r == 0) {
+        *ret_end = s->end;
+        *ret_tli = s->end_tli;
+    }
+    free(s);
+    return r;
+}

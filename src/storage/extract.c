@@ -1,0 +1,232 @@
+#include "walpull/extract.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct extractor {
+    wp_tar_sink base;
+    wp_extract_opts opts;
+    char *root;
+    int rootfd;
+    char cached[257]; /* parent directory of the last member */
+    int cached_fd;    /* its fd (may be rootfd) */
+    int fd;           /* file being written */
+    char path[257];
+} extractor;
+
+static void drop_cache(extractor *x)
+{
+    if (x->cached_fd >= 0 && x->cached_fd != x->rootfd)
+        close(x->cached_fd);
+    x->cached_fd = -1;
+    x->cached[0] = '\0';
+}
+
+static int fs_error(extractor *x, int e, const char *what, const char *path, wp_error *err)
+{
+    return wp_error_set(err, -e, "could not %s \"%s/%s\": %s", what, x->root, path, strerror(e));
+}
+
+/* Open the parent directory of path without following any symlink,
+ * creating missing directories; sets *ret_base to the last component. */
+static int open_parent(extractor *x, const char *path, int *ret_fd, const char **ret_base,
+                       wp_error *err)
+{
+    const char *slash = strrchr(path, '/');
+    size_t plen = slash ? (size_t)(slash - path) : 0;
+    *ret_base = slash ? slash + 1 : path;
+    if (x->cached_fd >= 0 && strlen(x->cached) == plen && strncmp(x->cached, path, plen) == 0) {
+        *ret_fd = x->cached_fd;
+        return 0;
+    }
+    drop_cache(x);
+    int cur = x->rootfd;
+    char comp[257];
+    size_t i = 0;
+    while (i < plen) {
+        size_t j = i;
+        while (j < plen && path[j] != '/')
+            j++;
+        memcpy(comp, path + i, j - i);
+        comp[j - i] = '\0';
+        int next = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (next < 0 && errno == ENOENT) {
+            if (mkdirat(cur, comp, 0700) < 0 && errno != EEXIST) {
+                int e = errno;
+                if (cur != x->rootfd)
+                    close(cur);
+                return fs_error(x, e, "create directory", path, err);
+            }
+            next = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        }
+        int e = errno;
+        if (cur != x->rootfd)
+            close(cur);
+        if (next < 0) {
+            if (e == ELOOP || e == ENOTDIR)
+                return wp_error_set(err, WP_E_STATE,
+                                    "backup member \"%s\" lies below a symbolic link or file; "
+                                    "refusing to follow it",
+                                    path);
+            return fs_error(x, e, "open directory", path, err);
+        }
+        cur = next;
+        i = j + 1;
+    }
+    memcpy(x->cached, path, plen);
+    x->cached[plen] = '\0';
+    x->cached_fd = cur;
+    *ret_fd = cur;
+    return 0;
+}
+
+/* The mapped target of a pg_tblspc/<oid> symlink, or NULL. */
+static const char *tblspc_target(const extractor *x, const char *path)
+{
+    if (strncmp(path, "pg_tblspc/", 10) != 0)
+        return NULL;
+    char *end;
+    unsigned long oid = strtoul(path + 10, &end, 10);
+    if (*end || end == path + 10)
+        return NULL;
+    for (size_t i = 0; i < x->opts.n_tblspc; i++)
+        if (x->opts.tblspc[i].oid == oid)
+            return x->opts.tblspc[i].target;
+    return NULL;
+}
+
+static int ex_begin(wp_tar_sink *sink, const wp_tar_member *m, wp_error *err)
+{
+    extractor *x = (extractor *)sink;
+    if (m->type == WP_TAR_DIR && m->path[0] == '\0')
+        return 0; /* the root exists already */
+    if (!wp_tar_path_safe(m->path))
+        return wp_error_set(err, WP_E_STATE,
+                            "unsafe path \"%s\" in the backup: it would leave the target "
+                            "directory",
+                            m->path);
+    int dirfd = -1;
+    const char *base = NULL;
+    int r = open_parent(x, m->path, &dirfd, &base, err);
+    if (r < 0)
+        return r;
+    snprintf(x->path, sizeof(x->path), "%s", m->path);
+    switch (m->type) {
+    case WP_TAR_DIR:
+        if (mkdirat(dirfd, base, (m->mode & 0750) | 0700) < 0) {
+            int e = errno;
+            struct stat st;
+            if (e != EEXIST || fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+                !S_ISDIR(st.st_mode))
+                return fs_error(x, e, "create directory", m->path, err);
+        }
+        return 0;
+    case WP_TAR_SYMLINK: {
+        const char *target = tblspc_target(x, m->path);
+        if (symlinkat(target ? target : m->linkname, dirfd, base) < 0)
+            return fs_error(x, errno, "create symbolic link", m->path, err);
+        return 0;
+    }
+    case WP_TAR_FILE:
+        x->fd = openat(dirfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                       (m->mode & 0640) | 0600);
+        if (x->fd < 0)
+            return fs_error(x, errno, "create file", m->path, err);
+        if (m->size >= x->opts.prealloc_min && m->size > 0 &&
+            fallocate(x->fd, 0, 0, (off_t)m->size) < 0 && errno != EOPNOTSUPP) {
+            return fs_error(x, errno, "preallocate file", m->path, err);
+        }
+        if (x->opts.stats)
+            x->opts.stats->files++;
+        return 0;
+    }
+    return wp_error_set(err, WP_E_UNSUPPORTED, "unsupported tar entry for \"%s\"", m->path);
+}
+
+static int ex_data(wp_tar_sink *sink, const struct iovec *iov, int iovcnt, wp_error *err)
+{
+    extractor *x = (extractor *)sink;
+    for (int i = 0; i < iovcnt; i++) {
+        const char *p = iov[i].iov_base;
+        size_t left = iov[i].iov_len;
+        while (left > 0) {
+            ssize_t w = write(x->fd, p, left);
+            if (x->opts.stats)
+                x->opts.stats->write_calls++;
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                return fs_error(x, w < 0 ? errno : ENOSPC, "write file", x->path, err);
+            p += w;
+            left -= (size_t)w;
+            if (x->opts.stats)
+                x->opts.stats->bytes += (uint64_t)w;
+        }
+    }
+    return 0;
+}
+
+static int ex_end(wp_tar_sink *sink, wp_error *err)
+{
+    extractor *x = (extractor *)sink;
+    if (x->fd < 0)
+        return 0;
+    int r = close(x->fd);
+    x->fd = -1;
+    return r < 0 ? fs_error(x, errno, "close file", x->path, err) : 0;
+}
+
+static int ex_finish(wp_tar_sink *sink, wp_error *err)
+{
+    extractor *x = (extractor *)sink;
+    drop_cache(x);
+    return ex_end(sink, err);
+}
+
+static void ex_free(wp_tar_sink *sink)
+{
+    extractor *x = (extractor *)sink;
+    if (!x)
+        return;
+    if (x->fd >= 0)
+        close(x->fd);
+    drop_cache(x);
+    if (x->rootfd >= 0)
+        close(x->rootfd);
+    free(x->root);
+    free(x);
+}
+
+static const wp_tar_sink_ops extractor_ops = {ex_begin, ex_data, ex_end, ex_finish, ex_free};
+
+int wp_extractor_new(const wp_extract_opts *opts, wp_tar_sink **ret_sink, wp_error *err)
+{
+    extractor *x = calloc(1, sizeof(*x));
+    char *root = strdup(opts->root);
+    if (!x || !root) {
+        free(x);
+        free(root);
+        return wp_error_set(err, -ENOMEM, "out of memory");
+    }
+    x->rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (x->rootfd < 0) {
+        int e = errno;
+        free(x);
+        free(root);
+        return wp_error_set(err, -e, "could not open directory \"%s\": %s", opts->root,
+                            strerror(e));
+    }
+    x->base.ops = &extractor_ops;
+    x->opts = *opts;
+    x->opts.root = root;
+    x->root = root;
+    x->cached_fd = -1;
+    x->fd = -1;
+    *ret_sink = &x->base;
+    return 0;
+}

@@ -1,0 +1,95 @@
+#include "walpull/fsutil.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int mkdir_parents(const char *path)
+{
+    char buf[4096];
+    if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+        return -ENAMETOOLONG;
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+            return -errno;
+        *p = '/';
+    }
+    return mkdir(buf, 0700) < 0 ? -errno : 0;
+}
+
+int wp_dir_prepare_empty(const char *path, bool *ret_created, wp_error *err)
+{
+    DIR *d = opendir(path);
+    if (!d) {
+        int e = errno;
+        if (e == ENOTDIR)
+            return wp_error_set(err, WP_E_STATE, "\"%s\" exists but is not a directory", path);
+        if (e != ENOENT)
+            return wp_error_set(err, -e, "could not access directory \"%s\": %s", path,
+                                strerror(e));
+        int r = mkdir_parents(path);
+        if (r < 0)
+            return wp_error_set(err, r, "could not create directory \"%s\": %s", path,
+                                strerror(-r));
+        *ret_created = true;
+        return 0;
+    }
+    struct dirent *de;
+    bool empty = true;
+    while ((de = readdir(d)) != NULL)
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+            empty = false;
+    closedir(d);
+    if (!empty) {
+        wp_error_set(err, WP_E_STATE, "directory \"%s\" exists but is not empty", path);
+        wp_error_hint(err, "Remove its contents, or name a new or empty directory.");
+        return WP_E_STATE;
+    }
+    /* A data directory must not be readable by others. */
+    if (chmod(path, 0700) < 0)
+        return wp_error_set(err, -errno, "could not set permissions of \"%s\": %s", path,
+                            strerror(errno));
+    *ret_created = false;
+    return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+int wp_dir_remove(const char *path, bool remove_self)
+{
+    int r = nftw(path, remove_entry, 32, FTW_DEPTH | FTW_PHYS);
+    if (!remove_self)
+        mkdir(path, 0700);
+    return r < 0 ? -errno : 0;
+}
+
+int wp_dir_syncfs(const char *path, wp_error *err)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return wp_error_set(err, -errno, "could not open directory \"%s\": %s", path,
+                            strerror(errno));
+    int r = syncfs(fd);
+    int e = errno;
+    close(fd);
+    if (r < 0)
+        return wp_error_set(err, -e, "could not sync the file system of \"%s\": %s", path,
+                            strerror(e));
+    return 0;
+}

@@ -1,0 +1,147 @@
+#include "walpull/tar_parser.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum state {
+    IN_HEADER,  /* gathering a header block */
+    IN_DATA,    /* passing member data through */
+    IN_PADDING, /* skipping padding after data */
+    AT_END,     /* after the zero block: ignore the rest */
+} state;
+
+typedef struct tar_parser {
+    wp_link base;
+    wp_tar_sink *sink;
+    state st;
+    uint8_t hdr[WP_TAR_BLOCK];
+    size_t hdr_have;
+    uint64_t left;    /* data or padding bytes left */
+    uint64_t padding; /* padding after the current data */
+} tar_parser;
+
+static int begin_member(tar_parser *p, wp_error *err)
+{
+    if (wp_tar_block_is_zero(p->hdr)) {
+        p->st = AT_END;
+        return 0;
+    }
+    wp_tar_member m;
+    int r = wp_tar_header_parse(p->hdr, &m);
+    if (r == WP_E_UNSUPPORTED)
+        return wp_error_set(err, r, "unsupported tar entry type '%c' for \"%s\" in the backup",
+                            (char)m.type, m.path);
+    if (r < 0)
+        return wp_error_set(err, r, "invalid tar header in the backup stream");
+    r = p->sink->ops->begin(p->sink, &m, err);
+    if (r < 0)
+        return r;
+    p->left = m.size;
+    p->padding = wp_tar_padding(m.size);
+    p->st = IN_DATA;
+    if (p->left == 0) {
+        r = p->sink->ops->end(p->sink, err);
+        p->left = p->padding;
+        p->st = p->left ? IN_PADDING : IN_HEADER;
+    }
+    return r;
+}
+
+static int parser_content(wp_link *link, const struct iovec *iov, int iovcnt, wp_error *err)
+{
+    tar_parser *p = (tar_parser *)link;
+    for (int i = 0; i < iovcnt; i++) {
+        const uint8_t *data = iov[i].iov_base;
+        size_t len = iov[i].iov_len;
+        while (len > 0) {
+            int r = 0;
+            switch (p->st) {
+            case IN_HEADER: {
+                size_t take = WP_TAR_BLOCK - p->hdr_have;
+                if (take > len)
+                    take = len;
+                memcpy(p->hdr + p->hdr_have, data, take);
+                p->hdr_have += take;
+                data += take;
+                len -= take;
+                if (p->hdr_have == WP_TAR_BLOCK) {
+                    p->hdr_have = 0;
+                    r = begin_member(p, err);
+                }
+                break;
+            }
+            case IN_DATA: {
+                size_t take = p->left < len ? (size_t)p->left : len;
+                struct iovec v = {.iov_base = (void *)data, .iov_len = take};
+                r = p->sink->ops->data(p->sink, &v, 1, err);
+                data += take;
+                len -= take;
+                p->left -= take;
+                if (r == 0 && p->left == 0) {
+                    r = p->sink->ops->end(p->sink, err);
+                    p->left = p->padding;
+                    p->st = p->left ? IN_PADDING : IN_HEADER;
+                }
+                break;
+            }
+            case IN_PADDING: {
+                size_t take = p->left < len ? (size_t)p->left : len;
+                data += take;
+                len -= take;
+                p->left -= take;
+                if (p->left == 0)
+                    p->st = IN_HEADER;
+                break;
+            }
+            case AT_END:
+                len = 0;
+                break;
+            }
+            if (r < 0)
+                return r;
+        }
+    }
+    return 0;
+}
+
+static int parser_sync(wp_link *link, wp_error *err)
+{
+    (void)link;
+    (void)err;
+    return 0;
+}
+
+static int parser_finalize(wp_link *link, wp_error *err)
+{
+    tar_parser *p = (tar_parser *)link;
+    if (p->st == IN_DATA || (p->st == IN_HEADER && p->hdr_have > 0))
+        return wp_error_set(err, WP_E_TRUNCATED, "the backup's tar stream ends inside a member");
+    return p->sink->ops->finish(p->sink, err);
+}
+
+static void parser_free(wp_link *link)
+{
+    tar_parser *p = (tar_parser *)link;
+    if (!p)
+        return;
+    p->sink->ops->free(p->sink);
+    free(p);
+}
+
+static const wp_link_ops parser_ops = {parser_content, parser_sync, parser_finalize, parser_free};
+
+int wp_tar_parser_new(wp_tar_sink *sink, wp_link **ret_link, wp_error *err)
+{
+    tar_parser *p = calloc(1, sizeof(*p));
+    if (!p) {
+        sink->ops->free(sink);
+        return wp_error_set(err, -ENOMEM, "out of memory");
+    }
+    p->base.ops = &parser_ops;
+    p->sink = sink;
+    p->st = IN_HEADER;
+    *ret_link = &p->base;
+    return 0;
+}
