@@ -30,20 +30,12 @@ if [ "$major" = 15 ]; then
 fi
 
 # Start it as a standby.
-chown -R postgres: "$rep"
-port=$(wp_free_port)
-sock=$WP_TMP/sock-rep
-as_pg mkdir -p "$sock"
-as_pg tee -a "$rep/postgresql.conf" >/dev/null <<CONF
-port = $port
-unix_socket_directories = '$sock'
-CONF
-rep_DATA=$rep rep_BIN=$pri_BIN rep_PORT=$port rep_SOCK=$sock
-wp_pg_ctl rep start
+wp_start_seeded rep "$rep" pri
 expect_eq "$(wp_psql rep -c "SELECT pg_is_in_recovery()")" t "replica in recovery"
 expect_eq "$(wp_psql rep -c "SELECT count(*) FROM before_seed")" 1000 "rows seeded"
 wp_psql pri -c "CREATE TABLE after_seed (v text)" -c "INSERT INTO after_seed VALUES ('hello from the primary')"
-wait_for 30 bash -c "[ \"\$(PGOPTIONS= $WP_CLIENT_BIN/psql -X -At -h $sock -p $port -U postgres -d postgres -c 'SELECT v FROM after_seed' 2>/dev/null)\" = 'hello from the primary' ]"
+wait_for 30 wp_caught_up rep pri
+expect_eq "$(wp_psql rep -c "SELECT v FROM after_seed")" "hello from the primary" "row replicated"
 expect_eq "$(wp_psql pri -c "SELECT active FROM pg_replication_slots WHERE slot_name = 'db_rep_slot'")" t "slot in use by the replica"
 expect_eq "$(wp_psql pri -c "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")" 1 "streaming replica"
 echo "ok test_seed $major"

@@ -282,3 +282,29 @@ wp_check_segments() {
     done
     echo "$n"
 }
+
+# wp_start_seeded NAME DIR FROM: start a walpull-seeded directory as server
+# NAME (same major as FROM) on a free port; the files go to postgres.
+wp_start_seeded() {
+    local name=$1 dir=$2 from=$3 port sock
+    chown -R postgres: "$dir"
+    port=$(wp_free_port)
+    sock=$WP_TMP/sock-$name
+    as_pg mkdir -p "$sock"
+    as_pg tee -a "$dir/postgresql.conf" >/dev/null <<CONF
+port = $port
+unix_socket_directories = '$sock'
+CONF
+    printf -v "${name}_PORT" %s "$port"
+    printf -v "${name}_DATA" %s "$dir"
+    printf -v "${name}_BIN" %s "$(eval echo "\$${from}_BIN")"
+    printf -v "${name}_SOCK" %s "$sock"
+    wp_pg_ctl "$name" start
+}
+
+# True when standby NAME has replayed everything primary FROM has written.
+wp_caught_up() {
+    local name=$1 from=$2 lsn
+    lsn=$(wp_psql "$from" -c "SELECT pg_current_wal_lsn()")
+    [ "$(wp_psql "$name" -c "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ]
+}

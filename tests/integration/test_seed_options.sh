@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# walpull seed: -X fetch and pg_verifybackup, a user tablespace mapped with
+# -T, progress output, and a backup under write load.
+. "$(dirname "$0")/../lib/harness.sh"
+major=$1
+
+wp_pg_start pri "$major"
+wp_pgpass pri
+chown postgres "$PGPASSFILE"
+conn=$(wp_conn_args pri)
+
+# A user tablespace with a table in it.
+ts=$WP_TMP/ts_primary
+mkdir "$ts"
+chown postgres: "$ts"
+wp_psql pri -c "CREATE TABLESPACE extra LOCATION '$ts'" \
+    -c "CREATE TABLE in_ts TABLESPACE extra AS SELECT g AS id FROM generate_series(1, 5000) g"
+
+# Without -T the tablespace would land on the primary's own directory.
+expect_exit 1 "$WALPULL" -D "$WP_TMP/r0" -c fast $conn
+expect_contains "$WP_OUT" "directory \"$ts\" exists but is not empty"
+expect_contains "$WP_OUT" "-T $ts=NEWDIR"
+[ ! -e "$WP_TMP/r0" ] || fail "a refused seed left its directory behind"
+
+# -X fetch, with the tablespace mapped, and progress to a non-terminal.
+r1=$WP_TMP/r1
+expect_exit 0 "$WALPULL" -D "$r1" -X fetch -T "$ts=$WP_TMP/ts_r1" -c fast -P $conn
+expect_contains "$WP_OUT" "walpull: progress: "
+last=$(printf '%s\n' "$WP_OUT" | grep 'walpull: progress: ' | tail -1)
+expect_contains "$last" "(100%)"
+[[ "$last" =~ walpull:\ progress:\ [0-9]+/[0-9]+\ kB\ \(100%\),\ [0-9.]+\ MB/s ]] || fail "progress line format: $last"
+ls "$r1/pg_wal" | grep -qE '^[0-9A-F]{24}$' || fail "-X fetch brought no WAL"
+link=$(readlink "$r1/pg_tblspc/$(wp_psql pri -c "SELECT oid FROM pg_tablespace WHERE spcname = 'extra'")")
+expect_eq "$link" "$WP_TMP/ts_r1" "tablespace symlink"
+[ -n "$(ls "$WP_TMP/ts_r1")" ] || fail "nothing extracted into the mapped tablespace"
+if [ "$major" = 15 ]; then
+    "$WP_CLIENT_BIN/pg_verifybackup" -q "$r1" || fail "pg_verifybackup failed on a -X fetch backup"
+fi
+# Started (not as a standby): it reads the tablespace's table.
+chown -R postgres: "$WP_TMP/ts_r1"
+wp_start_seeded r1 "$r1" pri
+expect_eq "$(wp_psql r1 -c "SELECT count(*) FROM in_ts")" 5000 "rows in the mapped tablespace"
+wp_pg_ctl r1 stop fast
+
+# A backup taken under write load: the replica matches after catch-up.
+"$WP_CLIENT_BIN/pgbench" -q -i -s 3 -h "$pri_SOCK" -p "$pri_PORT" -U postgres postgres >/dev/null 2>&1
+"$WP_CLIENT_BIN/pgbench" -T 30 -c 2 -h "$pri_SOCK" -p "$pri_PORT" -U postgres postgres >"$WP_TMP/pgbench.log" 2>&1 &
+bench=$!
+WP_PIDS+=("$bench")
+sleep 1
+r2=$WP_TMP/r2
+expect_exit 0 "$WALPULL" -D "$r2" -R -T "$ts=$WP_TMP/ts_r2" -c fast $conn
+kill -INT "$bench" 2>/dev/null || true
+wait "$bench" 2>/dev/null || true
+chown -R postgres: "$WP_TMP/ts_r2"
+wp_start_seeded r2 "$r2" pri
+wait_for 60 wp_caught_up r2 pri
+q="SELECT (SELECT count(*) FROM pgbench_history) || '/' || (SELECT sum(abalance) FROM pgbench_accounts)"
+primary=$(wp_psql pri -c "$q")
+expect_eq "$(wp_psql r2 -c "$q")" "$primary" "pgbench rows on the replica"
+[ "${primary%%/*}" -gt 0 ] || fail "pgbench wrote nothing during the backup"
+echo "ok test_seed_options $major"
