@@ -1,0 +1,281 @@
+/* Unit tests of the smaller pure modules, and of the segment archive sink
+ * against a temporary directory. */
+#include "walpull/basebackup.h"
+#include "walpull/conninfo.h"
+#include "walpull/error.h"
+#include "walpull/iov.h"
+#include "walpull/progress.h"
+#include "walpull/walarchive.h"
+#include "walpull/walpage.h"
+
+#include <check.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+START_TEST(test_iov_take_slices)
+{
+    char a[] = "abc", b[] = "", c[] = "defgh";
+    struct iovec in[3] = {{a, 3}, {b, 0}, {c, 5}};
+    wp_iov_cursor cur;
+    wp_iov_cursor_init(&cur, in, 3);
+    struct iovec out[4];
+    int n;
+    ck_assert_uint_eq(wp_iov_take(&cur, 2, out, 4, &n), 2);
+    ck_assert_int_eq(n, 1);
+    ck_assert_ptr_eq(out[0].iov_base, a);
+    ck_assert_uint_eq(out[0].iov_len, 2);
+    ck_assert_uint_eq(wp_iov_take(&cur, 4, out, 4, &n), 4);
+    ck_assert_int_eq(n, 2);
+    ck_assert_ptr_eq(out[0].iov_base, a + 2);
+    ck_assert_ptr_eq(out[1].iov_base, c);
+    ck_assert_uint_eq(out[1].iov_len, 3);
+    ck_assert_uint_eq(wp_iov_take(&cur, 100, out, 4, &n), 2);
+    ck_assert_uint_eq(wp_iov_take(&cur, 100, out, 4, &n), 0);
+    ck_assert_int_eq(n, 0);
+    ck_assert_uint_eq(wp_iov_total(in, 3), 8);
+}
+END_TEST
+
+START_TEST(test_walpage_ident_parse_cases)
+{
+    uint8_t b[WP_WALPAGE_LONG_HDR] = {0};
+    wp_walpage_ident id;
+    ck_assert_int_eq(wp_walpage_ident_parse(b, sizeof(b), &id), WP_E_PROTO);
+    ck_assert_int_eq(wp_walpage_ident_parse(b, 39, &id), WP_E_TRUNCATED);
+    b[0] = 0x10, b[1] = 0xD1; /* magic 0xD110 */
+    b[2] = 0x06;              /* long header flag set */
+    b[4] = 2;                 /* timeline 2 */
+    b[11] = 0x01;             /* pageaddr 0x01000000 */
+    for (int i = 0; i < 8; i++)
+        b[24 + i] = (uint8_t)(0x11 * (i + 1));
+    b[34] = 0x10; /* 0x00100000: 1 MB */
+    b[37] = 0x20; /* 8192 */
+    ck_assert_int_eq(wp_walpage_ident_parse(b, sizeof(b), &id), 0);
+    ck_assert_uint_eq(id.magic, 0xD110);
+    ck_assert_uint_eq(id.tli, 2);
+    ck_assert_uint_eq(id.pageaddr, 0x01000000);
+    ck_assert_uint_eq(id.sysid, 0x8877665544332211ull);
+    ck_assert_uint_eq(id.seg_size, 1u << 20);
+    ck_assert_uint_eq(id.blcksz, 8192);
+}
+END_TEST
+
+START_TEST(test_conninfo_quoting)
+{
+    char out[128];
+    size_t len = 0;
+    ck_assert_int_eq(wp_conninfo_append(out, sizeof(out), &len, "host", "db1"), 0);
+    ck_assert_int_eq(wp_conninfo_append(out, sizeof(out), &len, "password", "it's\\x"), 0);
+    ck_assert_str_eq(out, "host='db1' password='it\\'s\\\\x'");
+    ck_assert_uint_eq(len, strlen(out));
+    char small[16] = "";
+    size_t slen = 0;
+    ck_assert_int_eq(wp_conninfo_append(small, sizeof(small), &slen, "host", "a-long-host-name"),
+                     WP_E_RANGE);
+    ck_assert_str_eq(small, "");
+    ck_assert_uint_eq(slen, 0);
+    char q[64];
+    ck_assert_int_eq(wp_config_quote("user='u' x\\y", q, sizeof(q)), 0);
+    ck_assert_str_eq(q, "'user=''u'' x\\\\y'");
+    ck_assert_int_eq(wp_config_quote("abcdef", q, 5), WP_E_RANGE);
+}
+END_TEST
+
+START_TEST(test_basebackup_command_versions)
+{
+    char sql[512], lit[32];
+    ck_assert_int_eq(wp_quote_literal("it's", lit, sizeof(lit)), 0);
+    ck_assert_str_eq(lit, "'it''s'");
+    ck_assert_int_eq(wp_quote_literal("abcdef", lit, 6), WP_E_RANGE);
+    wp_basebackup_opts o = {.label = "l",
+                            .fast_checkpoint = true,
+                            .progress = true,
+                            .nowait = true,
+                            .max_rate = 1024,
+                            .manifest = true};
+    ck_assert_int_eq(wp_basebackup_command(&o, 150004, sql, sizeof(sql)), 0);
+    ck_assert_str_eq(sql, "BASE_BACKUP (LABEL 'l', PROGRESS, CHECKPOINT 'fast', WAIT false, "
+                          "MAX_RATE 1024, MANIFEST 'yes', MANIFEST_CHECKSUMS 'CRC32C')");
+    ck_assert_int_eq(wp_basebackup_command(&o, 140010, sql, sizeof(sql)), 0);
+    ck_assert_str_eq(sql, "BASE_BACKUP LABEL 'l' PROGRESS FAST NOWAIT MAX_RATE 1024 "
+                          "MANIFEST 'yes' MANIFEST_CHECKSUMS 'CRC32C'");
+    wp_basebackup_opts fetch = {.label = "x", .include_wal = true};
+    ck_assert_int_eq(wp_basebackup_command(&fetch, 180000, sql, sizeof(sql)), 0);
+    ck_assert_str_eq(sql, "BASE_BACKUP (LABEL 'x', WAL)");
+    ck_assert_int_eq(wp_basebackup_command(&fetch, 130000, sql, 20), WP_E_RANGE);
+}
+END_TEST
+
+START_TEST(test_progress_format_lines)
+{
+    char out[128];
+    wp_progress_format(512 * 1024, 1024 * 1024, 1.0, out, sizeof(out));
+    ck_assert_str_eq(out, "512/1024 kB (50%), 0.5 MB/s, 0:01 left");
+    wp_progress_format(2048 * 1024, 1024 * 1024, 2.0, out, sizeof(out));
+    ck_assert_str_eq(out, "2048/1024 kB (100%), 1.0 MB/s");
+    wp_progress_format(3 * 1024 * 1024, 0, 0.0, out, sizeof(out));
+    ck_assert_str_eq(out, "3072 kB, 0.0 MB/s");
+    uint32_t r = 0;
+    ck_assert_int_eq(wp_rate_parse("100", &r), 0);
+    ck_assert_uint_eq(r, 100);
+    ck_assert_int_eq(wp_rate_parse("100k", &r), 0);
+    ck_assert_int_eq(wp_rate_parse("10M", &r), 0);
+    ck_assert_uint_eq(r, 10240);
+    ck_assert_int_eq(wp_rate_parse("31", &r), WP_E_RANGE);
+    ck_assert_int_eq(wp_rate_parse("2G", &r), WP_E_RANGE);
+    ck_assert_int_eq(wp_rate_parse("fast", &r), WP_E_RANGE);
+}
+END_TEST
+
+/* Pseudo-random WAL bytes for the archive tests. */
+static void fill(uint8_t *p, size_t n, uint32_t seed)
+{
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 1103515245u + 12345u;
+        p[i] = (uint8_t)(seed >> 16);
+    }
+}
+
+static char *read_file(const char *dir, const char *name, size_t *len)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = malloc(4u << 20);
+    *len = fread(buf, 1, 4u << 20, f);
+    fclose(f);
+    return buf;
+}
+
+static void stream_into(wp_walsink *sink, const uint8_t *wal, size_t len, wp_lsn start,
+                        size_t chunk)
+{
+    wp_error err;
+    for (size_t off = 0; off < len; off += chunk) {
+        size_t n = off + chunk > len ? len - off : chunk;
+        /* two iovecs per call, split unevenly, as batches are */
+        struct iovec v[2] = {{(void *)(wal + off), n / 3}, {(void *)(wal + off + n / 3), n - n / 3}};
+        ck_assert_int_eq(sink->ops->write(sink, 1, start + off, v, 2, &err), 0);
+        ck_assert_uint_eq(sink->written, start + off + n);
+        ck_assert_uint_le(sink->durable, sink->written);
+    }
+}
+
+START_TEST(test_walarchive_chunkings)
+{
+    const uint64_t seg = 1u << 20;
+    size_t len = 2 * seg + seg / 2; /* two full segments and half of a third */
+    uint8_t *wal = malloc(len);
+    fill(wal, len, 7);
+    static const size_t chunks[] = {1 << 20, 8192, 77777, 3 * (1u << 20)};
+    for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+        char dir[] = "/tmp/walpull-unit-XXXXXX";
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        wp_walarchive_opts o = {.dir = dir, .segsize = seg, .partial_suffix = true};
+        wp_walsink *sink;
+        wp_error err;
+        ck_assert_int_eq(wp_walarchive_open(&o, &sink, &err), 0);
+        stream_into(sink, wal, len, 4 * seg, chunks[c]);
+        /* Two complete segments are durable; the third is not yet. */
+        ck_assert_uint_eq(sink->durable, 6 * seg);
+        ck_assert_int_eq(sink->ops->flush(sink, &err), 0);
+        ck_assert_uint_eq(sink->durable, 4 * seg + len);
+        wp_walsink_free(sink);
+        size_t n;
+        char *f1 = read_file(dir, "000000010000000000000004", &n);
+        ck_assert_ptr_nonnull(f1);
+        ck_assert_uint_eq(n, seg);
+        ck_assert_int_eq(memcmp(f1, wal, seg), 0);
+        char *f2 = read_file(dir, "000000010000000000000005", &n);
+        ck_assert_int_eq(memcmp(f2, wal + seg, seg), 0);
+        char *f3 = read_file(dir, "000000010000000000000006.partial", &n);
+        ck_assert_ptr_nonnull(f3);
+        ck_assert_uint_eq(n, seg); /* preallocated */
+        ck_assert_int_eq(memcmp(f3, wal + 2 * seg, seg / 2), 0);
+        free(f1), free(f2), free(f3);
+
+        wp_archive_resume res;
+        ck_assert_int_eq(wp_walarchive_scan(dir, seg, 0, &res, &err), 0);
+        ck_assert(res.found);
+        ck_assert_uint_eq(res.start, 6 * seg); /* the partial is rewritten */
+        ck_assert_str_eq(res.newest, "000000010000000000000006.partial");
+        ck_assert_int_eq(wp_walarchive_scan(dir, 2 * seg, 0, &res, &err), WP_E_STATE);
+        char cmd[300];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        ck_assert_int_eq(system(cmd), 0);
+    }
+    free(wal);
+}
+END_TEST
+
+START_TEST(test_walarchive_gzip_roundtrip)
+{
+    const uint64_t seg = 1u << 20;
+    size_t len = seg + seg / 4;
+    uint8_t *wal = malloc(len);
+    fill(wal, len, 3);
+    char dir[] = "/tmp/walpull-unit-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    wp_walarchive_opts o = {.dir = dir,
+                            .segsize = seg,
+                            .compress = WP_COMPRESS_GZIP,
+                            .gzip_level = 1,
+                            .partial_suffix = true};
+    wp_walsink *sink;
+    wp_error err;
+    ck_assert_int_eq(wp_walarchive_open(&o, &sink, &err), 0);
+    /* Start mid-segment: the bytes before are zeros in the .gz. */
+    stream_into(sink, wal, len, seg / 2, 10000);
+    wp_walsink_free(sink);
+    char path[256];
+    snprintf(path, sizeof(path), "%s/000000010000000000000000.gz", dir);
+    gzFile g = gzopen(path, "rb");
+    ck_assert_ptr_nonnull(g);
+    uint8_t *back = malloc(seg + 1);
+    ck_assert_int_eq(gzread(g, back, (unsigned)seg + 1), (int)seg);
+    gzclose(g);
+    for (size_t i = 0; i < seg / 2; i++)
+        ck_assert_uint_eq(back[i], 0);
+    ck_assert_int_eq(memcmp(back + seg / 2, wal, seg / 2), 0);
+    /* The second, unfinished segment decompresses to a prefix (sync flush). */
+    snprintf(path, sizeof(path), "%s/000000010000000000000001.gz.partial", dir);
+    g = gzopen(path, "rb");
+    ck_assert_ptr_nonnull(g);
+    int got = gzread(g, back, (unsigned)seg);
+    gzclose(g);
+    ck_assert_int_eq(got, (int)(len - seg / 2));
+    ck_assert_int_eq(memcmp(back, wal + seg / 2, (size_t)got), 0);
+    free(back);
+    free(wal);
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("misc");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_iov_take_slices);
+    tcase_add_test(tc, test_walpage_ident_parse_cases);
+    tcase_add_test(tc, test_conninfo_quoting);
+    tcase_add_test(tc, test_basebackup_command_versions);
+    tcase_add_test(tc, test_progress_format_lines);
+    tcase_add_test(tc, test_walarchive_chunkings);
+    tcase_add_test(tc, test_walarchive_gzip_roundtrip);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
