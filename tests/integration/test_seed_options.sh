@@ -44,14 +44,13 @@ wp_pg_ctl r1 stop fast
 
 # A backup taken under write load: the replica matches after catch-up.
 "$WP_CLIENT_BIN/pgbench" -q -i -s 3 -h "$pri_SOCK" -p "$pri_PORT" -U postgres postgres >/dev/null 2>&1
-"$WP_CLIENT_BIN/pgbench" -T 30 -c 2 -h "$pri_SOCK" -p "$pri_PORT" -U postgres postgres >"$WP_TMP/pgbench.log" 2>&1 &
+"$WP_CLIENT_BIN/pgbench" -T 6 -c 2 -h "$pri_SOCK" -p "$pri_PORT" -U postgres postgres >"$WP_TMP/pgbench.log" 2>&1 &
 bench=$!
 WP_PIDS+=("$bench")
 sleep 1
 r2=$WP_TMP/r2
 expect_exit 0 "$WALPULL" -D "$r2" -R -T "$ts=$WP_TMP/ts_r2" -c fast $conn
-kill -INT "$bench" 2>/dev/null || true
-wait "$bench" 2>/dev/null || true
+wait "$bench" || fail "pgbench failed: $(cat "$WP_TMP/pgbench.log")"
 chown -R postgres: "$WP_TMP/ts_r2"
 wp_start_seeded r2 "$r2" pri
 wait_for 60 wp_caught_up r2 pri

@@ -288,7 +288,7 @@ wp_check_segments() {
 wp_start_seeded() {
     local name=$1 dir=$2 from=$3 port sock
     chown -R postgres: "$dir"
-    port=$(wp_free_port)
+    port=${WP_PORT:-$(wp_free_port)}
     sock=$WP_TMP/sock-$name
     as_pg mkdir -p "$sock"
     as_pg tee -a "$dir/postgresql.conf" >/dev/null <<CONF
