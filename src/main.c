@@ -1,6 +1,7 @@
 /* walpull: parse the subcommand and hand over to it. */
 #include "walpull/cmd.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,6 +12,7 @@ static void usage(void)
            "  walpull [seed] -D DIR [OPTION]...  make a standby's data directory (the\n"
            "                                     default command)\n"
            "  walpull archive [OPTION]...        stream WAL into an archive directory\n"
+           "  walpull bench [OPTION]...          measure replication throughput\n"
            "  walpull identify [OPTION]...       show the server's identity\n"
            "  walpull slot ACTION NAME [OPTION]... create, read or drop a physical slot\n"
            "  walpull --version                  show the version, then exit\n"
@@ -25,10 +27,17 @@ int main(int argc, char **argv)
         int (*run)(int, char **);
     } commands[] = {
         {"archive", wp_cmd_archive},
+        {"bench", wp_cmd_bench},
         {"identify", wp_cmd_identify},
         {"seed", wp_cmd_seed},
         {"slot", wp_cmd_slot},
     };
+    /* WAL arrives in buffers of about 128 kB that libpq allocates for each
+     * message and walpull frees after the batch is written. glibc would
+     * serve each from a fresh mmap (or trim the heap after each batch),
+     * paying page faults for every byte; keep them on a reused heap. */
+    mallopt(M_MMAP_THRESHOLD, 8 * 1024 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
     if (argc < 2) {
         usage();
         return 2;

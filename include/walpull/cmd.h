@@ -7,5 +7,6 @@ int wp_cmd_identify(int argc, char **argv);
 int wp_cmd_slot(int argc, char **argv);
 int wp_cmd_archive(int argc, char **argv);
 int wp_cmd_seed(int argc, char **argv);
+int wp_cmd_bench(int argc, char **argv);
 
 #endif

@@ -549,6 +549,15 @@ int wp_conn_copy_recv(wp_conn *conn, uint8_t **ret_buf, wp_error *err)
 {
     char *buf = NULL;
     int n = PQgetCopyData(conn->pg, &buf, 1);
+    if (n == 0) {
+        /* libpq's buffer holds no whole message: take what the socket has
+         * (a non-blocking read), so one batch gathers every message that
+         * has already arrived. */
+        if (PQconsumeInput(conn->pg) == 0)
+            return wp_error_set(err, WP_E_CONN, "could not read from the server: %s",
+                                PQerrorMessage(conn->pg));
+        n = PQgetCopyData(conn->pg, &buf, 1);
+    }
     if (n > 0) {
         *ret_buf = (uint8_t *)buf;
         return n;

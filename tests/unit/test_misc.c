@@ -5,6 +5,8 @@
 #include "walpull/error.h"
 #include "walpull/iov.h"
 #include "walpull/progress.h"
+#include "walpull/stats.h"
+#include "walpull/svgplot.h"
 #include "walpull/walarchive.h"
 #include "walpull/walpage.h"
 
@@ -260,6 +262,40 @@ START_TEST(test_walarchive_gzip_roundtrip)
 }
 END_TEST
 
+START_TEST(test_percentile_nearest_rank)
+{
+    double v[] = {5, 1, 4, 2, 3, 10, 9, 8, 7, 6};
+    ck_assert_double_eq(wp_percentile(v, 10, 50), 5);
+    ck_assert_double_eq(wp_percentile(v, 10, 95), 10);
+    ck_assert_double_eq(wp_percentile(v, 10, 10), 1);
+    ck_assert_double_eq(wp_percentile(v, 10, 0), 1);
+    ck_assert_double_eq(wp_percentile(v, 0, 50), 0);
+    double m[] = {3, 1, 2, 4};
+    ck_assert_double_eq(wp_median(m, 4), 2.5);
+    ck_assert_double_eq(wp_median(m, 3), 2);
+}
+END_TEST
+
+START_TEST(test_svgplot_points)
+{
+    wp_plot_point p[3] = {{0.1, 100, 10}, {0.2, 200, 5}, {0.3, 50, 0}};
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    ck_assert_int_eq(wp_svgplot_write(f, "t", p, 3), 0);
+    fclose(f);
+    ck_assert_ptr_nonnull(strstr(buf, "<svg "));
+    ck_assert_ptr_nonnull(strstr(buf, "</svg>"));
+    /* two polylines of three points each */
+    const char *first = strstr(buf, "<polyline");
+    ck_assert_ptr_nonnull(first);
+    ck_assert_ptr_nonnull(strstr(first + 1, "<polyline"));
+    /* t 0.2 of 0.3 is at x 70 + 2/3 of 660; 200 of 220 (10% headroom) at y 350 - 281.8 */
+    ck_assert_ptr_nonnull(strstr(buf, "510.0,68.2"));
+    free(buf);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("misc");
@@ -272,6 +308,8 @@ int main(void)
     tcase_add_test(tc, test_progress_format_lines);
     tcase_add_test(tc, test_walarchive_chunkings);
     tcase_add_test(tc, test_walarchive_gzip_roundtrip);
+    tcase_add_test(tc, test_percentile_nearest_rank);
+    tcase_add_test(tc, test_svgplot_points);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -1,0 +1,574 @@
+#include "cmd/bench_load.h"
+#include "cmd/cli.h"
+#include "walpull/cmd.h"
+#include "walpull/conn.h"
+#include "walpull/log.h"
+#include "walpull/lsn.h"
+#include "walpull/msg.h"
+#include "walpull/stats.h"
+#include "walpull/svgplot.h"
+#include "walpull/walarchive.h"
+#include "walpull/walrecv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MIB (1024.0 * 1024.0)
+#define GIB (1024.0 * MIB)
+
+typedef enum bench_mode {
+    MODE_CATCHUP,
+    MODE_LIVE,
+} bench_mode;
+
+typedef struct bench_opts {
+    wp_conn_opts conn;
+    const char *slot;
+    bench_mode mode;
+    uint64_t generate;
+    int duration;
+    int clients;
+    const char *sink_dir; /* NULL: the null sink */
+    const char *compare;  /* NULL, or the pg_receivewal to run */
+    bool json;
+    const char *plot;
+} bench_opts;
+
+/* What one streaming run measured. */
+typedef struct run_result {
+    uint64_t bytes;
+    double wall;
+    double cpu_user;
+    double cpu_sys;
+    wp_io_stats io;
+    long peak_rss_kib;
+    int exit_code; /* for an external tool */
+} run_result;
+
+/* Sampling state, fed from the receive loop's stop callback. */
+typedef struct sampler {
+    struct timespec t0;
+    double stop_after; /* seconds; 0: no limit */
+    const wp_walrecv_stats *stats;
+    wp_lsn start;
+    double last_point, last_lag, last_print;
+    wp_lsn last_pos;
+    wp_plot_point *pts;
+    size_t npts, cappts;
+    double *lag_bytes, *lag_ms;
+    size_t nlag, caplag_bytes, caplag_ms;
+    bool tty;
+} sampler;
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int signo)
+{
+    (void)signo;
+    interrupted = 1;
+}
+
+static double since(const struct timespec *t0)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static int64_t pg_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return wp_pgtime_from_unix_usec((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+}
+
+/* Append to a growable array; false when memory ran out (samples are then
+ * dropped, the run goes on). */
+static bool push(void **arr, size_t *n, size_t *cap, size_t elem, const void *v)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 256;
+        void *p = realloc(*arr, nc * elem);
+        if (!p)
+            return false;
+        *arr = p;
+        *cap = nc;
+    }
+    memcpy((char *)*arr + *n * elem, v, elem);
+    (*n)++;
+    return true;
+}
+
+static bool sample(void *user, wp_lsn written)
+{
+    sampler *s = user;
+    double t = since(&s->t0);
+    if (t - s->last_lag >= 0.01 && s->stats->server_time) {
+        double lb = s->stats->server_wal_end > written
+                        ? (double)(s->stats->server_wal_end - written)
+                        : 0.0;
+        double lm = (double)(pg_now() - s->stats->server_time) / 1000.0;
+        if (lm < 0)
+            lm = 0;
+        /* Both series keep the same length: a sample counts only when
+         * both halves were stored. */
+        size_t n = s->nlag;
+        if (push((void **)&s->lag_bytes, &n, &s->caplag_bytes, sizeof(double), &lb)) {
+            size_t m = s->nlag;
+            if (push((void **)&s->lag_ms, &m, &s->caplag_ms, sizeof(double), &lm))
+                s->nlag = m;
+        }
+        s->last_lag = t;
+    }
+    if (t - s->last_point >= 0.1) {
+        wp_plot_point p = {.t = t,
+                           .mibps = (double)(written - s->last_pos) / (t - s->last_point) / MIB,
+                           .lag_kb = s->stats->server_wal_end > written
+                                         ? (double)(s->stats->server_wal_end - written) / 1024
+                                         : 0};
+        push((void **)&s->pts, &s->npts, &s->cappts, sizeof(p), &p);
+        s->last_point = t;
+        s->last_pos = written;
+    }
+    if (s->tty && t - s->last_print >= 1.0) {
+        fprintf(stderr, "\r%6.1f s  %10.1f MiB received  %9.1f MiB/s", t,
+                (double)(written - s->start) / MIB,
+                s->npts ? s->pts[s->npts - 1].mibps : 0.0);
+        s->last_print = t;
+    }
+    return interrupted || (s->stop_after > 0 && t >= s->stop_after);
+}
+
+static double tv(struct timeval v)
+{
+    return (double)v.tv_sec + (double)v.tv_usec / 1e6;
+}
+
+/* Stream [start, endpos) (endpos 0: until the sampler stops) into the
+ * chosen sink and measure it. */
+static int run_walpull(const bench_opts *o, wp_conn *conn, const char *slot, uint32_t tli,
+                       wp_lsn start, wp_lsn endpos, uint64_t segsize, sampler *s,
+                       run_result *res, wp_walrecv_stats *stats, wp_error *err)
+{
+    wp_walsink *sink;
+    int r;
+    if (o->sink_dir) {
+        wp_walarchive_opts ao = {.dir = o->sink_dir,
+                                 .segsize = segsize,
+                                 .partial_suffix = true,
+                                 .stats = &res->io};
+        r = wp_walarchive_open(&ao, &sink, err);
+    } else {
+        r = wp_walsink_null_new(&sink, err);
+    }
+    if (r < 0)
+        return r;
+    struct rusage ru0, ru1;
+    getrusage(RUSAGE_SELF, &ru0);
+    clock_gettime(CLOCK_MONOTONIC, &s->t0);
+    s->stats = stats;
+    s->start = s->last_pos = start;
+    wp_walrecv_config cfg = {.slot = slot,
+                             .tli = tli,
+                             .start = start,
+                             .endpos = endpos,
+                             .status_interval_ms = 10000,
+                             .should_stop = sample,
+                             .user = s};
+    wp_walrecv_result rr;
+    r = wp_walrecv_run(conn, sink, &cfg, stats, &rr, err);
+    wp_walsink_free(sink); /* includes the last fsync of a dir sink */
+    res->wall = since(&s->t0);
+    getrusage(RUSAGE_SELF, &ru1);
+    if (s->tty)
+        fputc('\n', stderr);
+    res->bytes = stats->bytes;
+    res->cpu_user = tv(ru1.ru_utime) - tv(ru0.ru_utime);
+    res->cpu_sys = tv(ru1.ru_stime) - tv(ru0.ru_stime);
+    res->peak_rss_kib = ru1.ru_maxrss;
+    return r;
+}
+
+/* Run pg_receivewal over the same range through its own slot. */
+static int run_pg_receivewal(const bench_opts *o, wp_conn *conn, const char *slot, wp_lsn endpos,
+                             run_result *res, wp_error *err)
+{
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s/pg_receivewal.XXXXXX", o->sink_dir ? o->sink_dir : "/tmp");
+    if (!mkdtemp(dir))
+        return wp_error_set(err, -errno, "could not create a directory for pg_receivewal: %s",
+                            strerror(errno));
+    char end[32];
+    snprintf(end, sizeof(end), WP_LSN_FMT, WP_LSN_ARGS(endpos));
+    const char *argv[20];
+    int n = 0;
+    argv[n++] = o->compare;
+    argv[n++] = "-D";
+    argv[n++] = dir;
+    argv[n++] = "--slot";
+    argv[n++] = slot;
+    argv[n++] = "--endpos";
+    argv[n++] = end;
+    argv[n++] = "--no-loop";
+    argv[n++] = "-w";
+    if (o->conn.connstr) {
+        argv[n++] = "-d";
+        argv[n++] = o->conn.connstr;
+    }
+    const char *host = wp_conn_param(conn, "host"), *port = wp_conn_param(conn, "port"),
+               *user = wp_conn_param(conn, "user");
+    if (host)
+        argv[n++] = "-h", argv[n++] = host;
+    if (port)
+        argv[n++] = "-p", argv[n++] = port;
+    if (user)
+        argv[n++] = "-U", argv[n++] = user;
+    argv[n] = NULL;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pid_t pid = fork();
+    if (pid < 0)
+        return wp_error_set(err, -errno, "could not start %s: %s", o->compare, strerror(errno));
+    if (pid == 0) {
+        execvp(argv[0], (char *const *)argv);
+        fprintf(stderr, "walpull: error: could not run \"%s\": %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    int status;
+    struct rusage ru;
+    while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR) {
+    }
+    res->wall = since(&t0);
+    res->cpu_user = tv(ru.ru_utime);
+    res->cpu_sys = tv(ru.ru_stime);
+    res->peak_rss_kib = ru.ru_maxrss;
+    res->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    char cmd[4200];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        wp_log(WP_LOG_WARNING, "could not remove \"%s\"", dir);
+    return 0;
+}
+
+static void print_run(const char *name, const run_result *r, uint64_t bytes)
+{
+    double gib = (double)bytes / GIB;
+    printf("  %-16s %8.3f s  %9.1f MiB/s  CPU %6.2f s (user %.2f, sys %.2f) = %6.3f s/GiB"
+           "  peak RSS %ld KiB\n",
+           name, r->wall, (double)bytes / MIB / r->wall, r->cpu_user + r->cpu_sys, r->cpu_user,
+           r->cpu_sys, gib > 0 ? (r->cpu_user + r->cpu_sys) / gib : 0.0, r->peak_rss_kib);
+}
+
+static void report(const bench_opts *o, const char *version, wp_lsn start, wp_lsn end,
+                   const run_result *w, const run_result *cmp, sampler *s,
+                   const wp_walrecv_stats *st)
+{
+    double cpu = w->cpu_user + w->cpu_sys, gib = (double)w->bytes / GIB;
+    double lb50 = wp_percentile(s->lag_bytes, s->nlag, 50),
+           lb95 = wp_percentile(s->lag_bytes, s->nlag, 95),
+           lb99 = wp_percentile(s->lag_bytes, s->nlag, 99);
+    double lm50 = wp_percentile(s->lag_ms, s->nlag, 50), lm95 = wp_percentile(s->lag_ms, s->nlag, 95),
+           lm99 = wp_percentile(s->lag_ms, s->nlag, 99);
+    const char *mode = o->mode == MODE_CATCHUP ? "catchup" : "live";
+    if (o->json) {
+        printf("{\"mode\": \"%s\", \"server_version\": \"%s\", \"sink\": \"%s\", "
+               "\"start_lsn\": \"" WP_LSN_FMT "\", \"end_lsn\": \"" WP_LSN_FMT "\", "
+               "\"bytes\": %" PRIu64 ", \"wall_s\": %.6f, \"mib_per_s\": %.3f, "
+               "\"cpu_user_s\": %.6f, \"cpu_sys_s\": %.6f, \"cpu_s_per_gib\": %.6f, "
+               "\"messages\": %" PRIu64 ", \"batches\": %" PRIu64 ", \"write_calls\": %" PRIu64
+               ", \"fsync_calls\": %" PRIu64 ", \"bytes_written\": %" PRIu64
+               ", \"peak_rss_kib\": %ld, "
+               "\"lag_bytes\": {\"p50\": %.0f, \"p95\": %.0f, \"p99\": %.0f}, "
+               "\"lag_ms\": {\"p50\": %.3f, \"p95\": %.3f, \"p99\": %.3f}",
+               mode, version, o->sink_dir ? "dir" : "null", WP_LSN_ARGS(start), WP_LSN_ARGS(end),
+               w->bytes, w->wall, (double)w->bytes / MIB / w->wall, w->cpu_user, w->cpu_sys,
+               gib > 0 ? cpu / gib : 0.0, st->messages, st->batches, w->io.write_calls,
+               w->io.sync_calls, w->io.bytes_written, w->peak_rss_kib, lb50, lb95, lb99, lm50,
+               lm95, lm99);
+        if (cmp)
+            printf(", \"compare\": {\"tool\": \"%s\", \"exit_code\": %d, \"wall_s\": %.6f, "
+                   "\"cpu_user_s\": %.6f, \"cpu_sys_s\": %.6f, \"peak_rss_kib\": %ld, "
+                   "\"wall_ratio\": %.4f, \"cpu_ratio\": %.4f}",
+                   o->compare, cmp->exit_code, cmp->wall, cmp->cpu_user, cmp->cpu_sys,
+                   cmp->peak_rss_kib, w->wall / cmp->wall,
+                   cpu / (cmp->cpu_user + cmp->cpu_sys + 1e-9));
+        printf("}\n");
+        return;
+    }
+    printf("walpull bench: %s mode, %s sink, server %s\n", mode,
+           o->sink_dir ? o->sink_dir : "null", version);
+    printf("  WAL streamed     %.1f MiB (" WP_LSN_FMT " .. " WP_LSN_FMT "), %" PRIu64
+           " messages in %" PRIu64 " batches\n",
+           (double)w->bytes / MIB, WP_LSN_ARGS(start), WP_LSN_ARGS(end), st->messages,
+           st->batches);
+    print_run("walpull", w, w->bytes);
+    if (o->sink_dir)
+        printf("  writes           %" PRIu64 " write calls, %" PRIu64 " fsync calls, %.1f MiB "
+               "written (%.2f x streamed)\n",
+               w->io.write_calls, w->io.sync_calls, (double)w->io.bytes_written / MIB,
+               w->bytes ? (double)w->io.bytes_written / (double)w->bytes : 0.0);
+    if (o->mode == MODE_LIVE)
+        printf("  lag (bytes)      p50 %.0f  p95 %.0f  p99 %.0f\n"
+               "  lag (ms)         p50 %.2f  p95 %.2f  p99 %.2f  (%zu samples)\n",
+               lb50, lb95, lb99, lm50, lm95, lm99, s->nlag);
+    if (cmp) {
+        if (cmp->exit_code != 0) {
+            printf("  %s exited with code %d; no comparison\n", o->compare, cmp->exit_code);
+            return;
+        }
+        print_run(o->compare, cmp, w->bytes);
+        printf("  ratio walpull / %s: wall %.2f x, CPU %.2f x\n", o->compare,
+               w->wall / cmp->wall, cpu / (cmp->cpu_user + cmp->cpu_sys + 1e-9));
+    }
+}
+
+static int write_plot(const bench_opts *o, const sampler *s, wp_error *err)
+{
+    FILE *f = fopen(o->plot, "w");
+    if (!f)
+        return wp_error_set(err, -errno, "could not create \"%s\": %s", o->plot, strerror(errno));
+    int r = wp_svgplot_write(f, o->mode == MODE_CATCHUP ? "walpull bench: catch-up throughput"
+                                                        : "walpull bench: live throughput and lag",
+                             s->pts, s->npts);
+    if (fclose(f) != 0 || r < 0)
+        return wp_error_set(err, WP_E_STATE, "could not write \"%s\"", o->plot);
+    return 0;
+}
+
+static int bench(const bench_opts *o, wp_error *err)
+{
+    wp_conn *conn = NULL;
+    wp_identity id;
+    uint64_t segsize;
+    char slot_w[64] = "", slot_r[64] = "";
+    const char *slot = o->slot;
+    bool made_slots = false;
+    sampler s = {.tty = isatty(STDERR_FILENO) && !o->json,
+                 .stop_after = o->mode == MODE_LIVE ? o->duration : 0};
+    run_result w = {0}, cmp = {0};
+    wp_walrecv_stats st = {0};
+    wp_bench_clients clients = {0};
+    int r = wp_conn_open(&o->conn, WP_CONN_PHYSICAL, NULL, &conn, err);
+    if (r == 0)
+        r = wp_conn_identify_system(conn, &id, err);
+    if (r == 0)
+        r = wp_conn_wal_segment_size(conn, &segsize, err);
+    if (r < 0)
+        goto out;
+    const char *pw = wp_conn_password(conn);
+    wp_lsn start = id.xlogpos;
+    uint32_t tli = id.timeline;
+    if (o->compare) {
+        /* Two slots made together keep the same WAL for both tools. */
+        snprintf(slot_w, sizeof(slot_w), "walpull_bench_%ld_w", (long)getpid());
+        snprintf(slot_r, sizeof(slot_r), "walpull_bench_%ld_r", (long)getpid());
+        r = wp_conn_create_slot(conn, slot_w, false, false, NULL, err);
+        if (r == 0)
+            r = wp_conn_create_slot(conn, slot_r, false, false, NULL, err);
+        made_slots = r == 0;
+        slot = slot_w;
+    } else if (o->slot) {
+        wp_slot_info info;
+        r = wp_conn_read_slot(conn, &o->conn, o->slot, &info, err);
+        if (r == 0 && !info.exists)
+            r = wp_error_set(err, WP_E_USAGE, "replication slot \"%s\" does not exist", o->slot);
+        if (r == 0 && info.has_restart_lsn)
+            start = info.restart_lsn;
+        if (r == 0 && info.restart_tli)
+            tli = info.restart_tli;
+    } else {
+        snprintf(slot_w, sizeof(slot_w), "walpull_bench_%ld", (long)getpid());
+        r = wp_conn_create_slot(conn, slot_w, true, false, NULL, err);
+        slot = slot_w;
+    }
+    if (r < 0)
+        goto out;
+    start -= wp_lsn_segment_offset(start, segsize);
+
+    wp_lsn end = 0;
+    if (o->mode == MODE_CATCHUP) {
+        if (o->generate) {
+            wp_log(WP_LOG_INFO, "generating %.1f MiB of WAL", (double)o->generate / MIB);
+            r = wp_bench_generate(&o->conn, pw, o->generate, err);
+            if (r == 0)
+                r = wp_conn_identify_system(conn, &id, err);
+            if (r < 0)
+                goto out;
+        }
+        end = id.xlogpos;
+        if (end <= start) {
+            r = wp_error_set(err, WP_E_USAGE, "no WAL to stream from " WP_LSN_FMT,
+                             WP_LSN_ARGS(start));
+            wp_error_hint(err, "Generate some with --generate SIZE, or use --mode live.");
+            goto out;
+        }
+    } else {
+        r = wp_bench_clients_start(&clients, &o->conn, pw, o->clients, err);
+        if (r < 0)
+            goto out;
+    }
+    r = run_walpull(o, conn, slot, tli, start, end, segsize, &s, &w, &st, err);
+    if (o->mode == MODE_LIVE) {
+        wp_bench_clients_stop(&clients);
+        end = start + w.bytes;
+    }
+    if (r == 0 && o->compare)
+        r = run_pg_receivewal(o, conn, slot_r, end, &cmp, err);
+    if (r == 0)
+        report(o, wp_conn_param(conn, "server_version"), start, end, &w, o->compare ? &cmp : NULL,
+               &s, &st);
+    if (r == 0 && o->plot)
+        r = write_plot(o, &s, err);
+out:
+    if (made_slots) {
+        wp_error ignored;
+        wp_conn_drop_slot(conn, slot_w, false, &ignored);
+        wp_conn_drop_slot(conn, slot_r, false, &ignored);
+    }
+    free(s.pts);
+    free(s.lag_bytes);
+    free(s.lag_ms);
+    wp_conn_free(conn);
+    return r;
+}
+
+static void help(void)
+{
+    printf("walpull bench measures how fast WAL moves from a server to this client.\n\n"
+           "Usage:\n  walpull bench [OPTION]...\n\n"
+           "Options:\n"
+           "  -S, --slot=NAME          stream the WAL this slot retains (catchup)\n"
+           "      --temporary-slot     use a temporary slot (the default)\n"
+           "      --mode=catchup|live  stream retained WAL as fast as possible, or follow\n"
+           "                           WAL written while the bench runs (default catchup)\n"
+           "      --generate=SIZE      first write SIZE of WAL (e.g. 512MB, 2GB)\n"
+           "      --duration=SECS      live mode: how long (default 10)\n"
+           "      --clients=N          live mode: client connections writing WAL (default 2)\n"
+           "      --sink=null|dir:PATH discard the WAL, or write segments into PATH\n"
+           "      --compare-with=PROG  also run pg_receivewal (PROG) over the same WAL\n"
+           "      --json               print the summary as JSON\n"
+           "      --plot=FILE.svg      chart throughput and lag over time\n"
+           "  -v, --verbose            more messages\n"
+           "  -?, --help               show this help, then exit\n");
+    wp_cli_print_conn_help();
+}
+
+int wp_cmd_bench(int argc, char **argv)
+{
+    enum { OPT_TEMP = 256, OPT_MODE, OPT_GEN, OPT_DUR, OPT_CLIENTS, OPT_SINK, OPT_CMP, OPT_JSON,
+           OPT_PLOT };
+    static const struct option longopts[] = {{"slot", required_argument, NULL, 'S'},
+                                             {"temporary-slot", no_argument, NULL, OPT_TEMP},
+                                             {"mode", required_argument, NULL, OPT_MODE},
+                                             {"generate", required_argument, NULL, OPT_GEN},
+                                             {"duration", required_argument, NULL, OPT_DUR},
+                                             {"clients", required_argument, NULL, OPT_CLIENTS},
+                                             {"sink", required_argument, NULL, OPT_SINK},
+                                             {"compare-with", required_argument, NULL, OPT_CMP},
+                                             {"json", no_argument, NULL, OPT_JSON},
+                                             {"plot", required_argument, NULL, OPT_PLOT},
+                                             WP_CLI_CONN_LONGOPTS,
+                                             {NULL, 0, NULL, 0}};
+    bench_opts o = {.mode = MODE_CATCHUP, .duration = 10, .clients = 2};
+    bool temp = false;
+    if (wp_cli_wants_help(argc, argv)) {
+        help();
+        return WP_EXIT_OK;
+    }
+    int opt;
+    char *end;
+    wp_cli_reset_getopt();
+    while ((opt = getopt_long(argc, argv, WP_CLI_CONN_SHORTOPTS "S:v", longopts, NULL)) != -1) {
+        if (wp_cli_conn_option(opt, optarg, &o.conn))
+            continue;
+        switch (opt) {
+        case 'S':
+            o.slot = optarg;
+            break;
+        case OPT_TEMP:
+            temp = true;
+            break;
+        case OPT_MODE:
+            if (strcmp(optarg, "catchup") == 0)
+                o.mode = MODE_CATCHUP;
+            else if (strcmp(optarg, "live") == 0)
+                o.mode = MODE_LIVE;
+            else
+                return wp_cli_usage_error("bench", "invalid mode \"%s\": use catchup or live",
+                                          optarg);
+            break;
+        case OPT_GEN:
+            if (wp_size_parse(optarg, &o.generate) < 0 || o.generate == 0)
+                return wp_cli_usage_error("bench", "invalid size \"%s\": use e.g. 512MB or 2GB",
+                                          optarg);
+            break;
+        case OPT_DUR:
+            o.duration = (int)strtol(optarg, &end, 10);
+            if (*end || o.duration < 1 || o.duration > 86400)
+                return wp_cli_usage_error("bench", "invalid duration \"%s\"", optarg);
+            break;
+        case OPT_CLIENTS:
+            o.clients = (int)strtol(optarg, &end, 10);
+            if (*end || o.clients < 0 || o.clients > 64)
+                return wp_cli_usage_error("bench", "invalid number of clients \"%s\" (0-64)",
+                                          optarg);
+            break;
+        case OPT_SINK:
+            if (strcmp(optarg, "null") == 0)
+                o.sink_dir = NULL;
+            else if (strncmp(optarg, "dir:", 4) == 0 && optarg[4])
+                o.sink_dir = optarg + 4;
+            else
+                return wp_cli_usage_error("bench", "invalid sink \"%s\": use null or dir:PATH",
+                                          optarg);
+            break;
+        case OPT_CMP:
+            o.compare = optarg;
+            break;
+        case OPT_JSON:
+            o.json = true;
+            break;
+        case OPT_PLOT:
+            o.plot = optarg;
+            break;
+        case 'v':
+            wp_log_verbosity++;
+            break;
+        default:
+            return wp_cli_usage_error("bench", "invalid option \"%s\"", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return wp_cli_usage_error("bench", "too many command-line arguments (first is \"%s\")",
+                                  argv[optind]);
+    if (temp && o.slot)
+        return wp_cli_usage_error("bench", "--slot and --temporary-slot exclude each other");
+    if (o.compare && o.slot)
+        return wp_cli_usage_error("bench", "--compare-with makes its own slots; leave out --slot");
+    if (o.compare && o.mode != MODE_CATCHUP)
+        return wp_cli_usage_error("bench", "--compare-with works in catchup mode");
+    if (o.mode == MODE_LIVE && o.generate)
+        return wp_cli_usage_error("bench", "--generate is for catchup mode");
+
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    wp_error err = {0};
+    if (bench(&o, &err) < 0) {
+        wp_log_error(&err);
+        return WP_EXIT_ERROR;
+    }
+    return WP_EXIT_OK;
+}
