@@ -26,11 +26,8 @@ int main(int argc, char **argv)
         const char *name;
         int (*run)(int, char **);
     } commands[] = {
-        {"archive", wp_cmd_archive},
-        {"bench", wp_cmd_bench},
-        {"identify", wp_cmd_identify},
-        {"seed", wp_cmd_seed},
-        {"slot", wp_cmd_slot},
+        {"archive", wp_cmd_archive}, {"bench", wp_cmd_bench}, {"identify", wp_cmd_identify},
+        {"seed", wp_cmd_seed},       {"slot", wp_cmd_slot},
     };
     /* WAL arrives in buffers of about 128 kB that libpq allocates for each
      * message and walpull frees after the batch is written. glibc would
@@ -57,7 +54,8 @@ int main(int argc, char **argv)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].run(argc - 1, argv + 1);
     }
-    fprintf(stderr, "walpull: unknown command \"%s\"\nTry \"walpull --help\" for more information.\n",
+    fprintf(stderr,
+            "walpull: unknown command \"%s\"\nTry \"walpull --help\" for more information.\n",
             argv[1]);
     return 2;
 }

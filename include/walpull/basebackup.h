@@ -27,7 +27,7 @@ typedef struct wp_basebackup_opts {
 } wp_basebackup_opts;
 
 typedef struct wp_tablespace {
-    uint32_t oid;    /* 0 for the main data directory */
+    uint32_t oid; /* 0 for the main data directory */
     char location[1024];
     int64_t size_kb; /* -1 when unknown */
 } wp_tablespace;
@@ -58,8 +58,7 @@ int wp_basebackup_command(const wp_basebackup_opts *opts, int server_version, ch
                           size_t size);
 
 /* Run it: results, archives, manifest, end position. */
-int wp_basebackup_run(wp_conn *conn, const wp_basebackup_opts *opts,
-                      const wp_basebackup_handler *h, wp_lsn *ret_end, uint32_t *ret_tli,
-                      wp_error *err);
+int wp_basebackup_run(wp_conn *conn, const wp_basebackup_opts *opts, const wp_basebackup_handler *h,
+                      wp_lsn *ret_end, uint32_t *ret_tli, wp_error *err);
 
 #endif

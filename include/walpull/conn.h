@@ -53,12 +53,12 @@ typedef struct wp_slot_info {
     bool has_restart_lsn;
     wp_lsn restart_lsn;
     uint32_t restart_tli; /* 0 when the server does not say */
-    char wal_status[16]; /* "lost" for an invalidated slot, where known */
+    char wal_status[16];  /* "lost" for an invalidated slot, where known */
 } wp_slot_info;
 
 /* How a COPY BOTH stream ended. */
 typedef struct wp_stream_end {
-    bool timeline_ended;  /* the server named a next timeline */
+    bool timeline_ended; /* the server named a next timeline */
     uint32_t next_tli;
     wp_lsn next_start;
 } wp_stream_end;

@@ -28,11 +28,11 @@ typedef struct wp_extract_stats {
 } wp_extract_stats;
 
 typedef struct wp_extract_opts {
-    const char *root;           /* existing directory; copied */
+    const char *root;            /* existing directory; copied */
     const wp_tblspc_map *tblspc; /* borrowed for the extractor's life */
     size_t n_tblspc;
-    uint64_t prealloc_min;      /* preallocate files at least this big */
-    wp_extract_stats *stats;    /* borrowed, may be NULL */
+    uint64_t prealloc_min;   /* preallocate files at least this big */
+    wp_extract_stats *stats; /* borrowed, may be NULL */
 } wp_extract_opts;
 
 int wp_extractor_new(const wp_extract_opts *opts, wp_tar_sink **ret_sink, wp_error *err);

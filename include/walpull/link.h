@@ -34,8 +34,7 @@ struct wp_link {
     wp_link *next; /* owned; NULL for a sink */
 };
 
-static inline int wp_link_content(wp_link *link, const struct iovec *iov, int iovcnt,
-                                  wp_error *err)
+static inline int wp_link_content(wp_link *link, const struct iovec *iov, int iovcnt, wp_error *err)
 {
     return iovcnt > 0 ? link->ops->content(link, iov, iovcnt, err) : 0;
 }

@@ -11,7 +11,7 @@ typedef uint64_t wp_lsn;
 
 #define WP_LSN_INVALID ((wp_lsn)0)
 #define WP_LSN_FMT     "%X/%08X"
-#define WP_LSN_ARGS(l) (unsigned)((uint64_t)(l) >> 32), (unsigned)((uint64_t)(l) & 0xFFFFFFFFu)
+#define WP_LSN_ARGS(l) (unsigned)((uint64_t)(l) >> 32), (unsigned)((uint64_t)(l)&0xFFFFFFFFu)
 
 #define WP_SEGSIZE_MIN ((uint64_t)1 << 20)
 #define WP_SEGSIZE_MAX ((uint64_t)1 << 30)

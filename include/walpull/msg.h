@@ -14,9 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WP_MSG_XLOGDATA_HDR  25
-#define WP_MSG_KEEPALIVE_LEN 18
-#define WP_MSG_STATUS_LEN    34
+#define WP_MSG_XLOGDATA_HDR   25
+#define WP_MSG_KEEPALIVE_LEN  18
+#define WP_MSG_STATUS_LEN     34
 #define WP_MSG_HSFEEDBACK_LEN 25
 
 /* Seconds between the Unix epoch and 2000-01-01 00:00:00 UTC. */

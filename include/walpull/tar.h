@@ -19,7 +19,7 @@ typedef struct wp_tar_member {
                            it; empty for the archive's root itself */
     char linkname[101]; /* symlink target */
     wp_tar_type type;
-    uint64_t size;      /* data bytes that follow (0 but for files) */
+    uint64_t size; /* data bytes that follow (0 but for files) */
     uint32_t mode;
 } wp_tar_member;
 

@@ -24,17 +24,17 @@ typedef struct wp_walarchive_opts {
     const char *dir;
     uint64_t segsize;
     wp_compress compress;
-    int gzip_level;       /* 1..9 */
-    bool partial_suffix;  /* write ".partial" names until complete */
-    wp_io_stats *stats;   /* borrowed, may be NULL */
+    int gzip_level;      /* 1..9 */
+    bool partial_suffix; /* write ".partial" names until complete */
+    wp_io_stats *stats;  /* borrowed, may be NULL */
 } wp_walarchive_opts;
 
 /* Where a directory says streaming should resume. */
 typedef struct wp_archive_resume {
-    bool found;       /* any segment at all */
+    bool found; /* any segment at all */
     uint32_t tli;
-    wp_lsn start;     /* segment start to stream from */
-    char newest[64];  /* the file it was derived from */
+    wp_lsn start;    /* segment start to stream from */
+    char newest[64]; /* the file it was derived from */
 } wp_archive_resume;
 
 /* Scan dir for segment files (plain, .gz, .partial, .gz.partial) and find

@@ -41,8 +41,8 @@ typedef struct wp_walrecv_config {
 } wp_walrecv_config;
 
 typedef struct wp_walrecv_stats {
-    uint64_t bytes;        /* WAL payload received */
-    uint64_t messages;     /* XLogData messages */
+    uint64_t bytes;    /* WAL payload received */
+    uint64_t messages; /* XLogData messages */
     uint64_t keepalives;
     uint64_t batches;
     uint64_t status_sent;

@@ -138,9 +138,8 @@ static int parse_args(int argc, char **argv, archive_opts *o)
             break;
         case OPT_COMPRESS:
             if (parse_compress(optarg, o) < 0)
-                return wp_cli_usage_error("archive",
-                                          "invalid compression \"%s\": use none or gzip[:1-9]",
-                                          optarg);
+                return wp_cli_usage_error(
+                    "archive", "invalid compression \"%s\": use none or gzip[:1-9]", optarg);
             break;
         case 'E':
             if (wp_lsn_parse(optarg, &o->endpos) < 0)
@@ -178,11 +177,10 @@ static bool transient(const wp_error *err)
         return false;
     /* 08: connection exception, 53: out of resources (e.g. no free WAL
      * sender), 57: shutdown, crash recovery, cannot connect now. */
-    return err->sqlstate[0] == '\0' ? strstr(err->message, "could not connect") &&
-                                          !strstr(err->message, "FATAL")
-                                    : (strncmp(err->sqlstate, "08", 2) == 0 ||
-                                       strncmp(err->sqlstate, "53", 2) == 0 ||
-                                       strncmp(err->sqlstate, "57", 2) == 0);
+    return err->sqlstate[0] == '\0'
+               ? strstr(err->message, "could not connect") && !strstr(err->message, "FATAL")
+               : (strncmp(err->sqlstate, "08", 2) == 0 || strncmp(err->sqlstate, "53", 2) == 0 ||
+                  strncmp(err->sqlstate, "57", 2) == 0);
 }
 
 /* Check (and on the first session create) the slot; tell where it is. */

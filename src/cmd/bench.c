@@ -114,9 +114,8 @@ static bool sample(void *user, wp_lsn written)
     sampler *s = user;
     double t = since(&s->t0);
     if (t - s->last_lag >= 0.01 && s->stats->server_time) {
-        double lb = s->stats->server_wal_end > written
-                        ? (double)(s->stats->server_wal_end - written)
-                        : 0.0;
+        double lb =
+            s->stats->server_wal_end > written ? (double)(s->stats->server_wal_end - written) : 0.0;
         double lm = (double)(pg_now() - s->stats->server_time) / 1000.0;
         if (lm < 0)
             lm = 0;
@@ -142,8 +141,7 @@ static bool sample(void *user, wp_lsn written)
     }
     if (s->tty && t - s->last_print >= 1.0) {
         fprintf(stderr, "\r%6.1f s  %10.1f MiB received  %9.1f MiB/s", t,
-                (double)(written - s->start) / MIB,
-                s->npts ? s->pts[s->npts - 1].mibps : 0.0);
+                (double)(written - s->start) / MIB, s->npts ? s->pts[s->npts - 1].mibps : 0.0);
         s->last_print = t;
     }
     return interrupted || (s->stop_after > 0 && t >= s->stop_after);
@@ -157,16 +155,14 @@ static double tv(struct timeval v)
 /* Stream [start, endpos) (endpos 0: until the sampler stops) into the
  * chosen sink and measure it. */
 static int run_walpull(const bench_opts *o, wp_conn *conn, const char *slot, uint32_t tli,
-                       wp_lsn start, wp_lsn endpos, uint64_t segsize, sampler *s,
-                       run_result *res, wp_walrecv_stats *stats, wp_error *err)
+                       wp_lsn start, wp_lsn endpos, uint64_t segsize, sampler *s, run_result *res,
+                       wp_walrecv_stats *stats, wp_error *err)
 {
     wp_walsink *sink;
     int r;
     if (o->sink_dir) {
-        wp_walarchive_opts ao = {.dir = o->sink_dir,
-                                 .segsize = segsize,
-                                 .partial_suffix = true,
-                                 .stats = &res->io};
+        wp_walarchive_opts ao = {
+            .dir = o->sink_dir, .segsize = segsize, .partial_suffix = true, .stats = &res->io};
         r = wp_walarchive_open(&ao, &sink, err);
     } else {
         r = wp_walsink_null_new(&sink, err);
@@ -277,7 +273,8 @@ static void report(const bench_opts *o, const char *version, wp_lsn start, wp_ls
     double lb50 = wp_percentile(s->lag_bytes, s->nlag, 50),
            lb95 = wp_percentile(s->lag_bytes, s->nlag, 95),
            lb99 = wp_percentile(s->lag_bytes, s->nlag, 99);
-    double lm50 = wp_percentile(s->lag_ms, s->nlag, 50), lm95 = wp_percentile(s->lag_ms, s->nlag, 95),
+    double lm50 = wp_percentile(s->lag_ms, s->nlag, 50),
+           lm95 = wp_percentile(s->lag_ms, s->nlag, 95),
            lm99 = wp_percentile(s->lag_ms, s->nlag, 99);
     const char *mode = o->mode == MODE_CATCHUP ? "catchup" : "live";
     if (o->json) {
@@ -293,8 +290,8 @@ static void report(const bench_opts *o, const char *version, wp_lsn start, wp_ls
                mode, version, o->sink_dir ? "dir" : "null", WP_LSN_ARGS(start), WP_LSN_ARGS(end),
                w->bytes, w->wall, (double)w->bytes / MIB / w->wall, w->cpu_user, w->cpu_sys,
                gib > 0 ? cpu / gib : 0.0, st->messages, st->batches, w->io.write_calls,
-               w->io.sync_calls, w->io.bytes_written, w->peak_rss_kib, lb50, lb95, lb99, lm50,
-               lm95, lm99);
+               w->io.sync_calls, w->io.bytes_written, w->peak_rss_kib, lb50, lb95, lb99, lm50, lm95,
+               lm99);
         if (cmp)
             printf(", \"compare\": {\"tool\": \"%s\", \"exit_code\": %d, \"wall_s\": %.6f, "
                    "\"cpu_user_s\": %.6f, \"cpu_sys_s\": %.6f, \"peak_rss_kib\": %ld, "
@@ -305,12 +302,11 @@ static void report(const bench_opts *o, const char *version, wp_lsn start, wp_ls
         printf("}\n");
         return;
     }
-    printf("walpull bench: %s mode, %s sink, server %s\n", mode,
-           o->sink_dir ? o->sink_dir : "null", version);
+    printf("walpull bench: %s mode, %s sink, server %s\n", mode, o->sink_dir ? o->sink_dir : "null",
+           version);
     printf("  WAL streamed     %.1f MiB (" WP_LSN_FMT " .. " WP_LSN_FMT "), %" PRIu64
            " messages in %" PRIu64 " batches\n",
-           (double)w->bytes / MIB, WP_LSN_ARGS(start), WP_LSN_ARGS(end), st->messages,
-           st->batches);
+           (double)w->bytes / MIB, WP_LSN_ARGS(start), WP_LSN_ARGS(end), st->messages, st->batches);
     print_run("walpull", w, w->bytes);
     if (o->sink_dir)
         printf("  writes           %" PRIu64 " write calls, %" PRIu64 " fsync calls, %.1f MiB "
@@ -327,8 +323,8 @@ static void report(const bench_opts *o, const char *version, wp_lsn start, wp_ls
             return;
         }
         print_run(o->compare, cmp, w->bytes);
-        printf("  ratio walpull / %s: wall %.2f x, CPU %.2f x\n", o->compare,
-               w->wall / cmp->wall, cpu / (cmp->cpu_user + cmp->cpu_sys + 1e-9));
+        printf("  ratio walpull / %s: wall %.2f x, CPU %.2f x\n", o->compare, w->wall / cmp->wall,
+               cpu / (cmp->cpu_user + cmp->cpu_sys + 1e-9));
     }
 }
 
@@ -337,8 +333,9 @@ static int write_plot(const bench_opts *o, const sampler *s, wp_error *err)
     FILE *f = fopen(o->plot, "w");
     if (!f)
         return wp_error_set(err, -errno, "could not create \"%s\": %s", o->plot, strerror(errno));
-    int r = wp_svgplot_write(f, o->mode == MODE_CATCHUP ? "walpull bench: catch-up throughput"
-                                                        : "walpull bench: live throughput and lag",
+    int r = wp_svgplot_write(f,
+                             o->mode == MODE_CATCHUP ? "walpull bench: catch-up throughput"
+                                                     : "walpull bench: live throughput and lag",
                              s->pts, s->npts);
     if (fclose(f) != 0 || r < 0)
         return wp_error_set(err, WP_E_STATE, "could not write \"%s\"", o->plot);
@@ -465,8 +462,17 @@ static void help(void)
 
 int wp_cmd_bench(int argc, char **argv)
 {
-    enum { OPT_TEMP = 256, OPT_MODE, OPT_GEN, OPT_DUR, OPT_CLIENTS, OPT_SINK, OPT_CMP, OPT_JSON,
-           OPT_PLOT };
+    enum {
+        OPT_TEMP = 256,
+        OPT_MODE,
+        OPT_GEN,
+        OPT_DUR,
+        OPT_CLIENTS,
+        OPT_SINK,
+        OPT_CMP,
+        OPT_JSON,
+        OPT_PLOT
+    };
     static const struct option longopts[] = {{"slot", required_argument, NULL, 'S'},
                                              {"temporary-slot", no_argument, NULL, OPT_TEMP},
                                              {"mode", required_argument, NULL, OPT_MODE},

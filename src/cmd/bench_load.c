@@ -7,8 +7,7 @@
 
 #define MESSAGE_BYTES (1024 * 1024)
 
-int wp_bench_generate(const wp_conn_opts *opts, const char *password, uint64_t bytes,
-                      wp_error *err)
+int wp_bench_generate(const wp_conn_opts *opts, const char *password, uint64_t bytes, wp_error *err)
 {
     wp_conn *c;
     int r = wp_conn_open(opts, WP_CONN_SQL, password, &c, err);

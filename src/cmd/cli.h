@@ -14,7 +14,9 @@
     {"dbname", required_argument, NULL, 'd'}, {"host", required_argument, NULL, 'h'},              \
         {"port", required_argument, NULL, 'p'}, {"username", required_argument, NULL, 'U'},        \
         {"no-password", no_argument, NULL, 'w'}, {"password", no_argument, NULL, 'W'},             \
-        {"verbose", no_argument, NULL, 'v'}
+    {                                                                                              \
+        "verbose", no_argument, NULL, 'v'                                                          \
+    }
 
 /* Exit codes of every subcommand. */
 enum { WP_EXIT_OK = 0, WP_EXIT_ERROR = 1, WP_EXIT_USAGE = 2 };

@@ -19,9 +19,8 @@ static void help(void)
 
 int wp_cmd_identify(int argc, char **argv)
 {
-    static const struct option longopts[] = {{"json", no_argument, NULL, 'j'},
-                                             WP_CLI_CONN_LONGOPTS,
-                                             {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {
+        {"json", no_argument, NULL, 'j'}, WP_CLI_CONN_LONGOPTS, {NULL, 0, NULL, 0}};
     wp_conn_opts copts = {0};
     int json = 0, opt;
     if (wp_cli_wants_help(argc, argv)) {

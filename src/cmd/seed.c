@@ -152,8 +152,8 @@ static int on_started(void *user, wp_lsn start, uint32_t tli, const wp_tablespac
     s->wal.slot = s->o->slot;
     s->wal.start = start - wp_lsn_segment_offset(start, s->segsize);
     s->wal.tli = tli;
-    wp_log(WP_LOG_INFO, "streaming WAL from " WP_LSN_FMT " into \"%s\"",
-           WP_LSN_ARGS(s->wal.start), s->wal.waldir);
+    wp_log(WP_LOG_INFO, "streaming WAL from " WP_LSN_FMT " into \"%s\"", WP_LSN_ARGS(s->wal.start),
+           s->wal.waldir);
     return wp_seed_wal_start(&s->wal, err);
 }
 
@@ -198,8 +198,7 @@ static int write_recovery(seed *s, wp_error *err)
     snprintf(path, sizeof(path), "%s/standby.signal", s->o->dir);
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0 || close(fd) < 0)
-        return wp_error_set(err, -errno, "could not create file \"%s\": %s", path,
-                            strerror(errno));
+        return wp_error_set(err, -errno, "could not create file \"%s\": %s", path, strerror(errno));
     /* A password goes into the file only when given explicitly. */
     bool with_password = wp_conn_password(s->conn) != NULL;
     if (s->o->conn.connstr) {
@@ -227,8 +226,7 @@ static int write_recovery(seed *s, wp_error *err)
         return wp_error_set(err, -errno, "could not open file \"%s\": %s", path, strerror(errno));
     fprintf(f, "# Standby settings written by walpull\nprimary_conninfo = %s\n%s", quoted, slot);
     if (fclose(f) != 0)
-        return wp_error_set(err, -errno, "could not write file \"%s\": %s", path,
-                            strerror(errno));
+        return wp_error_set(err, -errno, "could not write file \"%s\": %s", path, strerror(errno));
     return 0;
 }
 
@@ -239,8 +237,8 @@ static int finish_files(seed *s, wp_error *err)
         snprintf(from, sizeof(from), "%s/backup_manifest.tmp", s->o->dir);
         snprintf(to, sizeof(to), "%s/backup_manifest", s->o->dir);
         if (rename(from, to) < 0)
-            return wp_error_set(err, -errno, "could not rename file \"%s\" to \"%s\": %s", from,
-                                to, strerror(errno));
+            return wp_error_set(err, -errno, "could not rename file \"%s\" to \"%s\": %s", from, to,
+                                strerror(errno));
     }
     if (s->o->write_recovery) {
         int r = write_recovery(s, err);
@@ -274,8 +272,8 @@ static void cleanup(seed *s, bool drop_slot)
     if (drop_slot) {
         wp_conn *c;
         wp_error ignored;
-        if (wp_conn_open(&s->o->conn, WP_CONN_PHYSICAL, wp_conn_password(s->conn), &c,
-                         &ignored) == 0) {
+        if (wp_conn_open(&s->o->conn, WP_CONN_PHYSICAL, wp_conn_password(s->conn), &c, &ignored) ==
+            0) {
             if (wp_conn_drop_slot(c, s->o->slot, false, &ignored) == 0)
                 wp_log(WP_LOG_WARNING, "dropped replication slot \"%s\"", s->o->slot);
             wp_conn_free(c);
@@ -418,8 +416,10 @@ static int parse_mapping(const char *arg, seed_opts *o)
         return WP_EXIT_ERROR;
     if (old[0] != '/' || eq[1] != '/') {
         free(old);
-        return wp_cli_usage_error("seed", "tablespace mapping \"%s\": both directories must be "
-                                  "absolute paths", arg);
+        return wp_cli_usage_error("seed",
+                                  "tablespace mapping \"%s\": both directories must be "
+                                  "absolute paths",
+                                  arg);
     }
     o->map_old[o->n_map] = old; /* lives until exit */
     o->map_new[o->n_map++] = eq + 1;
@@ -429,23 +429,25 @@ static int parse_mapping(const char *arg, seed_opts *o)
 int wp_cmd_seed(int argc, char **argv)
 {
     enum { OPT_NO_MANIFEST = 256, OPT_NO_SYNC };
-    static const struct option longopts[] = {
-        {"pgdata", required_argument, NULL, 'D'},
-        {"slot", required_argument, NULL, 'S'},
-        {"create-slot", no_argument, NULL, 'C'},
-        {"write-recovery-conf", no_argument, NULL, 'R'},
-        {"checkpoint", required_argument, NULL, 'c'},
-        {"progress", no_argument, NULL, 'P'},
-        {"max-rate", required_argument, NULL, 'r'},
-        {"tablespace-mapping", required_argument, NULL, 'T'},
-        {"wal-method", required_argument, NULL, 'X'},
-        {"no-manifest", no_argument, NULL, OPT_NO_MANIFEST},
-        {"no-sync", no_argument, NULL, OPT_NO_SYNC},
-        {"no-clean", no_argument, NULL, 'n'},
-        {"label", required_argument, NULL, 'l'},
-        WP_CLI_CONN_LONGOPTS,
-        {NULL, 0, NULL, 0}};
-    seed_opts o = {.manifest = true, .sync = true, .clean = true, .wal = WAL_STREAM,
+    static const struct option longopts[] = {{"pgdata", required_argument, NULL, 'D'},
+                                             {"slot", required_argument, NULL, 'S'},
+                                             {"create-slot", no_argument, NULL, 'C'},
+                                             {"write-recovery-conf", no_argument, NULL, 'R'},
+                                             {"checkpoint", required_argument, NULL, 'c'},
+                                             {"progress", no_argument, NULL, 'P'},
+                                             {"max-rate", required_argument, NULL, 'r'},
+                                             {"tablespace-mapping", required_argument, NULL, 'T'},
+                                             {"wal-method", required_argument, NULL, 'X'},
+                                             {"no-manifest", no_argument, NULL, OPT_NO_MANIFEST},
+                                             {"no-sync", no_argument, NULL, OPT_NO_SYNC},
+                                             {"no-clean", no_argument, NULL, 'n'},
+                                             {"label", required_argument, NULL, 'l'},
+                                             WP_CLI_CONN_LONGOPTS,
+                                             {NULL, 0, NULL, 0}};
+    seed_opts o = {.manifest = true,
+                   .sync = true,
+                   .clean = true,
+                   .wal = WAL_STREAM,
                    .label = "walpull base backup"};
     if (wp_cli_wants_help(argc, argv)) {
         help();
@@ -498,9 +500,8 @@ int wp_cmd_seed(int argc, char **argv)
             else if (strcmp(optarg, "none") == 0 || strcmp(optarg, "n") == 0)
                 o.wal = WAL_NONE;
             else
-                return wp_cli_usage_error("seed",
-                                          "invalid WAL method \"%s\": use stream, fetch or none",
-                                          optarg);
+                return wp_cli_usage_error(
+                    "seed", "invalid WAL method \"%s\": use stream, fetch or none", optarg);
             break;
         case OPT_NO_MANIFEST:
             o.manifest = false;

@@ -53,7 +53,8 @@ int wp_cmd_slot(int argc, char **argv)
         }
     }
     if (argc - optind != 2)
-        return wp_cli_usage_error("slot", "expected an action (create, read, drop) and a slot name");
+        return wp_cli_usage_error("slot",
+                                  "expected an action (create, read, drop) and a slot name");
     const char *action = argv[optind], *name = argv[optind + 1];
     if (strcmp(action, "create") != 0 && strcmp(action, "read") != 0 && strcmp(action, "drop") != 0)
         return wp_cli_usage_error("slot", "unknown action \"%s\"", action);

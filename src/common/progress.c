@@ -6,13 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-void wp_progress_format(uint64_t done, uint64_t total, double elapsed_secs, char *out,
-                        size_t size)
+void wp_progress_format(uint64_t done, uint64_t total, double elapsed_secs, char *out, size_t size)
 {
     double rate = elapsed_secs > 0 ? (double)done / elapsed_secs / (1024.0 * 1024.0) : 0.0;
     unsigned long long done_kb = (unsigned long long)(done / 1024);
     if (total == 0) {
-        snprintf(out, size, "%llu kB, %.1f MB/s", done_kb, rate);
+        snprintf(out, size, "%llu kB, %.1f MiB/s", done_kb, rate);
         return;
     }
     unsigned pct = done >= total ? 100 : (unsigned)(done * 100 / total);
@@ -21,7 +20,7 @@ void wp_progress_format(uint64_t done, uint64_t total, double elapsed_secs, char
         unsigned long secs = (unsigned long)((double)(total - done) / (rate * 1024 * 1024) + 0.5);
         snprintf(left, sizeof(left), ", %lu:%02lu left", secs / 60, secs % 60);
     }
-    snprintf(out, size, "%llu/%llu kB (%u%%), %.1f MB/s%s", done_kb,
+    snprintf(out, size, "%llu/%llu kB (%u%%), %.1f MiB/s%s", done_kb,
              (unsigned long long)(total / 1024), pct, rate, left);
 }
 

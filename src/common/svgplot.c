@@ -4,10 +4,10 @@
 
 #define W 800
 #define H 400
-#define L 70  /* left margin */
-#define R 70  /* right margin */
-#define T 40  /* top margin */
-#define B 50  /* bottom margin */
+#define L 70 /* left margin */
+#define R 70 /* right margin */
+#define T 40 /* top margin */
+#define B 50 /* bottom margin */
 
 static double max_of(const wp_plot_point *p, size_t n, int which)
 {

@@ -222,7 +222,8 @@ static int tuples(run_state *s, const PGresult *res, wp_lsn *ret_start, uint32_t
             return wp_error_set(err, WP_E_PROTO, "unexpected tablespace list (%d rows)", n);
         for (int i = 0; i < n; i++) {
             wp_tablespace *t = &s->ts[i];
-            t->oid = PQgetisnull(res, i, 0) ? 0 : (uint32_t)strtoul(PQgetvalue(res, i, 0), NULL, 10);
+            t->oid =
+                PQgetisnull(res, i, 0) ? 0 : (uint32_t)strtoul(PQgetvalue(res, i, 0), NULL, 10);
             snprintf(t->location, sizeof(t->location), "%s",
                      PQgetisnull(res, i, 1) ? "" : PQgetvalue(res, i, 1));
             t->size_kb = PQgetisnull(res, i, 2) ? -1 : strtoll(PQgetvalue(res, i, 2), NULL, 10);
@@ -248,9 +249,8 @@ static int tuples(run_state *s, const PGresult *res, wp_lsn *ret_start, uint32_t
     return 0;
 }
 
-int wp_basebackup_run(wp_conn *conn, const wp_basebackup_opts *opts,
-                      const wp_basebackup_handler *h, wp_lsn *ret_end, uint32_t *ret_tli,
-                      wp_error *err)
+int wp_basebackup_run(wp_conn *conn, const wp_basebackup_opts *opts, const wp_basebackup_handler *h,
+                      wp_lsn *ret_end, uint32_t *ret_tli, wp_error *err)
 {
     char sql[1024];
     if (wp_basebackup_command(opts, conn->version, sql, sizeof(sql)) < 0)

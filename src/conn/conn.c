@@ -53,16 +53,14 @@ const char *wp_conn_hint_for(const char *sqlstate, const char *message)
          "Give the role the privilege: ALTER ROLE <user> REPLICATION."},
         {NULL, "permission denied to start WAL sender",
          "Give the role the privilege: ALTER ROLE <user> REPLICATION."},
-        {NULL, "wal_level",
-         "Set wal_level = replica (or logical) on the server and restart it."},
+        {NULL, "wal_level", "Set wal_level = replica (or logical) on the server and restart it."},
         {NULL, "max_wal_senders",
          "Raise max_wal_senders on the server (and restart it), or stop an idle client."},
         {NULL, "exceeds max_replication_slots",
          "Raise max_replication_slots on the server, or drop an unused slot."},
         {"55006", "is active for PID",
          "Another client is streaming from this slot; stop it or use a different slot."},
-        {"42704", "does not exist",
-         "Create the slot first (--create-slot), or check its name."},
+        {"42704", "does not exist", "Create the slot first (--create-slot), or check its name."},
         {"58P01", NULL,
          "The WAL needed was removed from the server; start from a new slot and take a new base "
          "backup to close the gap."},
@@ -308,8 +306,8 @@ int wp_conn_identify_system(wp_conn *conn, wp_identity *ret_id, wp_error *err)
 
 int wp_conn_wal_segment_size(wp_conn *conn, uint64_t *ret_size, wp_error *err)
 {
-    PGresult *res = run(conn, "SHOW wal_segment_size", PGRES_TUPLES_OK, "SHOW wal_segment_size",
-                        err);
+    PGresult *res =
+        run(conn, "SHOW wal_segment_size", PGRES_TUPLES_OK, "SHOW wal_segment_size", err);
     if (!res)
         return WP_E_SERVER;
     int r = check_shape(res, 1, 1, "SHOW wal_segment_size", err);
@@ -592,8 +590,8 @@ int wp_conn_wait(wp_conn *conn, int timeout_ms, int wake_fd, wp_error *err)
         return wp_error_set(err, WP_E_CONN, "the connection to the server is lost");
     int r = poll(pfd, wake_fd >= 0 ? 2 : 1, timeout_ms);
     if (r < 0)
-        return errno == EINTR ? -EINTR : wp_error_set(err, -errno, "poll failed: %s",
-                                                      strerror(errno));
+        return errno == EINTR ? -EINTR
+                              : wp_error_set(err, -errno, "poll failed: %s", strerror(errno));
     if ((pfd[0].revents & (POLLIN | POLLERR | POLLHUP)) && PQconsumeInput(conn->pg) == 0)
         return wp_error_set(err, WP_E_CONN, "could not read from the server: %s",
                             PQerrorMessage(conn->pg));
@@ -661,8 +659,7 @@ int wp_conn_standby_conninfo(const wp_conn *conn, bool with_password, char *out,
     for (PQconninfoOption *o = opts; o->keyword && r == 0; o++) {
         /* Values equal to libpq's built-in defaults are left out: the
          * standby's own libpq, perhaps older, may not know those options. */
-        bool skipped = !o->val || !o->val[0] ||
-                       (o->compiled && strcmp(o->val, o->compiled) == 0) ||
+        bool skipped = !o->val || !o->val[0] || (o->compiled && strcmp(o->val, o->compiled) == 0) ||
                        (!with_password && strcmp(o->keyword, "password") == 0);
         for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
             skipped = skipped || strcmp(o->keyword, skip[i]) == 0;

@@ -38,8 +38,8 @@ static int sync_dir(walarchive *a, wp_error *err)
     return 0;
 }
 
-static void segment_names(const wp_walarchive_opts *o, uint32_t tli, uint64_t segno,
-                          char *final, char *path)
+static void segment_names(const wp_walarchive_opts *o, uint32_t tli, uint64_t segno, char *final,
+                          char *path)
 {
     char name[WP_SEGNAME_LEN + 1];
     wp_segment_name(tli, segno, o->segsize, name);
@@ -62,8 +62,7 @@ static int feed_zeros(wp_link *chain, uint64_t n, wp_error *err)
     return 0;
 }
 
-static int open_segment(walarchive *a, uint32_t tli, uint64_t segno, uint64_t segoff,
-                        wp_error *err)
+static int open_segment(walarchive *a, uint32_t tli, uint64_t segno, uint64_t segoff, wp_error *err)
 {
     bool gz = a->opts.compress == WP_COMPRESS_GZIP;
     segment_names(&a->opts, tli, segno, a->final, a->path);
@@ -392,8 +391,7 @@ int wp_walarchive_scan(const char *dir, uint64_t segsize, uint64_t sysid,
         }
         /* Newer: a later segment, or the same segment on a later timeline,
          * or the complete file over a partial one of the same name. */
-        bool newer = !res.found || segno > best_segno ||
-                     (segno == best_segno && tli > res.tli) ||
+        bool newer = !res.found || segno > best_segno || (segno == best_segno && tli > res.tli) ||
                      (segno == best_segno && tli == res.tli && best_partial && !partial);
         if (newer) {
             res.found = true;

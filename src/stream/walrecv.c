@@ -103,8 +103,7 @@ static int take_xlogdata(stream_state *s, uint8_t *buf, int len, bool *ret_at_en
     wp_lsn expect = b->start + b->bytes;
     if (x.data_start != expect) {
         wp_conn_buf_free(buf);
-        return wp_error_set(err, WP_E_PROTO,
-                            "received WAL at " WP_LSN_FMT ", expected " WP_LSN_FMT,
+        return wp_error_set(err, WP_E_PROTO, "received WAL at " WP_LSN_FMT ", expected " WP_LSN_FMT,
                             WP_LSN_ARGS(x.data_start), WP_LSN_ARGS(expect));
     }
     size_t n = x.len;
@@ -171,8 +170,7 @@ static int drain(stream_state *s, drain_end *ret_end, wp_error *err)
             int r = wp_msg_decode_keepalive(buf, (size_t)len, &k);
             wp_conn_buf_free(buf);
             if (r < 0)
-                return wp_error_set(err, WP_E_PROTO, "malformed keepalive message (%d bytes)",
-                                    len);
+                return wp_error_set(err, WP_E_PROTO, "malformed keepalive message (%d bytes)", len);
             s->stats->keepalives++;
             if (k.wal_end > s->stats->server_wal_end)
                 s->stats->server_wal_end = k.wal_end;
@@ -240,8 +238,8 @@ static int stream_timeline(stream_state *s, wp_lsn *pos, wp_walrecv_reason *ret_
             s->reply_now = true;
         }
         int64_t now = mono_ms();
-        int64_t due = cfg->status_interval_ms > 0 ? s->last_status_ms + cfg->status_interval_ms
-                                                  : INT64_MAX;
+        int64_t due =
+            cfg->status_interval_ms > 0 ? s->last_status_ms + cfg->status_interval_ms : INT64_MAX;
         if (s->reply_now || now >= due) {
             r = send_status(s, err);
             if (r < 0)

@@ -28,7 +28,7 @@ expect_exit 0 "$WALPULL" -D "$r1" -X fetch -T "$ts=$WP_TMP/ts_r1" -c fast -P $co
 expect_contains "$WP_OUT" "walpull: progress: "
 last=$(printf '%s\n' "$WP_OUT" | grep 'walpull: progress: ' | tail -1)
 expect_contains "$last" "(100%)"
-[[ "$last" =~ walpull:\ progress:\ [0-9]+/[0-9]+\ kB\ \(100%\),\ [0-9.]+\ MB/s ]] || fail "progress line format: $last"
+[[ "$last" =~ walpull:\ progress:\ [0-9]+/[0-9]+\ kB\ \(100%\),\ [0-9.]+\ MiB/s ]] || fail "progress line format: $last"
 ls "$r1/pg_wal" | grep -qE '^[0-9A-F]{24}$' || fail "-X fetch brought no WAL"
 link=$(readlink "$r1/pg_tblspc/$(wp_psql pri -c "SELECT oid FROM pg_tablespace WHERE spcname = 'extra'")")
 expect_eq "$link" "$WP_TMP/ts_r1" "tablespace symlink"

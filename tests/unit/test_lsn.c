@@ -28,8 +28,9 @@ END_TEST
 
 START_TEST(test_lsn_parse_invalid)
 {
-    static const char *bad[] = {"", "/", "0/", "/0", "0//0", "g/0", "0/0 ", " 0/0", "0/0/0",
-                                "123456789/0", "0/123456789", "0-0", "-1/0"};
+    static const char *bad[] = {"",     "/",    "0/",    "/0",          "0//0",        "g/0",
+                                "0/0 ", " 0/0", "0/0/0", "123456789/0", "0/123456789", "0-0",
+                                "-1/0"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         wp_lsn lsn = 42;
         ck_assert_int_eq(wp_lsn_parse(bad[i], &lsn), WP_E_RANGE);
@@ -122,8 +123,7 @@ START_TEST(test_segment_name_parse_invalid)
     static const char *bad[] = {
         "00000001000000000000000",   /* 23 chars */
         "0000000100000000000000001", /* 25 chars */
-        "000000010000000000000001.partial",
-        "00000001000000000000000g",
+        "000000010000000000000001.partial", "00000001000000000000000g",
         "00000001000000000000000a", /* lower case is not a server name */
         "000000000000000000000001", /* timeline 0 */
         "000000010000000000000100", /* segment 256 of a 16 MB log id */

@@ -117,11 +117,11 @@ START_TEST(test_progress_format_lines)
 {
     char out[128];
     wp_progress_format(512 * 1024, 1024 * 1024, 1.0, out, sizeof(out));
-    ck_assert_str_eq(out, "512/1024 kB (50%), 0.5 MB/s, 0:01 left");
+    ck_assert_str_eq(out, "512/1024 kB (50%), 0.5 MiB/s, 0:01 left");
     wp_progress_format(2048 * 1024, 1024 * 1024, 2.0, out, sizeof(out));
-    ck_assert_str_eq(out, "2048/1024 kB (100%), 1.0 MB/s");
+    ck_assert_str_eq(out, "2048/1024 kB (100%), 1.0 MiB/s");
     wp_progress_format(3 * 1024 * 1024, 0, 0.0, out, sizeof(out));
-    ck_assert_str_eq(out, "3072 kB, 0.0 MB/s");
+    ck_assert_str_eq(out, "3072 kB, 0.0 MiB/s");
     uint32_t r = 0;
     ck_assert_int_eq(wp_rate_parse("100", &r), 0);
     ck_assert_uint_eq(r, 100);
@@ -163,7 +163,8 @@ static void stream_into(wp_walsink *sink, const uint8_t *wal, size_t len, wp_lsn
     for (size_t off = 0; off < len; off += chunk) {
         size_t n = off + chunk > len ? len - off : chunk;
         /* two iovecs per call, split unevenly, as batches are */
-        struct iovec v[2] = {{(void *)(wal + off), n / 3}, {(void *)(wal + off + n / 3), n - n / 3}};
+        struct iovec v[2] = {{(void *)(wal + off), n / 3},
+                             {(void *)(wal + off + n / 3), n - n / 3}};
         ck_assert_int_eq(sink->ops->write(sink, 1, start + off, v, 2, &err), 0);
         ck_assert_uint_eq(sink->written, start + off + n);
         ck_assert_uint_le(sink->durable, sink->written);

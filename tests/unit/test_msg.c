@@ -74,10 +74,9 @@ START_TEST(test_msg_encode_status_bytes)
                           .reply_requested = true};
     uint8_t out[WP_MSG_STATUS_LEN];
     ck_assert_uint_eq(wp_msg_encode_status(&u, out), 34);
-    static const uint8_t want[34] = {'r',  1,    2,    3,    4,    5,    6,    7,    8,
-                                     0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0,
-                                     0,    0,    0,    0,    0,    0,    0,    0x21, 0x22,
-                                     0x23, 0x24, 0x25, 0x26, 0x27, 0x28, 1};
+    static const uint8_t want[34] = {
+        'r', 1, 2, 3, 4, 5, 6, 7, 8,    0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18,
+        0,   0, 0, 0, 0, 0, 0, 0, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28, 1};
     ck_assert_mem_eq(out, want, 34);
     wp_status_update back;
     ck_assert_int_eq(wp_msg_decode_status(out, sizeof(out), &back), 0);

@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# walpull against the stock tools, in the same run, on this machine:
+#   1. WAL catch-up: `walpull archive` and `pg_receivewal` each stream the
+#      same WAL range (retained by a slot of their own) to --endpos,
+#      alternating which goes first, REPS times; then one traced run each
+#      for syscall and byte counts; then --synchronous, alternating.
+#   2. Seeding: `walpull -D` and `pg_basebackup -D -Fp -X stream` of the
+#      same pgbench database, alternating, REPS times.
+#   3. The same two measurements with walpull alone against OTHER_MAJOR.
+# Prints medians and paired ratios (walpull / stock tool) as Markdown.
+#   REPS=3 WAL_MB=2048 SCALE=30 OTHER_MAJOR=17 tools/bench-compare.sh
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+REPS=${REPS:-3}
+WAL_MB=${WAL_MB:-2048}
+SCALE=${SCALE:-30}
+OTHER_MAJOR=${OTHER_MAJOR:-17}
+bash "$root/tools/setup.sh" >/dev/null
+for tool in time strace; do
+    dpkg-query -W -f='${Status}' "$tool" 2>/dev/null | grep -q 'ok installed' ||
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$tool" >/dev/null
+done
+. "$root/tests/lib/harness.sh"
+BIN15=/usr/lib/postgresql/15/bin
+results=$WP_TMP/results
+: >"$results"
+
+# timed LABEL REP CMD...: run CMD after a sync (so no earlier dirty pages
+# are charged to it), record wall, user, sys, max RSS.
+timed() {
+    local label=$1 rep=$2
+    shift 2
+    sync
+    /usr/bin/time -f "%e %U %S %M" -o "$WP_TMP/t" "$@" >/dev/null 2>"$WP_TMP/err" ||
+        { cat "$WP_TMP/err" >&2; fail "$label failed"; }
+    echo "$label $rep $(cat "$WP_TMP/t")" >>"$results"
+}
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+col() { awk -v l="$1" -v c="$2" '$1 == l {print $c}' "$results"; }
+# paired LABEL_A LABEL_B COLUMN_EXPR: median over reps of A/B
+paired() {
+    awk -v a="$1" -v b="$2" -v c="$3" '
+        function v(l, r) { return c == "cpu" ? u[l, r] + s[l, r] : w[l, r] }
+        { w[$1, $2] = $3; u[$1, $2] = $4; s[$1, $2] = $5; reps[$2] = 1 }
+        END { for (r in reps) if (v(b, r) > 0) print v(a, r) / v(b, r) }' "$results" | median
+}
+
+gen_wal() { # NAME MB
+    wp_psql "$1" -c "SELECT count(pg_logical_emit_message(false, 'bench', repeat('x', 1048576))) FROM generate_series(1, $2)" >/dev/null
+}
+
+catchup_round() { # NAME REP with_stock [extra archive args]
+    local name=$1 rep=$2 stock=$3 conn end
+    shift 3
+    conn=$(wp_conn_args "$name")
+    "$WALPULL" slot create "wa_$rep" $conn >/dev/null
+    [ "$stock" = 1 ] && "$WALPULL" slot create "rw_$rep" $conn >/dev/null
+    gen_wal "$name" "$WAL_MB"
+    end=$(wp_psql "$name" -c "SELECT pg_current_wal_lsn()")
+    mkdir -p "$WP_TMP/a_$rep" "$WP_TMP/r_$rep"
+    local order=(w r)
+    [ $((rep % 2)) = 0 ] && order=(r w)
+    for who in "${order[@]}"; do
+        if [ "$who" = w ]; then
+            timed "walpull$*" "$rep" "$WALPULL" archive -D "$WP_TMP/a_$rep" --slot "wa_$rep" --endpos "$end" --no-loop "$@" $conn
+        elif [ "$stock" = 1 ]; then
+            timed "pg_receivewal$*" "$rep" "$BIN15/pg_receivewal" -D "$WP_TMP/r_$rep" --slot "rw_$rep" --endpos "$end" --no-loop "$@" $conn
+        fi
+    done
+    rm -rf "$WP_TMP/a_$rep" "$WP_TMP/r_$rep"
+    "$WALPULL" slot drop "wa_$rep" $conn >/dev/null
+    [ "$stock" = 1 ] && "$WALPULL" slot drop "rw_$rep" $conn >/dev/null
+    return 0
+}
+
+# strace -c: write-type and sync calls, and bytes written (from a full
+# trace of the writing calls).
+traced() { # LABEL CMD...
+    local label=$1
+    shift
+    strace -f -qq -o "$WP_TMP/trace" -e trace=write,pwrite64,writev,pwritev,pwritev2,fsync,fdatasync,fallocate,sync_file_range "$@" >/dev/null 2>&1
+    awk -v l="$label" '
+        /(write|pwrite64|writev|pwritev|pwritev2)\(/ && !/^[0-9]+ +write\([12],/ { n++; if (match($0, /= [0-9]+$/)) b += substr($0, RSTART + 2) }
+        /fsync\(|fdatasync\(/ { f++ }
+        END { printf "%s %d %d %.0f\n", l, n, f, b }' "$WP_TMP/trace" >>"$WP_TMP/syscalls"
+}
+
+echo "== PostgreSQL 15: catch-up of ${WAL_MB} MiB, $REPS rounds" >&2
+wp_pg_start p15 15
+wp_pgpass p15
+for rep in $(seq 1 "$REPS"); do catchup_round p15 "$rep" 1; done
+echo "== traced round (syscalls, bytes written)" >&2
+: >"$WP_TMP/syscalls"
+conn=$(wp_conn_args p15)
+"$WALPULL" slot create tw $conn >/dev/null
+"$WALPULL" slot create tr $conn >/dev/null
+gen_wal p15 1024
+end=$(wp_psql p15 -c "SELECT pg_current_wal_lsn()")
+mkdir -p "$WP_TMP/ta" "$WP_TMP/tr"
+traced walpull "$WALPULL" archive -D "$WP_TMP/ta" --slot tw --endpos "$end" --no-loop $conn
+traced pg_receivewal "$BIN15/pg_receivewal" -D "$WP_TMP/tr" --slot tr --endpos "$end" --no-loop $conn
+rm -rf "$WP_TMP/ta" "$WP_TMP/tr"
+"$WALPULL" slot drop tw $conn >/dev/null
+"$WALPULL" slot drop tr $conn >/dev/null
+echo "== --synchronous, $REPS rounds of 512 MiB" >&2
+WAL_MB_SAVED=$WAL_MB
+WAL_MB=512
+for rep in $(seq 1 "$REPS"); do catchup_round p15 "$rep" 1 --synchronous; done
+WAL_MB=$WAL_MB_SAVED
+
+echo "== PostgreSQL 15: seeding a pgbench scale $SCALE database, $REPS rounds" >&2
+"$BIN15/pgbench" -q -i -s "$SCALE" -h "$p15_SOCK" -p "$p15_PORT" -U postgres postgres >/dev/null 2>&1
+dbsize=$(wp_psql p15 -c "SELECT pg_size_pretty(sum(pg_database_size(oid))) FROM pg_database")
+for rep in $(seq 1 "$REPS"); do
+    order=(w b)
+    [ $((rep % 2)) = 0 ] && order=(b w)
+    for who in "${order[@]}"; do
+        if [ "$who" = w ]; then
+            timed seed_walpull "$rep" "$WALPULL" -D "$WP_TMP/sw" -c fast -X stream $conn
+        else
+            timed seed_pg_basebackup "$rep" "$BIN15/pg_basebackup" -D "$WP_TMP/sb" -Fp -c fast -X stream $conn
+        fi
+    done
+    rm -rf "$WP_TMP/sw" "$WP_TMP/sb"
+done
+wp_pg_ctl p15 stop fast
+
+echo "== PostgreSQL $OTHER_MAJOR: walpull alone" >&2
+wp_pg_start px "$OTHER_MAJOR"
+wp_pgpass px
+for rep in $(seq 1 "$REPS"); do catchup_round px "$rep" 0; done
+sed -i 's/^walpull /walpull_'"$OTHER_MAJOR"' /' "$results"
+"$BIN15/pgbench" -q -i -s "$SCALE" -h "$px_SOCK" -p "$px_PORT" -U postgres postgres >/dev/null 2>&1
+for rep in $(seq 1 "$REPS"); do
+    timed "seed_walpull_$OTHER_MAJOR" "$rep" "$WALPULL" -D "$WP_TMP/sw" -c fast -X stream $(wp_conn_args px)
+    rm -rf "$WP_TMP/sw"
+done
+
+# ---- report --------------------------------------------------------------
+row() { # LABEL MB
+    local l=$1 mb=$2 w c rss
+    w=$(col "$l" 3 | median)
+    c=$(awk -v l="$l" '$1 == l {print $4 + $5}' "$results" | median)
+    rss=$(col "$l" 6 | median)
+    awk -v l="$l" -v w="$w" -v c="$c" -v mb="$mb" -v rss="$rss" 'BEGIN {
+        printf "| %s | %.2f | %.0f | %.2f | %.2f | %.0f |\n", l, w, mb / w, c, c / (mb / 1024), rss }'
+}
+echo
+echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -r); medians of $REPS rounds."
+echo
+echo "| run | wall s | MiB/s | CPU s | CPU s/GiB | peak RSS KiB |"
+echo "|---|---|---|---|---|---|"
+row walpull "$WAL_MB"
+row pg_receivewal "$WAL_MB"
+row "walpull--synchronous" 512
+row "pg_receivewal--synchronous" 512
+row "walpull_$OTHER_MAJOR" "$WAL_MB"
+echo
+echo "Seeding ($dbsize in all databases):"
+echo
+echo "| run | wall s | CPU s |"
+echo "|---|---|---|"
+for l in seed_walpull seed_pg_basebackup "seed_walpull_$OTHER_MAJOR"; do
+    printf '| %s | %.2f | %.2f |\n' "$l" "$(col "$l" 3 | median)" "$(awk -v l="$l" '$1 == l {print $4 + $5}' "$results" | median)"
+done
+echo
+echo "Paired ratios, walpull / stock tool (median over rounds):"
+echo
+echo "| comparison | wall | CPU |"
+echo "|---|---|---|"
+printf '| archive catch-up vs pg_receivewal | %.2f | %.2f |\n' "$(paired walpull pg_receivewal wall)" "$(paired walpull pg_receivewal cpu)"
+printf '| --synchronous vs pg_receivewal --synchronous | %.2f | %.2f |\n' "$(paired walpull--synchronous pg_receivewal--synchronous wall)" "$(paired walpull--synchronous pg_receivewal--synchronous cpu)"
+printf '| seed vs pg_basebackup -Fp -X stream | %.2f | %.2f |\n' "$(paired seed_walpull seed_pg_basebackup wall)" "$(paired seed_walpull seed_pg_basebackup cpu)"
+echo
+echo "Traced catch-up of 1024 MiB (strace; counts, not times):"
+echo
+echo "| tool | write-type calls | fsync/fdatasync | bytes written |"
+echo "|---|---|---|---|"
+awk '{printf "| %s | %d | %d | %.0f MiB |\n", $1, $2, $3, $4 / 1048576}' "$WP_TMP/syscalls"
+echo
+echo "Raw: label round wall user sys maxrss_kib"
+sed 's/^/    /' "$results"
