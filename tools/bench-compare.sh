@@ -25,12 +25,20 @@ BIN15=/usr/lib/postgresql/15/bin
 results=$WP_TMP/results
 : >"$results"
 
-# timed LABEL REP CMD...: run CMD after a sync (so no earlier dirty pages
-# are charged to it), record wall, user, sys, max RSS.
+# Start each timed run from the same state: nothing dirty, nothing cached
+# (so earlier writes are not charged to it, and the server reads its WAL
+# from disk for every tool alike).
+settle() {
+    sync
+    if [ -w /proc/sys/vm/drop_caches ]; then echo 3 >/proc/sys/vm/drop_caches; fi
+}
+
+# timed LABEL REP CMD...: run CMD from a settled state, record wall, user,
+# sys, max RSS.
 timed() {
     local label=$1 rep=$2
     shift 2
-    sync
+    settle
     /usr/bin/time -f "%e %U %S %M" -o "$WP_TMP/t" "$@" >/dev/null 2>"$WP_TMP/err" ||
         { cat "$WP_TMP/err" >&2; fail "$label failed"; }
     echo "$label $rep $(cat "$WP_TMP/t")" >>"$results"
@@ -50,26 +58,34 @@ gen_wal() { # NAME MB
     wp_psql "$1" -c "SELECT count(pg_logical_emit_message(false, 'bench', repeat('x', 1048576))) FROM generate_series(1, $2)" >/dev/null
 }
 
-catchup_round() { # NAME REP with_stock [extra archive args]
-    local name=$1 rep=$2 stock=$3 conn end
-    shift 3
+# catchup_round NAME REP SUFFIX with_stock [extra archive args]: each
+# tool streams the same WAL range through a slot of its own; the order
+# alternates between rounds. Labels end in SUFFIX.
+catchup_round() {
+    local name=$1 rep=$2 sfx=$3 stock=$4 conn end
+    shift 4
     conn=$(wp_conn_args "$name")
     "$WALPULL" slot create "wa_$rep" $conn >/dev/null
+    "$WALPULL" slot create "wn_$rep" $conn >/dev/null
     [ "$stock" = 1 ] && "$WALPULL" slot create "rw_$rep" $conn >/dev/null
     gen_wal "$name" "$WAL_MB"
     end=$(wp_psql "$name" -c "SELECT pg_current_wal_lsn()")
     mkdir -p "$WP_TMP/a_$rep" "$WP_TMP/r_$rep"
-    local order=(w r)
-    [ $((rep % 2)) = 0 ] && order=(r w)
+    local order=(w r n)
+    [ $((rep % 2)) = 0 ] && order=(r w n)
     for who in "${order[@]}"; do
         if [ "$who" = w ]; then
-            timed "walpull$*" "$rep" "$WALPULL" archive -D "$WP_TMP/a_$rep" --slot "wa_$rep" --endpos "$end" --no-loop "$@" $conn
-        elif [ "$stock" = 1 ]; then
-            timed "pg_receivewal$*" "$rep" "$BIN15/pg_receivewal" -D "$WP_TMP/r_$rep" --slot "rw_$rep" --endpos "$end" --no-loop "$@" $conn
+            timed "walpull$sfx" "$rep" "$WALPULL" archive -D "$WP_TMP/a_$rep" --slot "wa_$rep" --endpos "$end" --no-loop "$@" $conn
+        elif [ "$who" = r ] && [ "$stock" = 1 ]; then
+            timed "pg_receivewal$sfx" "$rep" "$BIN15/pg_receivewal" -D "$WP_TMP/r_$rep" --slot "rw_$rep" --endpos "$end" --no-loop "$@" $conn
+        elif [ "$who" = n ] && [ $# = 0 ]; then
+            # The ceiling: the same range into the counting null sink.
+            timed "walpull_null$sfx" "$rep" "$WALPULL" bench --slot "wn_$rep" --sink null $conn
         fi
     done
     rm -rf "$WP_TMP/a_$rep" "$WP_TMP/r_$rep"
     "$WALPULL" slot drop "wa_$rep" $conn >/dev/null
+    "$WALPULL" slot drop "wn_$rep" $conn >/dev/null
     [ "$stock" = 1 ] && "$WALPULL" slot drop "rw_$rep" $conn >/dev/null
     return 0
 }
@@ -89,7 +105,7 @@ traced() { # LABEL CMD...
 echo "== PostgreSQL 15: catch-up of ${WAL_MB} MiB, $REPS rounds" >&2
 wp_pg_start p15 15
 wp_pgpass p15
-for rep in $(seq 1 "$REPS"); do catchup_round p15 "$rep" 1; done
+for rep in $(seq 1 "$REPS"); do catchup_round p15 "$rep" "" 1; done
 echo "== traced round (syscalls, bytes written)" >&2
 : >"$WP_TMP/syscalls"
 conn=$(wp_conn_args p15)
@@ -98,7 +114,9 @@ conn=$(wp_conn_args p15)
 gen_wal p15 1024
 end=$(wp_psql p15 -c "SELECT pg_current_wal_lsn()")
 mkdir -p "$WP_TMP/ta" "$WP_TMP/tr"
+settle
 traced walpull "$WALPULL" archive -D "$WP_TMP/ta" --slot tw --endpos "$end" --no-loop $conn
+settle
 traced pg_receivewal "$BIN15/pg_receivewal" -D "$WP_TMP/tr" --slot tr --endpos "$end" --no-loop $conn
 rm -rf "$WP_TMP/ta" "$WP_TMP/tr"
 "$WALPULL" slot drop tw $conn >/dev/null
@@ -106,7 +124,7 @@ rm -rf "$WP_TMP/ta" "$WP_TMP/tr"
 echo "== --synchronous, $REPS rounds of 512 MiB" >&2
 WAL_MB_SAVED=$WAL_MB
 WAL_MB=512
-for rep in $(seq 1 "$REPS"); do catchup_round p15 "$rep" 1 --synchronous; done
+for rep in $(seq 1 "$REPS"); do catchup_round p15 "$rep" --synchronous 1 --synchronous; done
 WAL_MB=$WAL_MB_SAVED
 
 echo "== PostgreSQL 15: seeding a pgbench scale $SCALE database, $REPS rounds" >&2
@@ -129,8 +147,7 @@ wp_pg_ctl p15 stop fast
 echo "== PostgreSQL $OTHER_MAJOR: walpull alone" >&2
 wp_pg_start px "$OTHER_MAJOR"
 wp_pgpass px
-for rep in $(seq 1 "$REPS"); do catchup_round px "$rep" 0; done
-sed -i 's/^walpull /walpull_'"$OTHER_MAJOR"' /' "$results"
+for rep in $(seq 1 "$REPS"); do catchup_round px "$rep" "_$OTHER_MAJOR" 0; done
 "$BIN15/pgbench" -q -i -s "$SCALE" -h "$px_SOCK" -p "$px_PORT" -U postgres postgres >/dev/null 2>&1
 for rep in $(seq 1 "$REPS"); do
     timed "seed_walpull_$OTHER_MAJOR" "$rep" "$WALPULL" -D "$WP_TMP/sw" -c fast -X stream $(wp_conn_args px)
@@ -153,9 +170,11 @@ echo "| run | wall s | MiB/s | CPU s | CPU s/GiB | peak RSS KiB |"
 echo "|---|---|---|---|---|---|"
 row walpull "$WAL_MB"
 row pg_receivewal "$WAL_MB"
+row walpull_null "$WAL_MB"
 row "walpull--synchronous" 512
 row "pg_receivewal--synchronous" 512
 row "walpull_$OTHER_MAJOR" "$WAL_MB"
+row "walpull_null_$OTHER_MAJOR" "$WAL_MB"
 echo
 echo "Seeding ($dbsize in all databases):"
 echo

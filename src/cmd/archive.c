@@ -176,11 +176,10 @@ static bool transient(const wp_error *err)
     if (err->code != WP_E_SERVER)
         return false;
     /* 08: connection exception, 53: out of resources (e.g. no free WAL
-     * sender), 57: shutdown, crash recovery, cannot connect now. */
-    return err->sqlstate[0] == '\0'
-               ? strstr(err->message, "could not connect") && !strstr(err->message, "FATAL")
-               : (strncmp(err->sqlstate, "08", 2) == 0 || strncmp(err->sqlstate, "53", 2) == 0 ||
-                  strncmp(err->sqlstate, "57", 2) == 0);
+     * sender), 57: shutdown, crash recovery, cannot connect now. Without
+     * a SQLSTATE the server refused us at connect time: not transient. */
+    return strncmp(err->sqlstate, "08", 2) == 0 || strncmp(err->sqlstate, "53", 2) == 0 ||
+           strncmp(err->sqlstate, "57", 2) == 0;
 }
 
 /* Check (and on the first session create) the slot; tell where it is. */

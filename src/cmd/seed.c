@@ -300,7 +300,8 @@ static int run_seed(const seed_opts *o)
     struct stat st;
     if (stat(o->dir, &st) == 0) {
         bool created;
-        int r = wp_dir_prepare_empty(o->dir, &created, &err); /* only checks: it exists */
+        /* It exists: check it is empty (and make it 0700) now. */
+        int r = wp_dir_prepare_empty(o->dir, &created, &err);
         if (r < 0) {
             wp_log_error(&err);
             free(s);
