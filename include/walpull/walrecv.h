@@ -22,6 +22,7 @@ typedef struct wp_walrecv_config {
     const char *slot; /* NULL: stream without a slot */
     uint32_t tli;
     wp_lsn start;
+    uint64_t segsize;       /* the server's WAL segment size */
     wp_lsn endpos;          /* stop once this is durable; WP_LSN_INVALID: never */
     bool synchronous;       /* flush every batch and report at once */
     int status_interval_ms; /* at least this often; 0: only when asked */

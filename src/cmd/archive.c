@@ -288,6 +288,7 @@ static int session(const archive_opts *o, bool first, bool *ret_progress, wp_err
     wp_walrecv_config cfg = {.slot = o->slot,
                              .tli = tli,
                              .start = start,
+                             .segsize = segsize,
                              .endpos = o->endpos,
                              .synchronous = o->synchronous,
                              .status_interval_ms = o->status_interval_secs * 1000,

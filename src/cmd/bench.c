@@ -2,6 +2,7 @@
 #include "cmd/cli.h"
 #include "walpull/cmd.h"
 #include "walpull/conn.h"
+#include "walpull/fsutil.h"
 #include "walpull/log.h"
 #include "walpull/lsn.h"
 #include "walpull/msg.h"
@@ -177,6 +178,7 @@ static int run_walpull(const bench_opts *o, wp_conn *conn, const char *slot, uin
     wp_walrecv_config cfg = {.slot = slot,
                              .tli = tli,
                              .start = start,
+                             .segsize = segsize,
                              .endpos = endpos,
                              .status_interval_ms = 10000,
                              .should_stop = sample,
@@ -249,9 +251,7 @@ static int run_pg_receivewal(const bench_opts *o, wp_conn *conn, const char *slo
     res->cpu_sys = tv(ru.ru_stime);
     res->peak_rss_kib = ru.ru_maxrss;
     res->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    char cmd[4200];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
+    if (wp_dir_remove(dir, true) < 0)
         wp_log(WP_LOG_WARNING, "could not remove \"%s\"", dir);
     return 0;
 }
@@ -418,6 +418,9 @@ static int bench(const bench_opts *o, wp_error *err)
     if (o->mode == MODE_LIVE) {
         wp_bench_clients_stop(&clients);
         end = start + w.bytes;
+        if (atomic_load(&clients.failed))
+            wp_log(WP_LOG_WARNING, "%d of %d client connections stopped early on an error",
+                   atomic_load(&clients.failed), o->clients);
     }
     if (r == 0 && o->compare)
         r = run_pg_receivewal(o, conn, slot_r, end, &cmp, err);

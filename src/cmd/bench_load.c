@@ -40,8 +40,10 @@ static void *client_main(void *p)
     while (!atomic_load(&c->stop)) {
         char *v = NULL;
         wp_error err;
-        if (wp_conn_query_value(me->conn, sql, &v, &err) < 0)
+        if (wp_conn_query_value(me->conn, sql, &v, &err) < 0) {
+            atomic_fetch_add(&c->failed, 1);
             break;
+        }
         free(v);
         atomic_fetch_add(&c->calls, 1);
     }

@@ -27,6 +27,7 @@ struct wp_bench_clients {
     int n;
     atomic_bool stop;
     _Atomic uint64_t calls;
+    atomic_int failed; /* clients that stopped on an error */
 };
 
 int wp_bench_clients_start(wp_bench_clients *c, const wp_conn_opts *opts, const char *password,

@@ -157,6 +157,12 @@ static int on_started(void *user, wp_lsn start, uint32_t tli, const wp_tablespac
     return wp_seed_wal_start(&s->wal, err);
 }
 
+static bool on_should_abort(void *user)
+{
+    seed *s = user;
+    return wp_seed_wal_failed(&s->wal);
+}
+
 static int on_archive(void *user, size_t idx, wp_link **ret_link, wp_error *err)
 {
     seed *s = user;
@@ -196,7 +202,7 @@ static int write_recovery(seed *s, wp_error *err)
 {
     char path[4200];
     snprintf(path, sizeof(path), "%s/standby.signal", s->o->dir);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0 || close(fd) < 0)
         return wp_error_set(err, -errno, "could not create file \"%s\": %s", path, strerror(errno));
     /* A password goes into the file only when given explicitly. */
@@ -221,9 +227,16 @@ static int write_recovery(seed *s, wp_error *err)
         snprintf(slot, sizeof(slot), "primary_slot_name = %s\n", q);
     }
     snprintf(path, sizeof(path), "%s/postgresql.auto.conf", s->o->dir);
-    FILE *f = fopen(path, "a");
-    if (!f)
-        return wp_error_set(err, -errno, "could not open file \"%s\": %s", path, strerror(errno));
+    /* O_NOFOLLOW: the file came from the backup stream; never append
+     * through a symlink it may be. */
+    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "a");
+    if (!f) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return wp_error_set(err, -e, "could not open file \"%s\": %s", path, strerror(e));
+    }
     fprintf(f, "# Standby settings written by walpull\nprimary_conninfo = %s\n%s", quoted, slot);
     if (fclose(f) != 0)
         return wp_error_set(err, -errno, "could not write file \"%s\": %s", path, strerror(errno));
@@ -274,8 +287,12 @@ static void cleanup(seed *s, bool drop_slot)
         wp_error ignored;
         if (wp_conn_open(&s->o->conn, WP_CONN_PHYSICAL, wp_conn_password(s->conn), &c, &ignored) ==
             0) {
-            if (wp_conn_drop_slot(c, s->o->slot, false, &ignored) == 0)
+            /* WAIT: the WAL stream's server process may still hold it. */
+            if (wp_conn_drop_slot(c, s->o->slot, true, &ignored) == 0)
                 wp_log(WP_LOG_WARNING, "dropped replication slot \"%s\"", s->o->slot);
+            else
+                wp_log(WP_LOG_WARNING, "could not drop replication slot \"%s\": %s", s->o->slot,
+                       ignored.message);
             wp_conn_free(c);
         }
     }
@@ -350,6 +367,7 @@ static int run_seed(const seed_opts *o)
                                .archive = on_archive,
                                .manifest = on_manifest,
                                .progress = on_progress,
+                               .should_abort = on_should_abort,
                                .user = s};
     wp_lsn end = 0;
     uint32_t end_tli = 0;
@@ -362,7 +380,11 @@ static int run_seed(const seed_opts *o)
     } else {
         if (s->o->progress && s->tty)
             fputc('\n', stderr);
-        wp_seed_wal_abort(&s->wal);
+        /* When the WAL stream failed first, its error is the one to show. */
+        if (wp_seed_wal_failed(&s->wal))
+            wp_seed_wal_finish(&s->wal, 0, &err);
+        else
+            wp_seed_wal_abort(&s->wal);
     }
     if (r == 0)
         r = finish_files(s, &err);

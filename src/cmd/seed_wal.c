@@ -39,6 +39,7 @@ static void *run(void *arg)
         wp_walrecv_config cfg = {.slot = slot,
                                  .tli = w->tli,
                                  .start = w->start,
+                                 .segsize = w->segsize,
                                  .status_interval_ms = 10000,
                                  .should_stop = should_stop,
                                  .has_wake_fd = true,
@@ -50,6 +51,7 @@ static void *run(void *arg)
     wp_walsink_free(sink);
     wp_conn_free(conn);
     w->result = r;
+    atomic_store(&w->failed, r < 0);
     return NULL;
 }
 
@@ -59,6 +61,7 @@ int wp_seed_wal_start(wp_seed_wal *w, wp_error *err)
         return wp_error_set(err, -errno, "could not create a pipe: %s", strerror(errno));
     atomic_store(&w->stop_at, 0);
     atomic_store(&w->abort, false);
+    atomic_store(&w->failed, false);
     int e = pthread_create(&w->thread, NULL, run, w);
     if (e != 0) {
         close(w->wake[0]);
@@ -89,6 +92,11 @@ int wp_seed_wal_finish(wp_seed_wal *w, wp_lsn end, wp_error *err)
     if (w->result < 0 && err)
         *err = w->err;
     return w->result;
+}
+
+bool wp_seed_wal_failed(wp_seed_wal *w)
+{
+    return w->running && atomic_load(&w->failed);
 }
 
 void wp_seed_wal_abort(wp_seed_wal *w)

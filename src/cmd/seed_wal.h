@@ -26,6 +26,7 @@ typedef struct wp_seed_wal {
     int wake[2];
     _Atomic uint64_t stop_at; /* 0 until the backup's end is known */
     atomic_bool abort;
+    atomic_bool failed; /* the thread ended with an error */
     int result;
     wp_error err;
     wp_walrecv_stats stats;
@@ -36,6 +37,9 @@ int wp_seed_wal_start(wp_seed_wal *w, wp_error *err);
 /* Stream up to end (at least), then stop; returns the thread's result,
  * with its error copied into err. */
 int wp_seed_wal_finish(wp_seed_wal *w, wp_lsn end, wp_error *err);
+
+/* True once the thread has ended with an error (safe from any thread). */
+bool wp_seed_wal_failed(wp_seed_wal *w);
 
 /* Stop at once (after a failure elsewhere) and wait for the thread. */
 void wp_seed_wal_abort(wp_seed_wal *w);

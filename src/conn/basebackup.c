@@ -207,8 +207,13 @@ static int copy_stream(run_state *s, wp_error *err)
         PQfreemem(buf);
         if (r < 0)
             return r;
+        if (s->h->should_abort && s->h->should_abort(s->h->user))
+            return wp_error_set(err, WP_E_STATE, "stopped: %s",
+                                "the WAL stream beside the backup failed");
     }
-    return close_link(s, err);
+    /* The link stays open until the result after the COPY says whether it
+     * ended well: a server error must not leave a finalized, cut file. */
+    return 0;
 }
 
 static int tuples(run_state *s, const PGresult *res, wp_lsn *ret_start, uint32_t *ret_tli,
@@ -224,8 +229,11 @@ static int tuples(run_state *s, const PGresult *res, wp_lsn *ret_start, uint32_t
             wp_tablespace *t = &s->ts[i];
             t->oid =
                 PQgetisnull(res, i, 0) ? 0 : (uint32_t)strtoul(PQgetvalue(res, i, 0), NULL, 10);
-            snprintf(t->location, sizeof(t->location), "%s",
-                     PQgetisnull(res, i, 1) ? "" : PQgetvalue(res, i, 1));
+            const char *loc = PQgetisnull(res, i, 1) ? "" : PQgetvalue(res, i, 1);
+            if (strlen(loc) >= sizeof(t->location))
+                return wp_error_set(err, WP_E_RANGE, "tablespace location too long: \"%.64s...\"",
+                                    loc);
+            memcpy(t->location, loc, strlen(loc) + 1);
             t->size_kb = PQgetisnull(res, i, 2) ? -1 : strtoll(PQgetvalue(res, i, 2), NULL, 10);
         }
         s->n_ts = (size_t)n;
@@ -268,6 +276,14 @@ int wp_basebackup_run(wp_conn *conn, const wp_basebackup_opts *opts, const wp_ba
     PGresult *res;
     while ((res = PQgetResult(conn->pg)) != NULL) {
         ExecStatusType st = PQresultStatus(res);
+        if (r == 0 && s->link) {
+            if (st == PGRES_FATAL_ERROR || st == PGRES_NONFATAL_ERROR || st == PGRES_BAD_RESPONSE) {
+                wp_link_free(s->link);
+                s->link = NULL;
+            } else {
+                r = close_link(s, err);
+            }
+        }
         if (r == 0) {
             if (st == PGRES_COPY_OUT)
                 r = copy_stream(s, err);
@@ -282,6 +298,8 @@ int wp_basebackup_run(wp_conn *conn, const wp_basebackup_opts *opts, const wp_ba
         if (r < 0 && st == PGRES_COPY_OUT)
             break; /* the COPY was abandoned: the connection is of no more use */
     }
+    if (r == 0 && s->link)
+        r = close_link(s, err);
     wp_link_free(s->link);
     if (r == 0 && s->results < 3)
         r = wp_error_set(err, WP_E_PROTO, "the backup ended without an end position");

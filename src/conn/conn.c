@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 int wp_conn_set_error(wp_error *err, PGconn *pg, const PGresult *res, const char *what)
@@ -321,10 +322,20 @@ int wp_conn_wal_segment_size(wp_conn *conn, uint64_t *ret_size, wp_error *err)
     return r;
 }
 
-/* Quote an identifier for a replication command; owned by the caller. */
+/* Quote a slot name for a replication command; owned by the caller.
+ * The server takes 1 to 63 lower-case letters, digits and underscores. */
 static char *quote_ident(wp_conn *conn, const char *name, wp_error *err)
 {
-    char *q = PQescapeIdentifier(conn->pg, name, strlen(name));
+    size_t len = strlen(name);
+    bool ok = len > 0 && len < 64;
+    for (const char *p = name; ok && *p; p++)
+        ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
+    if (!ok) {
+        wp_error_set(err, WP_E_USAGE, "invalid replication slot name \"%s\"", name);
+        wp_error_hint(err, "Use 1 to 63 lower-case letters, digits and underscores.");
+        return NULL;
+    }
+    char *q = PQescapeIdentifier(conn->pg, name, len);
     if (!q)
         wp_error_set(err, WP_E_USAGE, "invalid name \"%s\": %s", name, PQerrorMessage(conn->pg));
     return q;
@@ -598,40 +609,84 @@ int wp_conn_wait(wp_conn *conn, int timeout_ms, int wake_fd, wp_error *err)
     return 0;
 }
 
+#define END_COPY_TIMEOUT_MS 30000
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait, at most until deadline, until libpq has input to hand over. */
+static int await_input(wp_conn *conn, int64_t deadline, wp_error *err)
+{
+    for (;;) {
+        int64_t left = deadline - mono_ms();
+        if (left <= 0)
+            return wp_error_set(err, WP_E_CONN, "the server did not end the stream within %d s",
+                                END_COPY_TIMEOUT_MS / 1000);
+        int r = wp_conn_wait(conn, (int)left, -1, err);
+        if (r < 0 && r != -EINTR)
+            return r;
+        if (!PQisBusy(conn->pg))
+            return 0;
+    }
+}
+
+static int send_copy_end(wp_conn *conn, wp_error *err)
+{
+    if (PQputCopyEnd(conn->pg, NULL) <= 0 || PQflush(conn->pg) != 0)
+        return wp_error_set(err, WP_E_CONN, "could not end the stream: %s",
+                            PQerrorMessage(conn->pg));
+    return 0;
+}
+
 int wp_conn_end_copy(wp_conn *conn, bool server_ended, wp_stream_end *ret_end, wp_error *err)
 {
     wp_stream_end end = {0};
+    int64_t deadline = mono_ms() + END_COPY_TIMEOUT_MS;
     int r = 0;
     bool sent_end = false;
     if (!server_ended) {
-        /* We end it: say so, then read what the server still sends until
-         * its own CopyDone. */
-        PQputCopyEnd(conn->pg, NULL);
-        PQflush(conn->pg);
+        /* We end it: say so, then read (without blocking past the
+         * deadline) what the server still sends until its own CopyDone. */
+        r = send_copy_end(conn, err);
         sent_end = true;
-        char *buf;
-        int n;
-        while ((n = PQgetCopyData(conn->pg, &buf, 0)) > 0)
-            PQfreemem(buf);
+        while (r == 0) {
+            char *buf;
+            int n = PQgetCopyData(conn->pg, &buf, 1);
+            if (n > 0)
+                PQfreemem(buf);
+            else if (n == 0)
+                r = await_input(conn, deadline, err);
+            else
+                break; /* -1: done; -2: the error shows in the results */
+        }
     }
-    PGresult *res;
-    while ((res = PQgetResult(conn->pg)) != NULL) {
+    while (r == 0) {
+        if (PQisBusy(conn->pg) && (r = await_input(conn, deadline, err)) < 0)
+            break;
+        PGresult *res = PQgetResult(conn->pg);
+        if (!res)
+            break;
         ExecStatusType st = PQresultStatus(res);
         if (st == PGRES_COPY_IN || st == PGRES_COPY_BOTH) {
             /* The server ended the COPY; answer with ours. */
             if (!sent_end) {
-                PQputCopyEnd(conn->pg, NULL);
-                PQflush(conn->pg);
+                r = send_copy_end(conn, err);
                 sent_end = true;
             }
         } else if (st == PGRES_COPY_OUT) {
             char *buf;
-            while (PQgetCopyData(conn->pg, &buf, 0) > 0)
-                PQfreemem(buf);
+            int n;
+            while ((n = PQgetCopyData(conn->pg, &buf, 1)) > 0 ||
+                   (n == 0 && (r = await_input(conn, deadline, err)) == 0))
+                if (n > 0)
+                    PQfreemem(buf);
         } else if (st == PGRES_TUPLES_OK) {
-            if (r == 0)
-                r = parse_stream_end(res, &end, err);
-        } else if (st != PGRES_COMMAND_OK && r == 0) {
+            r = parse_stream_end(res, &end, err);
+        } else if (st != PGRES_COMMAND_OK) {
             r = wp_conn_set_error(err, conn->pg, res, "replication stream");
         }
         PQclear(res);

@@ -138,7 +138,7 @@ static int ex_begin(wp_tar_sink *sink, const wp_tar_member *m, wp_error *err)
         if (x->fd < 0)
             return fs_error(x, errno, "create file", m->path, err);
         if (m->size >= x->opts.prealloc_min && m->size > 0 &&
-            fallocate(x->fd, 0, 0, (off_t)m->size) < 0 && errno != EOPNOTSUPP) {
+            fallocate(x->fd, 0, 0, (off_t)m->size) < 0 && errno != EOPNOTSUPP && errno != ENOSYS) {
             return fs_error(x, errno, "preallocate file", m->path, err);
         }
         if (x->opts.stats)

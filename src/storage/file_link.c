@@ -42,24 +42,33 @@ static int ensure_open(file_link *f, wp_error *err)
 {
     if (f->fd >= 0)
         return 0;
-    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (f->truncate ? O_TRUNC : 0);
+    /* O_NOFOLLOW: a symlink planted under this name (say, by a backup's
+     * tar stream) must not redirect the write elsewhere. */
+    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (f->truncate ? O_TRUNC : 0);
     f->fd = openat(f->dirfd, f->path, flags, 0600);
     if (f->fd < 0)
         return io_error(err, errno, "open", f->path);
     if (f->prealloc) {
         struct stat st;
+        int e = 0;
         if (fstat(f->fd, &st) < 0)
-            return io_error(err, errno, "stat", f->path);
-        if ((uint64_t)st.st_size < f->prealloc) {
-            /* Mode 0 allocates and extends the file without writing data. */
-            if (fallocate(f->fd, 0, 0, (off_t)f->prealloc) < 0) {
-                int e = errno;
-                if (e != EOPNOTSUPP && e != ENOSYS)
-                    return io_error(err, e, "preallocate", f->path);
+            e = errno;
+        else if (!S_ISREG(st.st_mode))
+            e = EINVAL;
+        /* Mode 0 allocates and extends the file without writing data. */
+        else if ((uint64_t)st.st_size < f->prealloc &&
+                 fallocate(f->fd, 0, 0, (off_t)f->prealloc) < 0) {
+            e = errno;
+            if (e == EOPNOTSUPP || e == ENOSYS) {
                 int r = zero_fill(f->fd, (uint64_t)st.st_size, f->prealloc);
-                if (r < 0)
-                    return io_error(err, -r, "preallocate", f->path);
+                e = r < 0 ? -r : 0;
             }
+        }
+        if (e) {
+            /* Closed again, so a retry preallocates instead of skipping it. */
+            close(f->fd);
+            f->fd = -1;
+            return io_error(err, e, "preallocate", f->path);
         }
     }
     return 0;

@@ -131,6 +131,10 @@ static int archive_write(wp_walsink *sink, uint32_t tli, wp_lsn start, const str
 {
     walarchive *a = (walarchive *)sink;
     uint64_t segsize = a->opts.segsize;
+    /* A new timeline restarts at its segment's start: nothing from there
+     * on is durable on that timeline yet. */
+    if (start < a->base.durable)
+        a->base.durable = start;
     wp_iov_cursor cur;
     wp_iov_cursor_init(&cur, iov, iovcnt);
     size_t left = wp_iov_total(iov, iovcnt);
@@ -196,7 +200,7 @@ static int write_history(walarchive *a, uint32_t tli, const char *content, size_
     if (faccessat(a->dirfd, name, F_OK, 0) == 0)
         return 0;
     snprintf(tmp, sizeof(tmp), "%s.tmp", name);
-    int fd = openat(a->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int fd = openat(a->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
         return wp_error_set(err, -errno, "could not create file \"%s\": %s", tmp, strerror(errno));
     size_t done = 0;

@@ -289,7 +289,10 @@ static int switch_timeline(stream_state *s, const wp_stream_end *end, wp_lsn *po
     if (s->cfg->on_timeline)
         s->cfg->on_timeline(s->cfg->user, s->tli, end->next_tli, end->next_start);
     s->tli = end->next_tli;
-    *pos = end->next_start;
+    /* Restart at the segment start on the new timeline: the server's file
+     * for it holds the old timeline's bytes up to the switch point, and a
+     * segment file must be whole for recovery to read it. */
+    *pos = end->next_start - wp_lsn_segment_offset(end->next_start, s->cfg->segsize);
     return 0;
 }
 
@@ -297,6 +300,9 @@ int wp_walrecv_run(wp_conn *conn, wp_walsink *sink, const wp_walrecv_config *cfg
                    wp_walrecv_stats *stats, wp_walrecv_result *ret_result, wp_error *err)
 {
     wp_walrecv_stats local = {0};
+    if (!wp_segsize_valid(cfg->segsize))
+        return wp_error_set(err, WP_E_RANGE, "invalid WAL segment size %llu",
+                            (unsigned long long)cfg->segsize);
     stream_state *s = calloc(1, sizeof(*s));
     if (!s)
         return wp_error_set(err, -ENOMEM, "out of memory");

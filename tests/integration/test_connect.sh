@@ -35,6 +35,11 @@ expect_eq "$(wp_psql pri -c "SELECT count(*) FROM pg_replication_slots")" "0" "s
 expect_exit 1 "$WALPULL" slot read s1 $conn
 expect_contains "$WP_OUT" 'replication slot "s1" does not exist'
 
+# slot names the server would refuse are refused first, clearly
+expect_exit 1 "$WALPULL" slot create "Bad-Name" $conn
+expect_contains "$WP_OUT" 'invalid replication slot name "Bad-Name"'
+expect_contains "$WP_OUT" "lower-case letters, digits and underscores"
+
 # wrong password: clear error and hint
 echo "127.0.0.1:${pri_PORT}:*:$WP_REPL_USER:wrong" >"$WP_TMP/badpass"
 chmod 600 "$WP_TMP/badpass"

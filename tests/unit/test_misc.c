@@ -3,6 +3,7 @@
 #include "walpull/basebackup.h"
 #include "walpull/conninfo.h"
 #include "walpull/error.h"
+#include "walpull/file_link.h"
 #include "walpull/iov.h"
 #include "walpull/progress.h"
 #include "walpull/stats.h"
@@ -263,6 +264,36 @@ START_TEST(test_walarchive_gzip_roundtrip)
 }
 END_TEST
 
+START_TEST(test_file_link_refuses_symlink)
+{
+    char dir[] = "/tmp/walpull-unit-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char target[300], link[300];
+    snprintf(target, sizeof(target), "%s/target", dir);
+    snprintf(link, sizeof(link), "%s/seg", dir);
+    FILE *f = fopen(target, "w");
+    fputs("keep", f);
+    fclose(f);
+    ck_assert_int_eq(symlink(target, link), 0);
+    int dirfd = open(dir, O_RDONLY | O_DIRECTORY);
+    wp_file_link_opts fo = {.dirfd = dirfd, .path = "seg", .prealloc = 1u << 20};
+    wp_link *l;
+    wp_error err = {0};
+    ck_assert_int_eq(wp_file_link_new(&fo, NULL, &l, &err), 0);
+    struct iovec v = {.iov_base = "data", .iov_len = 4};
+    ck_assert_int_lt(wp_link_content(l, &v, 1, &err), 0);
+    ck_assert_ptr_nonnull(strstr(err.message, "could not open file \"seg\""));
+    wp_link_free(l);
+    close(dirfd);
+    struct stat st;
+    ck_assert_int_eq(stat(target, &st), 0);
+    ck_assert_int_eq(st.st_size, 4); /* neither preallocated nor written */
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 START_TEST(test_percentile_nearest_rank)
 {
     double v[] = {5, 1, 4, 2, 3, 10, 9, 8, 7, 6};
@@ -309,6 +340,7 @@ int main(void)
     tcase_add_test(tc, test_progress_format_lines);
     tcase_add_test(tc, test_walarchive_chunkings);
     tcase_add_test(tc, test_walarchive_gzip_roundtrip);
+    tcase_add_test(tc, test_file_link_refuses_symlink);
     tcase_add_test(tc, test_percentile_nearest_rank);
     tcase_add_test(tc, test_svgplot_points);
     suite_add_tcase(s, tc);
