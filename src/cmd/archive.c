@@ -109,9 +109,9 @@ static int parse_args(int argc, char **argv, archive_opts *o)
                                              {NULL, 0, NULL, 0}};
     int opt;
     wp_cli_reset_getopt();
-    while ((opt = getopt_long(argc, argv, WP_CLI_CONN_SHORTOPTS "D:S:s:E:nv", longopts, NULL)) !=
+    while ((opt = getopt_long(argc, argv, WP_CLI_CONN_SHORTOPTS "D:S:s:E:n", longopts, NULL)) !=
            -1) {
-        if (wp_cli_conn_option(opt, optarg, &o->conn))
+        if (wp_cli_common_option(opt, optarg, &o->conn))
             continue;
         char *end;
         switch (opt) {
@@ -148,9 +148,6 @@ static int parse_args(int argc, char **argv, archive_opts *o)
             break;
         case 'n':
             o->no_loop = true;
-            break;
-        case 'v':
-            wp_log_verbosity++;
             break;
         default:
             return wp_cli_usage_error("archive", "invalid option \"%s\"", argv[optind - 1]);

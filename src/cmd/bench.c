@@ -497,8 +497,8 @@ int wp_cmd_bench(int argc, char **argv)
     int opt;
     char *end;
     wp_cli_reset_getopt();
-    while ((opt = getopt_long(argc, argv, WP_CLI_CONN_SHORTOPTS "S:v", longopts, NULL)) != -1) {
-        if (wp_cli_conn_option(opt, optarg, &o.conn))
+    while ((opt = getopt_long(argc, argv, WP_CLI_CONN_SHORTOPTS "S:", longopts, NULL)) != -1) {
+        if (wp_cli_common_option(opt, optarg, &o.conn))
             continue;
         switch (opt) {
         case 'S':
@@ -549,9 +549,6 @@ int wp_cmd_bench(int argc, char **argv)
             break;
         case OPT_PLOT:
             o.plot = optarg;
-            break;
-        case 'v':
-            wp_log_verbosity++;
             break;
         default:
             return wp_cli_usage_error("bench", "invalid option \"%s\"", argv[optind - 1]);

@@ -1,12 +1,17 @@
 #include "cmd/cli.h"
 
+#include "walpull/log.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-bool wp_cli_conn_option(int opt, const char *arg, wp_conn_opts *opts)
+bool wp_cli_common_option(int opt, const char *arg, wp_conn_opts *opts)
 {
     switch (opt) {
+    case 'v':
+        wp_log_verbosity++;
+        return true;
     case 'd':
         opts->connstr = arg;
         return true;

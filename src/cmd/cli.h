@@ -8,8 +8,9 @@
 #include <getopt.h>
 #include <stdbool.h>
 
-/* Short options string fragment and long options for -d -h -p -U -w -W. */
-#define WP_CLI_CONN_SHORTOPTS "d:h:p:U:wW"
+/* Short options string fragment and long options for -d -h -p -U -w -W
+ * and -v. */
+#define WP_CLI_CONN_SHORTOPTS "d:h:p:U:wWv"
 #define WP_CLI_CONN_LONGOPTS                                                                       \
     {"dbname", required_argument, NULL, 'd'}, {"host", required_argument, NULL, 'h'},              \
         {"port", required_argument, NULL, 'p'}, {"username", required_argument, NULL, 'U'},        \
@@ -21,8 +22,8 @@
 /* Exit codes of every subcommand. */
 enum { WP_EXIT_OK = 0, WP_EXIT_ERROR = 1, WP_EXIT_USAGE = 2 };
 
-/* Apply one connection option; false when opt is not one of them. */
-bool wp_cli_conn_option(int opt, const char *arg, wp_conn_opts *opts);
+/* Apply one connection option or -v; false when opt is not one of them. */
+bool wp_cli_common_option(int opt, const char *arg, wp_conn_opts *opts);
 
 /* The connection options' help lines. */
 void wp_cli_print_conn_help(void);

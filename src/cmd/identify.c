@@ -28,15 +28,12 @@ int wp_cmd_identify(int argc, char **argv)
         return WP_EXIT_OK;
     }
     wp_cli_reset_getopt();
-    while ((opt = getopt_long(argc, argv, WP_CLI_CONN_SHORTOPTS "v", longopts, NULL)) != -1) {
-        if (wp_cli_conn_option(opt, optarg, &copts))
+    while ((opt = getopt_long(argc, argv, WP_CLI_CONN_SHORTOPTS, longopts, NULL)) != -1) {
+        if (wp_cli_common_option(opt, optarg, &copts))
             continue;
         switch (opt) {
         case 'j':
             json = 1;
-            break;
-        case 'v':
-            wp_log_verbosity++;
             break;
         default:
             return wp_cli_usage_error("identify", "invalid option \"%s\"", argv[optind - 1]);

@@ -478,9 +478,9 @@ int wp_cmd_seed(int argc, char **argv)
     }
     int opt, r;
     wp_cli_reset_getopt();
-    while ((opt = getopt_long(argc, argv, WP_CLI_CONN_SHORTOPTS "D:S:CRc:Pr:T:X:nl:v", longopts,
+    while ((opt = getopt_long(argc, argv, WP_CLI_CONN_SHORTOPTS "D:S:CRc:Pr:T:X:nl:", longopts,
                               NULL)) != -1) {
-        if (wp_cli_conn_option(opt, optarg, &o.conn))
+        if (wp_cli_common_option(opt, optarg, &o.conn))
             continue;
         switch (opt) {
         case 'D':
@@ -537,9 +537,6 @@ int wp_cmd_seed(int argc, char **argv)
             break;
         case 'l':
             o.label = optarg;
-            break;
-        case 'v':
-            wp_log_verbosity++;
             break;
         default:
             return wp_cli_usage_error("seed", "invalid option \"%s\"", argv[optind - 1]);

@@ -35,8 +35,8 @@ int wp_cmd_slot(int argc, char **argv)
         return WP_EXIT_OK;
     }
     wp_cli_reset_getopt();
-    while ((opt = getopt_long(argc, argv, WP_CLI_CONN_SHORTOPTS "v", longopts, NULL)) != -1) {
-        if (wp_cli_conn_option(opt, optarg, &copts))
+    while ((opt = getopt_long(argc, argv, WP_CLI_CONN_SHORTOPTS, longopts, NULL)) != -1) {
+        if (wp_cli_common_option(opt, optarg, &copts))
             continue;
         switch (opt) {
         case 'i':
@@ -44,9 +44,6 @@ int wp_cmd_slot(int argc, char **argv)
             break;
         case 'a':
             wait = true;
-            break;
-        case 'v':
-            wp_log_verbosity++;
             break;
         default:
             return wp_cli_usage_error("slot", "invalid option \"%s\"", argv[optind - 1]);

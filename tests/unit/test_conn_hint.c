@@ -1,5 +1,7 @@
 #include "walpull/conn.h"
 
+#include "check_main.h"
+
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,9 +42,5 @@ int main(void)
     tcase_add_test(tc, test_conn_hint_for_known);
     tcase_add_test(tc, test_conn_hint_for_unknown);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return wp_run_suite(s);
 }

@@ -1,6 +1,8 @@
 #include "walpull/error.h"
 #include "walpull/lsn.h"
 
+#include "check_main.h"
+
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,9 +179,5 @@ int main(void)
     tcase_add_test(tc, test_segment_arithmetic_edges);
     tcase_add_test(tc, test_history_name_format);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return wp_run_suite(s);
 }

@@ -11,6 +11,8 @@
 #include "walpull/walarchive.h"
 #include "walpull/walpage.h"
 
+#include "check_main.h"
+
 #include <check.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -344,9 +346,5 @@ int main(void)
     tcase_add_test(tc, test_percentile_nearest_rank);
     tcase_add_test(tc, test_svgplot_points);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return wp_run_suite(s);
 }

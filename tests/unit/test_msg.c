@@ -1,6 +1,8 @@
 #include "walpull/error.h"
 #include "walpull/msg.h"
 
+#include "check_main.h"
+
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,9 +137,5 @@ int main(void)
     tcase_add_test(tc, test_msg_hs_feedback_roundtrip);
     tcase_add_test(tc, test_pgtime_epoch);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return wp_run_suite(s);
 }

@@ -3,6 +3,8 @@
 #include "walpull/tar.h"
 #include "walpull/tar_parser.h"
 
+#include "check_main.h"
+
 #include <check.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -322,9 +324,5 @@ int main(void)
     tcase_add_test(tc, test_extractor_refuses_symlink_escape);
     tcase_add_test(tc, test_extractor_writes_files);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return wp_run_suite(s);
 }

@@ -1,6 +1,8 @@
 #include "walpull/error.h"
 #include "walpull/timeline.h"
 
+#include "check_main.h"
+
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,9 +83,5 @@ int main(void)
     tcase_add_test(tc, test_timeline_history_parse_no_trailing_newline);
     tcase_add_test(tc, test_timeline_history_parse_malformed);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return wp_run_suite(s);
 }
