@@ -9,13 +9,14 @@ wp_pgpass pri
 conn=$(wp_conn_args pri)
 arch=$WP_TMP/archive
 mkdir "$arch"
-wp_psql pri -c "ALTER SYSTEM SET synchronous_standby_names = 'walpull'" -c "SELECT pg_reload_conf()" >/dev/null
+# The connection string's application_name is what the server sees.
+wp_psql pri -c "ALTER SYSTEM SET synchronous_standby_names = 'archiver_one'" -c "SELECT pg_reload_conf()" >/dev/null
 wp_psql pri -c "SET synchronous_commit = local; CREATE TABLE t (v int)"
 
 start_walpull() {
-    wp_spawn "$WALPULL" archive -D "$arch" --synchronous $conn
+    wp_spawn "$WALPULL" archive -D "$arch" --synchronous -d "application_name=archiver_one" $conn
     pid=${WP_PIDS[-1]}
-    wait_for 30 bash -c "[ \"\$(PGOPTIONS= $WP_CLIENT_BIN/psql -X -At -h $pri_SOCK -p $pri_PORT -U postgres -d postgres -c \"SELECT sync_state FROM pg_stat_replication WHERE application_name = 'walpull'\")\" = sync ]"
+    wait_for 30 bash -c "[ \"\$(PGOPTIONS= $WP_CLIENT_BIN/psql -X -At -h $pri_SOCK -p $pri_PORT -U postgres -d postgres -c \"SELECT sync_state FROM pg_stat_replication WHERE application_name = 'archiver_one'\")\" = sync ]"
 }
 
 start_walpull
@@ -25,7 +26,7 @@ for i in 1 2 3; do
 done
 # The commit is durable in the archive: the flush position covers it.
 lsn=$(wp_psql pri -c "SELECT pg_current_wal_lsn()")
-expect_eq "$(wp_psql pri -c "SELECT flush_lsn >= '$lsn' FROM pg_stat_replication WHERE application_name = 'walpull'")" t "flush position after commit"
+expect_eq "$(wp_psql pri -c "SELECT flush_lsn >= '$lsn' FROM pg_stat_replication WHERE application_name = 'archiver_one'")" t "flush position after commit"
 
 kill -INT "$pid"
 wait "$pid" || fail "walpull did not exit 0 on SIGINT"

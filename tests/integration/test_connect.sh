@@ -54,6 +54,18 @@ expect_exit 1 "$WALPULL" identify -h 127.0.0.1 -p "$pri_PORT" -U norepl -w
 [[ "$WP_OUT" =~ (replication role|REPLICATION attribute) ]] || fail "no privilege message: $WP_OUT"
 expect_contains "$WP_OUT" 'ALTER ROLE <user> REPLICATION'
 
+# no free WAL sender: one is allowed and walpull archive holds it
+wp_psql pri -c "ALTER SYSTEM SET max_wal_senders = 1" >/dev/null
+wp_pg_ctl pri restart fast
+mkdir "$WP_TMP/arch"
+wp_spawn "$WALPULL" archive -D "$WP_TMP/arch" $conn
+wait_for 30 bash -c "[ \"\$(PGOPTIONS= $WP_CLIENT_BIN/psql -X -At -h $pri_SOCK -p $pri_PORT -U postgres -d postgres -c 'SELECT count(*) FROM pg_stat_replication')\" = 1 ]"
+expect_exit 1 "$WALPULL" identify $conn
+expect_contains "$WP_OUT" "max_wal_senders"
+expect_contains "$WP_OUT" "hint: Raise max_wal_senders"
+kill -INT "${WP_PIDS[-1]}"
+wait "${WP_PIDS[-1]}" || fail "walpull archive did not exit 0 on SIGINT"
+
 # no pg_hba entry for replication
 as_pg sed -i 's/^host replication all.*$//' "$pri_DATA/pg_hba.conf"
 wp_psql pri -c "SELECT pg_reload_conf()" >/dev/null

@@ -21,6 +21,11 @@ expect_exit 1 "$WALPULL" -D "$WP_TMP/r0" -c fast $conn
 expect_contains "$WP_OUT" "directory \"$ts\" exists but is not empty"
 expect_contains "$WP_OUT" "-T $ts=NEWDIR"
 [ ! -e "$WP_TMP/r0" ] || fail "a refused seed left its directory behind"
+# --no-clean keeps what was made, and says so.
+expect_exit 1 "$WALPULL" -D "$WP_TMP/r0" -c fast --no-clean $conn
+expect_contains "$WP_OUT" "data directory \"$WP_TMP/r0\" not removed at user's request"
+[ -f "$WP_TMP/r0/PG_VERSION" ] || [ -d "$WP_TMP/r0" ] || fail "--no-clean removed the directory"
+rm -rf "$WP_TMP/r0"
 
 # -X fetch, with the tablespace mapped, and progress to a non-terminal.
 r1=$WP_TMP/r1
