@@ -1,5 +1,6 @@
 #include "cmd/bench_load.h"
 #include "cmd/cli.h"
+#include "walpull/clock.h"
 #include "walpull/cmd.h"
 #include "walpull/conn.h"
 #include "walpull/fsutil.h"
@@ -79,20 +80,6 @@ static void on_signal(int signo)
     interrupted = 1;
 }
 
-static double since(const struct timespec *t0)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
-static int64_t pg_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return wp_pgtime_from_unix_usec((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
-}
-
 /* Append to a growable array; false when memory ran out (samples are then
  * dropped, the run goes on). */
 static bool push(void **arr, size_t *n, size_t *cap, size_t elem, const void *v)
@@ -113,11 +100,11 @@ static bool push(void **arr, size_t *n, size_t *cap, size_t elem, const void *v)
 static bool sample(void *user, wp_lsn written)
 {
     sampler *s = user;
-    double t = since(&s->t0);
+    double t = wp_clock_since(&s->t0);
     if (t - s->last_lag >= 0.01 && s->stats->server_time) {
         double lb =
             s->stats->server_wal_end > written ? (double)(s->stats->server_wal_end - written) : 0.0;
-        double lm = (double)(pg_now() - s->stats->server_time) / 1000.0;
+        double lm = (double)(wp_clock_pg_now() - s->stats->server_time) / 1000.0;
         if (lm < 0)
             lm = 0;
         /* Both series keep the same length: a sample counts only when
@@ -172,7 +159,7 @@ static int run_walpull(const bench_opts *o, wp_conn *conn, const char *slot, uin
         return r;
     struct rusage ru0, ru1;
     getrusage(RUSAGE_SELF, &ru0);
-    clock_gettime(CLOCK_MONOTONIC, &s->t0);
+    s->t0 = wp_clock_start();
     s->stats = stats;
     s->start = s->last_pos = start;
     wp_walrecv_config cfg = {.slot = slot,
@@ -186,7 +173,7 @@ static int run_walpull(const bench_opts *o, wp_conn *conn, const char *slot, uin
     wp_walrecv_result rr;
     r = wp_walrecv_run(conn, sink, &cfg, stats, &rr, err);
     wp_walsink_free(sink); /* includes the last fsync of a dir sink */
-    res->wall = since(&s->t0);
+    res->wall = wp_clock_since(&s->t0);
     getrusage(RUSAGE_SELF, &ru1);
     if (s->tty)
         fputc('\n', stderr);
@@ -232,8 +219,7 @@ static int run_pg_receivewal(const bench_opts *o, wp_conn *conn, const char *slo
     if (user)
         argv[n++] = "-U", argv[n++] = user;
     argv[n] = NULL;
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct timespec t0 = wp_clock_start();
     pid_t pid = fork();
     if (pid < 0)
         return wp_error_set(err, -errno, "could not start %s: %s", o->compare, strerror(errno));
@@ -246,7 +232,7 @@ static int run_pg_receivewal(const bench_opts *o, wp_conn *conn, const char *slo
     struct rusage ru;
     while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR) {
     }
-    res->wall = since(&t0);
+    res->wall = wp_clock_since(&t0);
     res->cpu_user = tv(ru.ru_utime);
     res->cpu_sys = tv(ru.ru_stime);
     res->peak_rss_kib = ru.ru_maxrss;

@@ -1,6 +1,7 @@
 #include "cmd/cli.h"
 #include "cmd/seed_wal.h"
 #include "walpull/basebackup.h"
+#include "walpull/clock.h"
 #include "walpull/cmd.h"
 #include "walpull/conninfo.h"
 #include "walpull/extract.h"
@@ -68,18 +69,11 @@ typedef struct seed {
     bool tty;
 } seed;
 
-static double since(const struct timespec *t0)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 static void print_progress(seed *s, bool final)
 {
     if (!s->o->progress)
         return;
-    double t = since(&s->t0);
+    double t = wp_clock_since(&s->t0);
     /* A terminal gets a line redrawn a few times a second, a log a line
      * every few seconds. */
     if (!final && t - s->last_print < (s->tty ? 0.2 : 5.0))
@@ -307,7 +301,7 @@ static int run_seed(const seed_opts *o)
     }
     s->o = o;
     s->tty = isatty(STDERR_FILENO);
-    clock_gettime(CLOCK_MONOTONIC, &s->t0);
+    s->t0 = wp_clock_start();
     wp_error err = {0};
     wp_identity id;
     bool slot_created = false, dir_ready = false;
@@ -398,7 +392,7 @@ static int run_seed(const seed_opts *o)
     wp_log(WP_LOG_INFO,
            "seeded \"%s\": %" PRIu64 " files, %" PRIu64 " bytes, %" PRIu64
            " bytes of WAL streamed, in %.1f s",
-           o->dir, s->stats.files, s->stats.bytes, s->wal.stats.bytes, since(&s->t0));
+           o->dir, s->stats.files, s->stats.bytes, s->wal.stats.bytes, wp_clock_since(&s->t0));
     wp_conn_free(s->conn);
     free(s);
     return WP_EXIT_OK;

@@ -1,4 +1,5 @@
 #include "conn/conn_internal.h"
+#include "walpull/clock.h"
 #include "walpull/conninfo.h"
 
 #include <errno.h>
@@ -9,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
-#include <time.h>
 #include <unistd.h>
 
 int wp_conn_set_error(wp_error *err, PGconn *pg, const PGresult *res, const char *what)
@@ -611,18 +611,11 @@ int wp_conn_wait(wp_conn *conn, int timeout_ms, int wake_fd, wp_error *err)
 
 #define END_COPY_TIMEOUT_MS 30000
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait, at most until deadline, until libpq has input to hand over. */
 static int await_input(wp_conn *conn, int64_t deadline, wp_error *err)
 {
     for (;;) {
-        int64_t left = deadline - mono_ms();
+        int64_t left = deadline - wp_clock_mono_ms();
         if (left <= 0)
             return wp_error_set(err, WP_E_CONN, "the server did not end the stream within %d s",
                                 END_COPY_TIMEOUT_MS / 1000);
@@ -645,7 +638,7 @@ static int send_copy_end(wp_conn *conn, wp_error *err)
 int wp_conn_end_copy(wp_conn *conn, bool server_ended, wp_stream_end *ret_end, wp_error *err)
 {
     wp_stream_end end = {0};
-    int64_t deadline = mono_ms() + END_COPY_TIMEOUT_MS;
+    int64_t deadline = wp_clock_mono_ms() + END_COPY_TIMEOUT_MS;
     int r = 0;
     bool sent_end = false;
     if (!server_ended) {

@@ -1,5 +1,7 @@
 #include "walpull/extract.h"
 
+#include "walpull/io.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,6 +18,7 @@ typedef struct extractor {
     char cached[257]; /* parent directory of the last member */
     int cached_fd;    /* its fd (may be rootfd) */
     int fd;           /* file being written */
+    uint64_t offset;  /* where its next byte goes */
     char path[257];
 } extractor;
 
@@ -143,6 +146,7 @@ static int ex_begin(wp_tar_sink *sink, const wp_tar_member *m, wp_error *err)
         }
         if (x->opts.stats)
             x->opts.stats->files++;
+        x->offset = 0;
         return 0;
     }
     return wp_error_set(err, WP_E_UNSUPPORTED, "unsupported tar entry for \"%s\"", m->path);
@@ -151,24 +155,13 @@ static int ex_begin(wp_tar_sink *sink, const wp_tar_member *m, wp_error *err)
 static int ex_data(wp_tar_sink *sink, const struct iovec *iov, int iovcnt, wp_error *err)
 {
     extractor *x = (extractor *)sink;
-    for (int i = 0; i < iovcnt; i++) {
-        const char *p = iov[i].iov_base;
-        size_t left = iov[i].iov_len;
-        while (left > 0) {
-            ssize_t w = write(x->fd, p, left);
-            if (x->opts.stats)
-                x->opts.stats->write_calls++;
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w <= 0)
-                return fs_error(x, w < 0 ? errno : ENOSPC, "write file", x->path, err);
-            p += w;
-            left -= (size_t)w;
-            if (x->opts.stats)
-                x->opts.stats->bytes += (uint64_t)w;
-        }
+    uint64_t before = x->offset, calls = 0;
+    int r = wp_pwritev_all(x->fd, iov, iovcnt, &x->offset, &calls);
+    if (x->opts.stats) {
+        x->opts.stats->write_calls += calls;
+        x->opts.stats->bytes += x->offset - before;
     }
-    return 0;
+    return r < 0 ? fs_error(x, -r, "write file", x->path, err) : 0;
 }
 
 static int ex_end(wp_tar_sink *sink, wp_error *err)

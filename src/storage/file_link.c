@@ -1,5 +1,7 @@
 #include "walpull/file_link.h"
 
+#include "walpull/io.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -81,35 +83,14 @@ static int file_content(wp_link *link, const struct iovec *iov, int iovcnt, wp_e
     if (r < 0)
         return r;
     uint64_t start = f->offset;
-    struct iovec local[IOV_MAX];
-    if (iovcnt > IOV_MAX)
-        return wp_error_set(err, WP_E_RANGE, "too many chunks in one write (%d)", iovcnt);
-    memcpy(local, iov, sizeof(*iov) * (size_t)iovcnt);
-    struct iovec *v = local;
-    int n = iovcnt;
-    while (n > 0) {
-        ssize_t w = pwritev(f->fd, v, n, (off_t)f->offset);
-        if (f->stats)
-            f->stats->write_calls++;
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return io_error(err, w < 0 ? errno : ENOSPC, "write to", f->path);
-        f->offset += (uint64_t)w;
-        if (f->stats)
-            f->stats->bytes_written += (uint64_t)w;
-        /* Skip what was written; a short write resumes mid-chunk. */
-        size_t done = (size_t)w;
-        while (n > 0 && done >= v->iov_len) {
-            done -= v->iov_len;
-            v++;
-            n--;
-        }
-        if (n > 0) {
-            v->iov_base = (char *)v->iov_base + done;
-            v->iov_len -= done;
-        }
+    uint64_t calls = 0;
+    r = wp_pwritev_all(f->fd, iov, iovcnt, &f->offset, &calls);
+    if (f->stats) {
+        f->stats->write_calls += calls;
+        f->stats->bytes_written += f->offset - start;
     }
+    if (r < 0)
+        return io_error(err, -r, "write to", f->path);
     f->dirty = true;
     /* Start writeback now so the fdatasync at the end is short. */
     sync_file_range(f->fd, (off_t)start, (off_t)(f->offset - start), SYNC_FILE_RANGE_WRITE);

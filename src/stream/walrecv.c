@@ -1,11 +1,11 @@
 #include "walpull/walrecv.h"
 
+#include "walpull/clock.h"
 #include "walpull/msg.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #define DEFAULT_BATCH_BYTES (8u * 1024 * 1024)
@@ -31,20 +31,6 @@ typedef struct stream_state {
     int64_t last_status_ms;
 } stream_state;
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t pg_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return wp_pgtime_from_unix_usec((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
-}
-
 static void batch_release(batch *b)
 {
     for (int i = 0; i < b->n; i++)
@@ -59,13 +45,13 @@ static int send_status(stream_state *s, wp_error *err)
     wp_status_update u = {.write = s->sink->written,
                           .flush = s->sink->durable,
                           .apply = 0,
-                          .client_time = pg_now(),
+                          .client_time = wp_clock_pg_now(),
                           .reply_requested = false};
     uint8_t msg[WP_MSG_STATUS_LEN];
     wp_msg_encode_status(&u, msg);
     int r = wp_conn_copy_send(s->conn, msg, sizeof(msg), err);
     if (r == 0) {
-        s->last_status_ms = mono_ms();
+        s->last_status_ms = wp_clock_mono_ms();
         s->reply_now = false;
         s->stats->status_sent++;
     }
@@ -205,7 +191,7 @@ static int stream_timeline(stream_state *s, wp_lsn *pos, wp_walrecv_reason *ret_
 {
     const wp_walrecv_config *cfg = s->cfg;
     s->b.start = *pos;
-    s->last_status_ms = mono_ms();
+    s->last_status_ms = wp_clock_mono_ms();
     int r = send_status(s, err);
     while (r == 0) {
         drain_end how = DRAIN_EMPTY;
@@ -237,7 +223,7 @@ static int stream_timeline(stream_state *s, wp_lsn *pos, wp_walrecv_reason *ret_
             s->server_asked = false;
             s->reply_now = true;
         }
-        int64_t now = mono_ms();
+        int64_t now = wp_clock_mono_ms();
         int64_t due =
             cfg->status_interval_ms > 0 ? s->last_status_ms + cfg->status_interval_ms : INT64_MAX;
         if (s->reply_now || now >= due) {
@@ -250,7 +236,7 @@ static int stream_timeline(stream_state *s, wp_lsn *pos, wp_walrecv_reason *ret_
         if (how == DRAIN_EMPTY) {
             /* Wake for the next status update, and at least each second so
              * a stop request is seen even without signals. */
-            int64_t wait = due - mono_ms();
+            int64_t wait = due - wp_clock_mono_ms();
             if (wait > 1000)
                 wait = 1000;
             if (wait < 0)
