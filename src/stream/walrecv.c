@@ -4,7 +4,6 @@
 #include "walpull/msg.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,32 +19,13 @@ typedef struct batch {
     wp_lsn start;
 } batch;
 
-/* The writer thread: writes one batch into the sink while the next one is
- * received. The sink belongs to it while a job is out, to the receiving
- * thread otherwise. */
-typedef struct writer {
-    pthread_t thread;
-    bool running;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    batch *job; /* handed over, not yet written */
-    bool quit;
-    int result; /* the first error, kept */
-    wp_error err;
-    wp_walsink *sink;
-    uint32_t tli;
-} writer;
-
 typedef struct stream_state {
     wp_conn *conn;
     wp_walsink *sink;
     const wp_walrecv_config *cfg;
     wp_walrecv_stats *stats;
     uint32_t tli;
-    batch batches[2];
-    batch *fill;     /* being received into */
-    batch *inflight; /* with the writer; its buffers go back when done */
-    writer *w;       /* NULL: write in this thread (--synchronous) */
+    batch b;
     bool reply_now;
     bool server_asked; /* a keepalive asked for a reply */
     int64_t last_status_ms;
@@ -59,87 +39,8 @@ static void batch_release(batch *b)
     b->bytes = 0;
 }
 
-static void *writer_main(void *arg)
-{
-    writer *w = arg;
-    pthread_mutex_lock(&w->mu);
-    for (;;) {
-        while (!w->job && !w->quit)
-            pthread_cond_wait(&w->cv, &w->mu);
-        if (!w->job)
-            break;
-        batch *b = w->job;
-        bool ok = w->result == 0;
-        pthread_mutex_unlock(&w->mu);
-        wp_error err;
-        int r = ok ? w->sink->ops->write(w->sink, w->tli, b->start, b->iov, b->n, &err) : 0;
-        pthread_mutex_lock(&w->mu);
-        if (r < 0) {
-            w->result = r;
-            w->err = err;
-        }
-        w->job = NULL;
-        pthread_cond_broadcast(&w->cv);
-    }
-    pthread_mutex_unlock(&w->mu);
-    return NULL;
-}
-
-static int writer_start(writer *w, wp_walsink *sink, wp_error *err)
-{
-    w->sink = sink;
-    pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->cv, NULL);
-    int e = pthread_create(&w->thread, NULL, writer_main, w);
-    if (e != 0) {
-        pthread_mutex_destroy(&w->mu);
-        pthread_cond_destroy(&w->cv);
-        return wp_error_set(err, -e, "could not start the writer thread: %s", strerror(e));
-    }
-    w->running = true;
-    return 0;
-}
-
-static void writer_stop(writer *w)
-{
-    if (!w->running)
-        return;
-    pthread_mutex_lock(&w->mu);
-    w->quit = true;
-    pthread_cond_broadcast(&w->cv);
-    pthread_mutex_unlock(&w->mu);
-    pthread_join(w->thread, NULL);
-    pthread_mutex_destroy(&w->mu);
-    pthread_cond_destroy(&w->cv);
-    w->running = false;
-}
-
-/* Wait until the writer is idle (the sink is ours again), give back the
- * buffers it wrote, and report its error if any. */
-static int sync_writer(stream_state *s, wp_error *err)
-{
-    if (!s->w)
-        return 0;
-    writer *w = s->w;
-    pthread_mutex_lock(&w->mu);
-    while (w->job)
-        pthread_cond_wait(&w->cv, &w->mu);
-    int r = w->result;
-    if (r < 0 && err)
-        *err = w->err;
-    pthread_mutex_unlock(&w->mu);
-    if (s->inflight) {
-        batch_release(s->inflight);
-        s->inflight = NULL;
-    }
-    return r;
-}
-
 static int send_status(stream_state *s, wp_error *err)
 {
-    int sr = sync_writer(s, err);
-    if (sr < 0)
-        return sr;
     /* apply is 0: an archiver applies nothing. */
     wp_status_update u = {.write = s->sink->written,
                           .flush = s->sink->durable,
@@ -157,46 +58,21 @@ static int send_status(stream_state *s, wp_error *err)
     return r;
 }
 
-/* Hand the batch to the sink in one call: to the writer thread, which
- * writes it while the next batch is received, or here. */
+/* Hand the batch to the sink in one call, then give the buffers back. */
 static int write_batch(stream_state *s, wp_error *err)
 {
-    batch *b = s->fill;
+    batch *b = &s->b;
     if (b->n == 0)
         return 0;
-    s->stats->batches++;
-    if (s->w) {
-        int r = sync_writer(s, err);
-        if (r < 0)
-            return r;
-        pthread_mutex_lock(&s->w->mu);
-        s->w->job = b;
-        s->w->tli = s->tli;
-        pthread_cond_broadcast(&s->w->cv);
-        pthread_mutex_unlock(&s->w->mu);
-        s->inflight = b;
-        batch *next = b == &s->batches[0] ? &s->batches[1] : &s->batches[0];
-        next->start = b->start + b->bytes;
-        next->n = 0;
-        next->bytes = 0;
-        s->fill = next;
-        return 0;
-    }
     int r = s->sink->ops->write(s->sink, s->tli, b->start, b->iov, b->n, err);
     b->start += b->bytes;
     batch_release(b);
+    s->stats->batches++;
     if (r == 0 && s->cfg->synchronous) {
         r = s->sink->ops->flush(s->sink, err);
         s->reply_now = true;
     }
     return r;
-}
-
-/* Make everything written durable (the writer idle first). */
-static int flush_sink(stream_state *s, wp_error *err)
-{
-    int r = sync_writer(s, err);
-    return r < 0 ? r : s->sink->ops->flush(s->sink, err);
 }
 
 /* Take one XLogData message into the batch (or drop it when empty). The
@@ -209,7 +85,7 @@ static int take_xlogdata(stream_state *s, uint8_t *buf, int len, bool *ret_at_en
         wp_conn_buf_free(buf);
         return wp_error_set(err, WP_E_PROTO, "malformed XLogData message (%d bytes)", len);
     }
-    batch *b = s->fill;
+    batch *b = &s->b;
     wp_lsn expect = b->start + b->bytes;
     if (x.data_start != expect) {
         wp_conn_buf_free(buf);
@@ -250,7 +126,7 @@ static int drain(stream_state *s, drain_end *ret_end, wp_error *err)
 {
     size_t max_bytes = s->cfg->batch_max_bytes ? s->cfg->batch_max_bytes : DEFAULT_BATCH_BYTES;
     for (;;) {
-        if (s->fill->n == WP_WALRECV_BATCH_MSGS || s->fill->bytes >= max_bytes) {
+        if (s->b.n == WP_WALRECV_BATCH_MSGS || s->b.bytes >= max_bytes) {
             *ret_end = DRAIN_FULL;
             return 0;
         }
@@ -298,7 +174,7 @@ static int drain(stream_state *s, drain_end *ret_end, wp_error *err)
 /* Make everything durable, tell the server, and end the COPY ourselves. */
 static int finish_stream(stream_state *s, wp_error *err)
 {
-    int r = flush_sink(s, err);
+    int r = s->sink->ops->flush(s->sink, err);
     if (r == 0)
         r = send_status(s, err);
     wp_stream_end end;
@@ -314,8 +190,7 @@ static int stream_timeline(stream_state *s, wp_lsn *pos, wp_walrecv_reason *ret_
                            wp_error *err)
 {
     const wp_walrecv_config *cfg = s->cfg;
-    s->fill = &s->batches[0];
-    s->fill->start = *pos;
+    s->b.start = *pos;
     s->last_status_ms = wp_clock_mono_ms();
     int r = send_status(s, err);
     while (r == 0) {
@@ -323,11 +198,7 @@ static int stream_timeline(stream_state *s, wp_lsn *pos, wp_walrecv_reason *ret_
         r = drain(s, &how, err);
         if (r == 0)
             r = write_batch(s, err);
-        /* Only a full batch leaves the writer busy while more is read;
-         * otherwise there is nothing to overlap with, so wait for it. */
-        if (r == 0 && how != DRAIN_FULL)
-            r = sync_writer(s, err);
-        *pos = s->fill->start;
+        *pos = s->b.start;
         if (r < 0)
             break;
         if (how == DRAIN_ENDPOS) {
@@ -335,13 +206,10 @@ static int stream_timeline(stream_state *s, wp_lsn *pos, wp_walrecv_reason *ret_
             return finish_stream(s, err);
         }
         if (how == DRAIN_SERVER_END) {
-            r = flush_sink(s, err);
+            r = s->sink->ops->flush(s->sink, err);
             return r < 0 ? r : WP_E_STOPPED;
         }
-        /* The writer is idle unless the batch was full: then the position
-         * seen lags one batch, and the next round sees the rest. */
-        if (cfg->should_stop &&
-            cfg->should_stop(cfg->user, s->inflight ? s->inflight->start : s->sink->written)) {
+        if (cfg->should_stop && cfg->should_stop(cfg->user, s->sink->written)) {
             *ret_reason = WP_WALRECV_STOPPED;
             return finish_stream(s, err);
         }
@@ -349,7 +217,7 @@ static int stream_timeline(stream_state *s, wp_lsn *pos, wp_walrecv_reason *ret_
             /* The server asks when it needs to know what is safe, notably
              * while shutting down, when it waits for the flush position to
              * reach the end of WAL: make everything durable first. */
-            r = flush_sink(s, err);
+            r = s->sink->ops->flush(s->sink, err);
             if (r < 0)
                 break;
             s->server_asked = false;
@@ -384,8 +252,7 @@ static int stream_timeline(stream_state *s, wp_lsn *pos, wp_walrecv_reason *ret_
             }
         }
     }
-    sync_writer(s, NULL);
-    batch_release(s->fill);
+    batch_release(&s->b);
     return r;
 }
 
@@ -432,15 +299,8 @@ int wp_walrecv_run(wp_conn *conn, wp_walsink *sink, const wp_walrecv_config *cfg
     s->tli = cfg->tli;
     wp_lsn pos = cfg->start;
     wp_walrecv_reason reason = WP_WALRECV_ENDPOS;
-    writer w = {0};
-    int r = 0;
-    if (!cfg->synchronous) {
-        /* --synchronous reports each batch as soon as it is durable: no
-         * overlap to gain there. */
-        r = writer_start(&w, sink, err);
-        s->w = r == 0 ? &w : NULL;
-    }
-    for (; r == 0;) {
+    int r;
+    for (;;) {
         if (cfg->endpos != WP_LSN_INVALID && pos >= cfg->endpos) {
             r = sink->ops->flush(sink, err);
             reason = WP_WALRECV_ENDPOS;
@@ -472,7 +332,6 @@ int wp_walrecv_run(wp_conn *conn, wp_walsink *sink, const wp_walrecv_config *cfg
         if (r < 0)
             break;
     }
-    writer_stop(&w);
     if (r == 0)
         *ret_result = (wp_walrecv_result){.reason = reason, .tli = s->tli, .position = pos};
     free(s);
