@@ -3,13 +3,7 @@
 # pg_waldump, flush reported exactly, slot advanced, gzip round trip.
 . "$(dirname "$0")/../lib/harness.sh"
 major=$1
-segsize=$((1024 * 1024))
-
-wp_pg_start pri "$major" --wal-segsize=1
-wp_pgpass pri
-conn=$(wp_conn_args pri)
-arch=$WP_TMP/archive
-mkdir "$arch"
+wp_archive_setup "$major"
 
 # The slot keeps the primary's own segments for the comparison.
 expect_exit 0 "$WALPULL" slot create keep $conn

@@ -3,13 +3,7 @@
 # exit code 1, and loses nothing.
 . "$(dirname "$0")/../lib/harness.sh"
 major=$1
-segsize=$((1024 * 1024))
-
-wp_pg_start pri "$major" --wal-segsize=1
-wp_pgpass pri
-conn=$(wp_conn_args pri)
-arch=$WP_TMP/archive
-mkdir "$arch"
+wp_archive_setup "$major"
 
 # Usage errors exit 2.
 expect_exit 2 "$WALPULL" archive $conn
@@ -43,7 +37,7 @@ expect_contains "$WP_OUT" 'replication slot "s" already exists'
 
 # Slot already active.
 wp_spawn "$WALPULL" archive -D "$arch" --slot s $conn
-wait_for 30 bash -c "[ \"\$(PGOPTIONS= $WP_CLIENT_BIN/psql -X -At -h $pri_SOCK -p $pri_PORT -U postgres -d postgres -c \"SELECT active FROM pg_replication_slots WHERE slot_name = 's'\")\" = t ]"
+wait_for 30 wp_query_is pri "SELECT active FROM pg_replication_slots WHERE slot_name = 's'" t
 other=$WP_TMP/other
 mkdir "$other"
 expect_exit 1 "$WALPULL" archive -D "$other" --slot s $conn

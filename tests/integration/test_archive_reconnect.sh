@@ -3,13 +3,7 @@
 # and continues with no gap; with --no-loop it exits non-zero instead.
 . "$(dirname "$0")/../lib/harness.sh"
 major=$1
-segsize=$((1024 * 1024))
-
-wp_pg_start pri "$major" --wal-segsize=1
-wp_pgpass pri
-conn=$(wp_conn_args pri)
-arch=$WP_TMP/archive
-mkdir "$arch"
+wp_archive_setup "$major"
 # A slot nobody streams from keeps the primary's own segments to compare.
 expect_exit 0 "$WALPULL" slot create keep $conn
 log=$WP_TMP/walpull.log
@@ -35,7 +29,7 @@ n=$(wp_check_segments "$arch" "$pri_DATA/pg_wal" 1)
 # --no-loop: a lost connection ends walpull with a clear message.
 wp_spawn "$WALPULL" archive -D "$arch" --slot s --no-loop $conn 2>"$log"
 pid=${WP_PIDS[-1]}
-wait_for 30 bash -c "grep -q walpull <<<\"\$(PGOPTIONS= $WP_CLIENT_BIN/psql -X -At -h $pri_SOCK -p $pri_PORT -U postgres -d postgres -c 'SELECT application_name FROM pg_stat_replication')\""
+wait_for 30 wp_query_is pri "SELECT count(*) FROM pg_stat_replication WHERE application_name = 'walpull'" 1
 wp_pg_ctl pri stop fast
 rc=0
 wait "$pid" || rc=$?

@@ -16,7 +16,7 @@ wp_psql pri -c "SET synchronous_commit = local; CREATE TABLE t (v int)"
 start_walpull() {
     wp_spawn "$WALPULL" archive -D "$arch" --synchronous -d "application_name=archiver_one" $conn
     pid=${WP_PIDS[-1]}
-    wait_for 30 bash -c "[ \"\$(PGOPTIONS= $WP_CLIENT_BIN/psql -X -At -h $pri_SOCK -p $pri_PORT -U postgres -d postgres -c \"SELECT sync_state FROM pg_stat_replication WHERE application_name = 'archiver_one'\")\" = sync ]"
+    wait_for 30 wp_query_is pri "SELECT sync_state FROM pg_stat_replication WHERE application_name = 'archiver_one'" sync
 }
 
 start_walpull

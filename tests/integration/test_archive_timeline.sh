@@ -21,11 +21,11 @@ pid=${WP_PIDS[-1]}
 wp_make_wal pri 2
 wp_psql pri -c "INSERT INTO wal_filler SELECT g, 'half' FROM generate_series(1, 3000) g"
 sync_lsn=$(wp_psql pri -c "SELECT pg_current_wal_lsn()")
-wait_for 60 bash -c "[ \"\$(PGOPTIONS= $WP_CLIENT_BIN/psql -X -At -h $sb_SOCK -p $sb_PORT -U postgres -d postgres -c \"SELECT pg_last_wal_replay_lsn() >= '$sync_lsn'\")\" = t ]"
+wait_for 60 wp_query_is sb "SELECT pg_last_wal_replay_lsn() >= '$sync_lsn'" t
 wait_for 30 wp_walpull_written sb
 
 wp_pg_ctl sb promote
-wait_for 30 bash -c "[ \"\$(PGOPTIONS= $WP_CLIENT_BIN/psql -X -At -h $sb_SOCK -p $sb_PORT -U postgres -d postgres -c 'SELECT pg_is_in_recovery()')\" = f ]"
+wait_for 30 wp_query_is sb "SELECT pg_is_in_recovery()" f
 wp_make_wal sb 2
 wait_for 60 test -f "$arch/00000002.history"
 wait_for 60 wp_walpull_caught_up sb

@@ -59,7 +59,7 @@ wp_psql pri -c "ALTER SYSTEM SET max_wal_senders = 1" >/dev/null
 wp_pg_ctl pri restart fast
 mkdir "$WP_TMP/arch"
 wp_spawn "$WALPULL" archive -D "$WP_TMP/arch" $conn
-wait_for 30 bash -c "[ \"\$(PGOPTIONS= $WP_CLIENT_BIN/psql -X -At -h $pri_SOCK -p $pri_PORT -U postgres -d postgres -c 'SELECT count(*) FROM pg_stat_replication')\" = 1 ]"
+wait_for 30 wp_query_is pri "SELECT count(*) FROM pg_stat_replication" 1
 expect_exit 1 "$WALPULL" identify $conn
 expect_contains "$WP_OUT" "max_wal_senders"
 expect_contains "$WP_OUT" "hint: Raise max_wal_senders"

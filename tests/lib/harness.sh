@@ -181,6 +181,23 @@ expect_exit() {
     [ "$got" = "$want" ] || fail "exit code of '$*': expected $want, got $got; output: $WP_OUT"
 }
 
+# wp_query_is NAME SQL VALUE: does SQL on server NAME give VALUE? (for
+# wait_for; errors, e.g. while a server starts, count as no)
+wp_query_is() {
+    [ "$(wp_psql "$1" -c "$2" 2>/dev/null)" = "$3" ]
+}
+
+# wp_archive_setup MAJOR: a primary "pri" with 1 MB segments, its .pgpass,
+# and an empty archive directory. Sets segsize, conn and arch.
+wp_archive_setup() {
+    segsize=$((1024 * 1024))
+    wp_pg_start pri "$1" --wal-segsize=1
+    wp_pgpass pri
+    conn=$(wp_conn_args pri)
+    arch=$WP_TMP/archive
+    mkdir "$arch"
+}
+
 # wait_for SECONDS CMD...: poll CMD until it succeeds.
 wait_for() {
     local limit=$1 i
