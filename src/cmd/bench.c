@@ -42,6 +42,7 @@ typedef struct bench_opts {
     int clients;
     const char *sink_dir; /* NULL: the null sink */
     const char *compare;  /* NULL, or the pg_receivewal to run */
+    int rounds;           /* with compare: alternating rounds */
     bool json;
     const char *plot;
 } bench_opts;
@@ -251,8 +252,15 @@ static void print_run(const char *name, const run_result *r, uint64_t bytes)
            r->cpu_sys, gib > 0 ? (r->cpu_user + r->cpu_sys) / gib : 0.0, r->peak_rss_kib);
 }
 
+/* Median paired ratios over the comparison rounds. */
+typedef struct ratios {
+    double wall;
+    double cpu;
+    int rounds;
+} ratios;
+
 static void report(const bench_opts *o, const char *version, wp_lsn start, wp_lsn end,
-                   const run_result *w, const run_result *cmp, sampler *s,
+                   const run_result *w, const run_result *cmp, const ratios *rt, sampler *s,
                    const wp_walrecv_stats *st)
 {
     double cpu = w->cpu_user + w->cpu_sys, gib = (double)w->bytes / GIB;
@@ -281,10 +289,9 @@ static void report(const bench_opts *o, const char *version, wp_lsn start, wp_ls
         if (cmp)
             printf(", \"compare\": {\"tool\": \"%s\", \"exit_code\": %d, \"wall_s\": %.6f, "
                    "\"cpu_user_s\": %.6f, \"cpu_sys_s\": %.6f, \"peak_rss_kib\": %ld, "
-                   "\"wall_ratio\": %.4f, \"cpu_ratio\": %.4f}",
+                   "\"rounds\": %d, \"wall_ratio\": %.4f, \"cpu_ratio\": %.4f}",
                    o->compare, cmp->exit_code, cmp->wall, cmp->cpu_user, cmp->cpu_sys,
-                   cmp->peak_rss_kib, w->wall / cmp->wall,
-                   cpu / (cmp->cpu_user + cmp->cpu_sys + 1e-9));
+                   cmp->peak_rss_kib, rt->rounds, rt->wall, rt->cpu);
         printf("}\n");
         return;
     }
@@ -309,8 +316,9 @@ static void report(const bench_opts *o, const char *version, wp_lsn start, wp_ls
             return;
         }
         print_run(o->compare, cmp, w->bytes);
-        printf("  ratio walpull / %s: wall %.2f x, CPU %.2f x\n", o->compare, w->wall / cmp->wall,
-               cpu / (cmp->cpu_user + cmp->cpu_sys + 1e-9));
+        printf("  ratio walpull / %s: wall %.2f x, CPU %.2f x (median of %d alternating "
+               "round%s)\n",
+               o->compare, rt->wall, rt->cpu, rt->rounds, rt->rounds == 1 ? "" : "s");
     }
 }
 
@@ -328,17 +336,109 @@ static int write_plot(const bench_opts *o, const sampler *s, wp_error *err)
     return 0;
 }
 
+/* One comparison round: two slots made together keep the same WAL for
+ * both tools; each streams it, in an order that alternates by round. */
+static int compare_round(const bench_opts *o, wp_conn *conn, int round, uint64_t segsize,
+                         sampler *s, run_result *w, run_result *cmp, wp_walrecv_stats *st,
+                         wp_lsn *ret_start, wp_lsn *ret_end, wp_error *err)
+{
+    char slot_w[64], slot_r[64], dir[4096] = "";
+    snprintf(slot_w, sizeof(slot_w), "walpull_bench_%ld_%d_w", (long)getpid(), round);
+    snprintf(slot_r, sizeof(slot_r), "walpull_bench_%ld_%d_r", (long)getpid(), round);
+    wp_identity id;
+    int r = wp_conn_identify_system(conn, &id, err);
+    if (r == 0)
+        r = wp_conn_create_slot(conn, slot_w, false, false, NULL, err);
+    if (r == 0 && (r = wp_conn_create_slot(conn, slot_r, false, false, NULL, err)) < 0) {
+        wp_error ignored;
+        wp_conn_drop_slot(conn, slot_w, false, &ignored);
+    }
+    if (r < 0)
+        return r;
+    wp_lsn start = id.xlogpos - wp_lsn_segment_offset(id.xlogpos, segsize);
+    if (o->generate) {
+        wp_log(WP_LOG_INFO, "round %d: generating %.1f MiB of WAL", round,
+               (double)o->generate / MIB);
+        r = wp_bench_generate(&o->conn, wp_conn_password(conn), o->generate, err);
+    }
+    if (r == 0)
+        r = wp_conn_identify_system(conn, &id, err);
+    wp_lsn end = id.xlogpos;
+    if (r == 0 && end <= start) {
+        r = wp_error_set(err, WP_E_USAGE, "no WAL to stream from " WP_LSN_FMT, WP_LSN_ARGS(start));
+        wp_error_hint(err, "Generate some with --generate SIZE.");
+    }
+    /* walpull's files go to a fresh directory each round. */
+    bench_opts mine = *o;
+    if (r == 0 && o->sink_dir) {
+        snprintf(dir, sizeof(dir), "%s/walpull.XXXXXX", o->sink_dir);
+        if (!mkdtemp(dir)) {
+            r = wp_error_set(err, -errno, "could not create a directory in \"%s\": %s", o->sink_dir,
+                             strerror(errno));
+            dir[0] = '\0';
+        }
+        mine.sink_dir = dir;
+    }
+    /* Whoever goes first may find a colder machine: alternate. */
+    for (int k = 0; k < 2 && r == 0; k++) {
+        if ((k == 0) == (round % 2 == 1)) {
+            *st = (wp_walrecv_stats){0};
+            *w = (run_result){0};
+            r = run_walpull(&mine, conn, slot_w, id.timeline, start, end, segsize, s, w, st, err);
+        } else {
+            *cmp = (run_result){0};
+            r = run_pg_receivewal(o, conn, slot_r, end, cmp, err);
+        }
+    }
+    if (dir[0])
+        wp_dir_remove(dir, true);
+    wp_error ignored;
+    wp_conn_drop_slot(conn, slot_w, false, &ignored);
+    wp_conn_drop_slot(conn, slot_r, false, &ignored);
+    *ret_start = start;
+    *ret_end = end;
+    return r;
+}
+
+static int compare(const bench_opts *o, wp_conn *conn, uint64_t segsize, sampler *s, wp_error *err)
+{
+    run_result w = {0}, cmp = {0};
+    wp_walrecv_stats st = {0};
+    double wall[64], cpu[64];
+    int n = 0, r = 0;
+    wp_lsn start = 0, end = 0;
+    for (int round = 1; round <= o->rounds && r == 0; round++) {
+        /* The samples (for --plot) are those of the last round. */
+        free(s->pts);
+        free(s->lag_bytes);
+        free(s->lag_ms);
+        *s = (sampler){.tty = s->tty};
+        r = compare_round(o, conn, round, segsize, s, &w, &cmp, &st, &start, &end, err);
+        if (r == 0 && cmp.exit_code == 0) {
+            wall[n] = w.wall / cmp.wall;
+            cpu[n] = (w.cpu_user + w.cpu_sys) / (cmp.cpu_user + cmp.cpu_sys + 1e-9);
+            n++;
+        }
+        if (r == 0 && cmp.exit_code != 0)
+            break; /* the tool refuses this server: no point in more rounds */
+    }
+    if (r < 0)
+        return r;
+    ratios rt = {.wall = wp_median(wall, (size_t)n), .cpu = wp_median(cpu, (size_t)n), .rounds = n};
+    report(o, wp_conn_param(conn, "server_version"), start, end, &w, &cmp, &rt, s, &st);
+    return 0;
+}
+
 static int bench(const bench_opts *o, wp_error *err)
 {
     wp_conn *conn = NULL;
     wp_identity id;
     uint64_t segsize;
-    char slot_w[64] = "", slot_r[64] = "";
+    char slot_w[64] = "";
     const char *slot = o->slot;
-    bool made_slots = false;
     sampler s = {.tty = isatty(STDERR_FILENO) && !o->json,
                  .stop_after = o->mode == MODE_LIVE ? o->duration : 0};
-    run_result w = {0}, cmp = {0};
+    run_result w = {0};
     wp_walrecv_stats st = {0};
     wp_bench_clients clients = {0};
     int r = wp_conn_open(&o->conn, WP_CONN_PHYSICAL, NULL, &conn, err);
@@ -348,19 +448,14 @@ static int bench(const bench_opts *o, wp_error *err)
         r = wp_conn_wal_segment_size(conn, &segsize, err);
     if (r < 0)
         goto out;
+    if (o->compare) {
+        r = compare(o, conn, segsize, &s, err);
+        goto plot;
+    }
     const char *pw = wp_conn_password(conn);
     wp_lsn start = id.xlogpos;
     uint32_t tli = id.timeline;
-    if (o->compare) {
-        /* Two slots made together keep the same WAL for both tools. */
-        snprintf(slot_w, sizeof(slot_w), "walpull_bench_%ld_w", (long)getpid());
-        snprintf(slot_r, sizeof(slot_r), "walpull_bench_%ld_r", (long)getpid());
-        r = wp_conn_create_slot(conn, slot_w, false, false, NULL, err);
-        if (r == 0)
-            r = wp_conn_create_slot(conn, slot_r, false, false, NULL, err);
-        made_slots = r == 0;
-        slot = slot_w;
-    } else if (o->slot) {
+    if (o->slot) {
         wp_slot_info info;
         r = wp_conn_read_slot(conn, &o->conn, o->slot, &info, err);
         if (r == 0 && !info.exists)
@@ -408,19 +503,12 @@ static int bench(const bench_opts *o, wp_error *err)
             wp_log(WP_LOG_WARNING, "%d of %d client connections stopped early on an error",
                    atomic_load(&clients.failed), o->clients);
     }
-    if (r == 0 && o->compare)
-        r = run_pg_receivewal(o, conn, slot_r, end, &cmp, err);
     if (r == 0)
-        report(o, wp_conn_param(conn, "server_version"), start, end, &w, o->compare ? &cmp : NULL,
-               &s, &st);
+        report(o, wp_conn_param(conn, "server_version"), start, end, &w, NULL, NULL, &s, &st);
+plot:
     if (r == 0 && o->plot)
         r = write_plot(o, &s, err);
 out:
-    if (made_slots) {
-        wp_error ignored;
-        wp_conn_drop_slot(conn, slot_w, false, &ignored);
-        wp_conn_drop_slot(conn, slot_r, false, &ignored);
-    }
     free(s.pts);
     free(s.lag_bytes);
     free(s.lag_ms);
@@ -442,6 +530,8 @@ static void help(void)
            "      --clients=N          live mode: client connections writing WAL (default 2)\n"
            "      --sink=null|dir:PATH discard the WAL, or write segments into PATH\n"
            "      --compare-with=PROG  also run pg_receivewal (PROG) over the same WAL\n"
+           "      --rounds=N           with --compare-with: N alternating rounds (default 1;\n"
+           "                           more than 1 needs --generate)\n"
            "      --json               print the summary as JSON\n"
            "      --plot=FILE.svg      chart throughput and lag over time\n"
            "  -v, --verbose            more messages\n"
@@ -460,7 +550,8 @@ int wp_cmd_bench(int argc, char **argv)
         OPT_SINK,
         OPT_CMP,
         OPT_JSON,
-        OPT_PLOT
+        OPT_PLOT,
+        OPT_ROUNDS
     };
     static const struct option longopts[] = {{"slot", required_argument, NULL, 'S'},
                                              {"temporary-slot", no_argument, NULL, OPT_TEMP},
@@ -472,9 +563,10 @@ int wp_cmd_bench(int argc, char **argv)
                                              {"compare-with", required_argument, NULL, OPT_CMP},
                                              {"json", no_argument, NULL, OPT_JSON},
                                              {"plot", required_argument, NULL, OPT_PLOT},
+                                             {"rounds", required_argument, NULL, OPT_ROUNDS},
                                              WP_CLI_CONN_LONGOPTS,
                                              {NULL, 0, NULL, 0}};
-    bench_opts o = {.mode = MODE_CATCHUP, .duration = 10, .clients = 2};
+    bench_opts o = {.mode = MODE_CATCHUP, .duration = 10, .clients = 2, .rounds = 1};
     bool temp = false;
     if (wp_cli_wants_help(argc, argv)) {
         help();
@@ -536,6 +628,12 @@ int wp_cmd_bench(int argc, char **argv)
         case OPT_PLOT:
             o.plot = optarg;
             break;
+        case OPT_ROUNDS:
+            o.rounds = (int)strtol(optarg, &end, 10);
+            if (*end || o.rounds < 1 || o.rounds > 64)
+                return wp_cli_usage_error("bench", "invalid number of rounds \"%s\" (1-64)",
+                                          optarg);
+            break;
         default:
             return wp_cli_usage_error("bench", "invalid option \"%s\"", argv[optind - 1]);
         }
@@ -549,6 +647,8 @@ int wp_cmd_bench(int argc, char **argv)
         return wp_cli_usage_error("bench", "--compare-with makes its own slots; leave out --slot");
     if (o.compare && o.mode != MODE_CATCHUP)
         return wp_cli_usage_error("bench", "--compare-with works in catchup mode");
+    if (o.rounds > 1 && (!o.compare || !o.generate))
+        return wp_cli_usage_error("bench", "--rounds needs --compare-with and --generate");
     if (o.mode == MODE_LIVE && o.generate)
         return wp_cli_usage_error("bench", "--generate is for catchup mode");
 

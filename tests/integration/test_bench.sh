@@ -46,9 +46,14 @@ if [ "$major" = 15 ]; then
     mkdir "$WP_TMP/cmp"
     expect_exit 0 "$WALPULL" bench $conn --generate 16MB --sink "dir:$WP_TMP/cmp" --compare-with "$WP_CLIENT_BIN/pg_receivewal"
     expect_contains "$WP_OUT" "ratio walpull / $WP_CLIENT_BIN/pg_receivewal: wall"
+    expect_exit 0 "$WALPULL" bench $conn --generate 8MB --sink "dir:$WP_TMP/cmp" --compare-with "$WP_CLIENT_BIN/pg_receivewal" --rounds 2 --json
+    expect_contains "$WP_OUT" '"rounds": 2'
+    [ -z "$(ls "$WP_TMP/cmp")" ] || fail "comparison rounds left files behind: $(ls "$WP_TMP/cmp")"
     expect_eq "$(wp_psql pri -c "SELECT count(*) FROM pg_replication_slots")" 0 "comparison slots dropped"
 fi
 
+expect_exit 2 "$WALPULL" bench $conn --rounds 3
+expect_contains "$WP_OUT" "--rounds needs --compare-with and --generate"
 expect_exit 2 "$WALPULL" bench $conn --mode sideways
 expect_contains "$WP_OUT" 'invalid mode "sideways"'
 echo "ok test_bench $major"
