@@ -50,6 +50,7 @@ typedef struct wp_identity {
 
 typedef struct wp_slot_info {
     bool exists;
+    bool logical; /* a logical slot: refused by wp_conn_read_slot */
     bool has_restart_lsn;
     wp_lsn restart_lsn;
     uint32_t restart_tli; /* 0 when the server does not say */
@@ -136,6 +137,9 @@ int wp_conn_standby_conninfo(const wp_conn *conn, bool with_password, char *out,
  * (server_ended), or to end the stream ourselves. Sets *ret_end, with
  * timeline_ended when the server named a next timeline. */
 int wp_conn_end_copy(wp_conn *conn, bool server_ended, wp_stream_end *ret_end, wp_error *err);
+
+/* Does the conninfo string set keyword to a non-empty value? */
+bool wp_conninfo_sets(const char *connstr, const char *keyword);
 
 /* A hint for a known misconfiguration given a SQLSTATE and message, or NULL.
  * Pure; exposed for tests. */

@@ -203,11 +203,8 @@ static int prepare_slot(wp_conn *conn, const archive_opts *o, bool first, wp_slo
                 return r;
         }
     }
-    if (!info.exists) {
-        wp_error_set(err, WP_E_USAGE, "replication slot \"%s\" does not exist", o->slot);
-        wp_error_hint(err, "Create it with --create-slot, or check its name.");
-        return WP_E_USAGE;
-    }
+    if (!info.exists)
+        return wp_cli_slot_missing(o->slot, err);
     if (strcmp(info.wal_status, "lost") == 0) {
         wp_error_set(err, WP_E_USAGE,
                      "replication slot \"%s\" is invalidated: the WAL it reserved was removed",

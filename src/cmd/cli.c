@@ -72,3 +72,10 @@ bool wp_cli_wants_help(int argc, char **argv)
             return true;
     return false;
 }
+
+int wp_cli_slot_missing(const char *slot, wp_error *err)
+{
+    wp_error_set(err, WP_E_USAGE, "replication slot \"%s\" does not exist", slot);
+    wp_error_hint(err, "Create it with --create-slot, or check its name.");
+    return WP_E_USAGE;
+}

@@ -36,6 +36,10 @@ int wp_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((for
  * stock tools do). */
 bool wp_cli_wants_help(int argc, char **argv);
 
+/* The error for a --slot that does not exist, with the --create-slot hint;
+ * returns WP_E_USAGE. */
+int wp_cli_slot_missing(const char *slot, wp_error *err);
+
 /* getopt must start afresh for each subcommand. */
 void wp_cli_reset_getopt(void);
 

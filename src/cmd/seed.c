@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libpq-fe.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,14 +199,8 @@ static int write_recovery(seed *s, wp_error *err)
     if (fd < 0 || close(fd) < 0)
         return wp_error_set(err, -errno, "could not create file \"%s\": %s", path, strerror(errno));
     /* A password goes into the file only when given explicitly. */
-    bool with_password = wp_conn_password(s->conn) != NULL;
-    if (s->o->conn.connstr) {
-        PQconninfoOption *opts = PQconninfoParse(s->o->conn.connstr, NULL);
-        for (PQconninfoOption *o = opts; o && o->keyword; o++)
-            if (strcmp(o->keyword, "password") == 0 && o->val && o->val[0])
-                with_password = true;
-        PQconninfoFree(opts);
-    }
+    bool with_password =
+        wp_conn_password(s->conn) != NULL || wp_conninfo_sets(s->o->conn.connstr, "password");
     char conninfo[4096], quoted[8300], slot[512] = "";
     int r = wp_conn_standby_conninfo(s->conn, with_password, conninfo, sizeof(conninfo), err);
     if (r < 0)
@@ -329,8 +322,7 @@ static int run_seed(const seed_opts *o)
         wp_slot_info info;
         r = wp_conn_read_slot(s->conn, &o->conn, o->slot, &info, &err);
         if (r == 0 && !info.exists && !o->create_slot) {
-            r = wp_error_set(&err, WP_E_USAGE, "replication slot \"%s\" does not exist", o->slot);
-            wp_error_hint(&err, "Create it with --create-slot, or check its name.");
+            r = wp_cli_slot_missing(o->slot, &err);
         } else if (r == 0 && info.exists && o->create_slot) {
             r = wp_error_set(&err, WP_E_USAGE, "replication slot \"%s\" already exists", o->slot);
             wp_error_hint(&err, "Leave out --create-slot to use it.");

@@ -108,21 +108,24 @@ static char *prompt_password(void)
     return strdup(buf);
 }
 
-/* Does the user's conninfo (or the environment) already name a database? */
-static bool names_database(const char *connstr)
+bool wp_conninfo_sets(const char *connstr, const char *keyword)
 {
-    if (getenv("PGDATABASE"))
-        return true;
     if (!connstr)
         return false;
     PQconninfoOption *opts = PQconninfoParse(connstr, NULL);
     bool found = false;
     for (PQconninfoOption *o = opts; o && o->keyword; o++) {
-        if (strcmp(o->keyword, "dbname") == 0 && o->val && o->val[0])
+        if (strcmp(o->keyword, keyword) == 0 && o->val && o->val[0])
             found = true;
     }
     PQconninfoFree(opts);
     return found;
+}
+
+/* Does the user's conninfo (or the environment) already name a database? */
+static bool names_database(const char *connstr)
+{
+    return getenv("PGDATABASE") || wp_conninfo_sets(connstr, "dbname");
 }
 
 static PGconn *connect_once(const wp_conn_opts *opts, wp_conn_kind kind, const char *password)
@@ -390,12 +393,9 @@ static int read_slot_sql(const wp_conn_opts *opts, const char *name, wp_slot_inf
         r = wp_conn_set_error(err, sql->pg, res, "reading pg_replication_slots");
     } else if (PQntuples(res) == 1) {
         info->exists = true;
-        if (strcmp(PQgetvalue(res, 0, 0), "physical") != 0)
-            r = wp_error_set(err, WP_E_USAGE, "replication slot \"%s\" is not a physical slot",
-                             name);
-        else if (!PQgetisnull(res, 0, 1)) {
+        info->logical = strcmp(PQgetvalue(res, 0, 0), "physical") != 0;
+        if (!PQgetisnull(res, 0, 1))
             info->has_restart_lsn = wp_lsn_parse(PQgetvalue(res, 0, 1), &info->restart_lsn) == 0;
-        }
         if (!PQgetisnull(res, 0, 2))
             snprintf(info->wal_status, sizeof(info->wal_status), "%s", PQgetvalue(res, 0, 2));
     }
@@ -424,9 +424,7 @@ int wp_conn_read_slot(wp_conn *conn, const wp_conn_opts *opts, const char *name,
         r = check_shape(res, 1, 3, "READ_REPLICATION_SLOT", err);
         if (r == 0 && !PQgetisnull(res, 0, 0)) {
             info.exists = true;
-            if (strcmp(PQgetvalue(res, 0, 0), "physical") != 0)
-                r = wp_error_set(err, WP_E_USAGE, "replication slot \"%s\" is not a physical slot",
-                                 name);
+            info.logical = strcmp(PQgetvalue(res, 0, 0), "physical") != 0;
             if (!PQgetisnull(res, 0, 1))
                 info.has_restart_lsn = wp_lsn_parse(PQgetvalue(res, 0, 1), &info.restart_lsn) == 0;
             if (!PQgetisnull(res, 0, 2))
@@ -442,6 +440,8 @@ int wp_conn_read_slot(wp_conn *conn, const wp_conn_opts *opts, const char *name,
                 snprintf(info.wal_status, sizeof(info.wal_status), "%s", sql.wal_status);
         }
     }
+    if (r == 0 && info.logical)
+        r = wp_error_set(err, WP_E_USAGE, "replication slot \"%s\" is not a physical slot", name);
     if (r == 0)
         *ret_info = info;
     return r;
