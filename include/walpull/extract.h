@@ -7,8 +7,9 @@
  * tablespace's mapped location; other symlinks are created as they are
  * (and never followed). Regular files are created exclusively (O_EXCL),
  * preallocated from the size in their header when large enough, and
- * written with writev; nothing is fsync'd here (the caller syncs the
- * whole tree once at the end). */
+ * written with pwritev, or with O_DIRECT through a staging buffer (dio.h)
+ * from `direct_min` bytes on; nothing is fsync'd here (the caller syncs
+ * the whole tree once at the end). */
 #ifndef WALPULL_EXTRACT_H
 #define WALPULL_EXTRACT_H
 
@@ -32,6 +33,7 @@ typedef struct wp_extract_opts {
     const wp_tblspc_map *tblspc; /* borrowed for the extractor's life */
     size_t n_tblspc;
     uint64_t prealloc_min;   /* preallocate files at least this big */
+    uint64_t direct_min;     /* O_DIRECT for files at least this big; 0: never */
     wp_extract_stats *stats; /* borrowed, may be NULL */
 } wp_extract_opts;
 

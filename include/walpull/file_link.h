@@ -5,11 +5,18 @@
  * at the first content() or sync(), so a file appears only once there is
  * something to put in it. With `prealloc` > 0 the file is extended to that
  * size with fallocate (zero-filled only where the filesystem cannot), so
- * later writes need no metadata updates; writeback is started after each
- * write (sync_file_range), so sync() and finalize() find little to do. */
+ * later writes need no metadata updates.
+ *
+ * With a staging buffer (`dio`, see dio.h) the file is written with
+ * O_DIRECT: each content() call stages its bytes and hands all of them to
+ * the kernel before returning, so what content() accepted has been
+ * written, as in the buffered case. Without one, writes go through the
+ * page cache and writeback is started after each (sync_file_range), so
+ * sync() and finalize() find little to do. */
 #ifndef WALPULL_FILE_LINK_H
 #define WALPULL_FILE_LINK_H
 
+#include "walpull/dio.h"
 #include "walpull/link.h"
 
 #include <stdbool.h>
@@ -21,6 +28,8 @@ typedef struct wp_file_link_opts {
     uint64_t offset;  /* where the first byte goes */
     uint64_t prealloc;
     bool truncate;
+    wp_dio *dio; /* borrowed staging buffer, NULL for buffered writes; one
+                    file link may use it at a time, until finalize() */
 } wp_file_link_opts;
 
 typedef struct wp_io_stats {

@@ -26,6 +26,7 @@ typedef struct wp_walarchive_opts {
     wp_compress compress;
     int gzip_level;      /* 1..9 */
     bool partial_suffix; /* write ".partial" names until complete */
+    bool direct;         /* uncompressed segments with O_DIRECT (dio.h) */
     wp_io_stats *stats;  /* borrowed, may be NULL */
 } wp_walarchive_opts;
 

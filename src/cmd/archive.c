@@ -23,6 +23,7 @@ typedef struct archive_opts {
     bool if_not_exists;
     bool synchronous;
     bool no_loop;
+    bool buffered_io;
     int status_interval_secs;
     wp_compress compress;
     int gzip_level;
@@ -67,6 +68,7 @@ static void help(void)
            "      --compress=METHOD    none, or gzip[:LEVEL] (LEVEL 1-9)\n"
            "  -E, --endpos=LSN         stop once this position is received and durable\n"
            "  -n, --no-loop            do not reconnect when the connection is lost\n"
+           "      --no-direct-io       write through the page cache instead of O_DIRECT\n"
            "  -v, --verbose            more messages (twice: debug)\n"
            "  -?, --help               show this help, then exit\n");
     wp_cli_print_conn_help();
@@ -95,7 +97,7 @@ static int parse_compress(const char *arg, archive_opts *o)
 
 static int parse_args(int argc, char **argv, archive_opts *o)
 {
-    enum { OPT_CREATE = 256, OPT_IFNE, OPT_SYNC, OPT_COMPRESS };
+    enum { OPT_CREATE = 256, OPT_IFNE, OPT_SYNC, OPT_COMPRESS, OPT_BUFFERED };
     static const struct option longopts[] = {{"directory", required_argument, NULL, 'D'},
                                              {"slot", required_argument, NULL, 'S'},
                                              {"create-slot", no_argument, NULL, OPT_CREATE},
@@ -105,6 +107,7 @@ static int parse_args(int argc, char **argv, archive_opts *o)
                                              {"compress", required_argument, NULL, OPT_COMPRESS},
                                              {"endpos", required_argument, NULL, 'E'},
                                              {"no-loop", no_argument, NULL, 'n'},
+                                             {"no-direct-io", no_argument, NULL, OPT_BUFFERED},
                                              WP_CLI_CONN_LONGOPTS,
                                              {NULL, 0, NULL, 0}};
     int opt;
@@ -129,6 +132,9 @@ static int parse_args(int argc, char **argv, archive_opts *o)
             break;
         case OPT_SYNC:
             o->synchronous = true;
+            break;
+        case OPT_BUFFERED:
+            o->buffered_io = true;
             break;
         case 's':
             o->status_interval_secs = (int)strtol(optarg, &end, 10);
@@ -240,7 +246,8 @@ static int session(const archive_opts *o, bool first, bool *ret_progress, wp_err
                              .segsize = segsize,
                              .compress = o->compress,
                              .gzip_level = o->gzip_level,
-                             .partial_suffix = true};
+                             .partial_suffix = true,
+                             .direct = !o->buffered_io};
     if (r == 0)
         r = wp_walarchive_open(&ao, &sink, err);
     if (r < 0)

@@ -41,6 +41,7 @@ typedef struct bench_opts {
     int duration;
     int clients;
     const char *sink_dir; /* NULL: the null sink */
+    bool buffered_io;     /* dir sink through the page cache */
     const char *compare;  /* NULL, or the pg_receivewal to run */
     int rounds;           /* with compare: alternating rounds */
     bool json;
@@ -150,8 +151,11 @@ static int run_walpull(const bench_opts *o, wp_conn *conn, const char *slot, uin
     wp_walsink *sink;
     int r;
     if (o->sink_dir) {
-        wp_walarchive_opts ao = {
-            .dir = o->sink_dir, .segsize = segsize, .partial_suffix = true, .stats = &res->io};
+        wp_walarchive_opts ao = {.dir = o->sink_dir,
+                                 .segsize = segsize,
+                                 .partial_suffix = true,
+                                 .direct = !o->buffered_io,
+                                 .stats = &res->io};
         r = wp_walarchive_open(&ao, &sink, err);
     } else {
         r = wp_walsink_null_new(&sink, err);
@@ -529,6 +533,7 @@ static void help(void)
            "      --duration=SECS      live mode: how long (default 10)\n"
            "      --clients=N          live mode: client connections writing WAL (default 2)\n"
            "      --sink=null|dir:PATH discard the WAL, or write segments into PATH\n"
+           "      --no-direct-io       dir sink: write through the page cache, not O_DIRECT\n"
            "      --compare-with=PROG  also run pg_receivewal (PROG) over the same WAL\n"
            "      --rounds=N           with --compare-with: N alternating rounds (default 1;\n"
            "                           more than 1 needs --generate)\n"
@@ -551,7 +556,8 @@ int wp_cmd_bench(int argc, char **argv)
         OPT_CMP,
         OPT_JSON,
         OPT_PLOT,
-        OPT_ROUNDS
+        OPT_ROUNDS,
+        OPT_BUFFERED
     };
     static const struct option longopts[] = {{"slot", required_argument, NULL, 'S'},
                                              {"temporary-slot", no_argument, NULL, OPT_TEMP},
@@ -564,6 +570,7 @@ int wp_cmd_bench(int argc, char **argv)
                                              {"json", no_argument, NULL, OPT_JSON},
                                              {"plot", required_argument, NULL, OPT_PLOT},
                                              {"rounds", required_argument, NULL, OPT_ROUNDS},
+                                             {"no-direct-io", no_argument, NULL, OPT_BUFFERED},
                                              WP_CLI_CONN_LONGOPTS,
                                              {NULL, 0, NULL, 0}};
     bench_opts o = {.mode = MODE_CATCHUP, .duration = 10, .clients = 2, .rounds = 1};
@@ -624,6 +631,9 @@ int wp_cmd_bench(int argc, char **argv)
             break;
         case OPT_JSON:
             o.json = true;
+            break;
+        case OPT_BUFFERED:
+            o.buffered_io = true;
             break;
         case OPT_PLOT:
             o.plot = optarg;

@@ -21,6 +21,10 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Files at least this big are written with O_DIRECT (dio.h); smaller ones
+ * are not worth a synchronous write each. */
+#define DIRECT_MIN (1u << 20)
+
 typedef enum wal_mode {
     WAL_STREAM,
     WAL_FETCH,
@@ -42,6 +46,7 @@ typedef struct seed_opts {
     wal_mode wal;
     bool manifest;
     bool sync;
+    bool direct_io;
     bool clean;
     const char *label;
 } seed_opts;
@@ -145,6 +150,7 @@ static int on_started(void *user, wp_lsn start, uint32_t tli, const wp_tablespac
     s->wal.slot = s->o->slot;
     s->wal.start = start - wp_lsn_segment_offset(start, s->segsize);
     s->wal.tli = tli;
+    s->wal.direct = s->o->direct_io;
     wp_log(WP_LOG_INFO, "streaming WAL from " WP_LSN_FMT " into \"%s\"", WP_LSN_ARGS(s->wal.start),
            s->wal.waldir);
     return wp_seed_wal_start(&s->wal, err);
@@ -164,6 +170,7 @@ static int on_archive(void *user, size_t idx, wp_link **ret_link, wp_error *err)
                           .tblspc = main_dir ? s->maps : NULL,
                           .n_tblspc = main_dir ? s->n_maps : 0,
                           .prealloc_min = 64 * 1024,
+                          .direct_min = s->o->direct_io ? DIRECT_MIN : 0,
                           .stats = &s->stats};
     wp_tar_sink *sink;
     int r = wp_extractor_new(&eo, &sink, err);
@@ -407,6 +414,7 @@ static void help(void)
            "  -X, --wal-method=stream|fetch|none  how to include the WAL (default stream)\n"
            "      --no-manifest        do not write backup_manifest\n"
            "      --no-sync            do not wait for the files to be safely on disk\n"
+           "      --no-direct-io       write through the page cache instead of O_DIRECT\n"
            "  -n, --no-clean           do not remove anything after an error\n"
            "  -l, --label=LABEL        set the backup label\n"
            "  -v, --verbose            more messages\n"
@@ -437,7 +445,7 @@ static int parse_mapping(const char *arg, seed_opts *o)
 
 int wp_cmd_seed(int argc, char **argv)
 {
-    enum { OPT_NO_MANIFEST = 256, OPT_NO_SYNC };
+    enum { OPT_NO_MANIFEST = 256, OPT_NO_SYNC, OPT_BUFFERED };
     static const struct option longopts[] = {{"pgdata", required_argument, NULL, 'D'},
                                              {"slot", required_argument, NULL, 'S'},
                                              {"create-slot", no_argument, NULL, 'C'},
@@ -449,12 +457,14 @@ int wp_cmd_seed(int argc, char **argv)
                                              {"wal-method", required_argument, NULL, 'X'},
                                              {"no-manifest", no_argument, NULL, OPT_NO_MANIFEST},
                                              {"no-sync", no_argument, NULL, OPT_NO_SYNC},
+                                             {"no-direct-io", no_argument, NULL, OPT_BUFFERED},
                                              {"no-clean", no_argument, NULL, 'n'},
                                              {"label", required_argument, NULL, 'l'},
                                              WP_CLI_CONN_LONGOPTS,
                                              {NULL, 0, NULL, 0}};
     seed_opts o = {.manifest = true,
                    .sync = true,
+                   .direct_io = true,
                    .clean = true,
                    .wal = WAL_STREAM,
                    .label = "walpull base backup"};
@@ -517,6 +527,9 @@ int wp_cmd_seed(int argc, char **argv)
             break;
         case OPT_NO_SYNC:
             o.sync = false;
+            break;
+        case OPT_BUFFERED:
+            o.direct_io = false;
             break;
         case 'n':
             o.clean = false;

@@ -32,7 +32,8 @@ static void *run(void *arg)
     wp_walarchive_opts ao = {.dir = w->waldir,
                              .segsize = w->segsize,
                              .compress = WP_COMPRESS_NONE,
-                             .partial_suffix = false};
+                             .partial_suffix = false,
+                             .direct = w->direct};
     if (r == 0)
         r = wp_walarchive_open(&ao, &sink, &w->err);
     if (r == 0) {

@@ -20,6 +20,7 @@ typedef struct wp_seed_wal {
     const char *slot; /* NULL: a temporary slot of the thread's own */
     wp_lsn start;
     uint32_t tli;
+    bool direct; /* O_DIRECT segments (dio.h) */
     /* Private to the module. */
     pthread_t thread;
     bool running;

@@ -1,5 +1,6 @@
 #include "walpull/extract.h"
 
+#include "walpull/dio.h"
 #include "walpull/io.h"
 
 #include <errno.h>
@@ -10,6 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Staging buffer for big files: a few large writes per file. */
+#define STAGING_SIZE (2u << 20)
+
 typedef struct extractor {
     wp_tar_sink base;
     wp_extract_opts opts;
@@ -19,6 +23,8 @@ typedef struct extractor {
     int cached_fd;    /* its fd (may be rootfd) */
     int fd;           /* file being written */
     uint64_t offset;  /* where its next byte goes */
+    bool staged;      /* written through dio */
+    wp_dio dio;       /* allocated at the first big file */
     char path[257];
 } extractor;
 
@@ -147,6 +153,13 @@ static int ex_begin(wp_tar_sink *sink, const wp_tar_member *m, wp_error *err)
         if (x->opts.stats)
             x->opts.stats->files++;
         x->offset = 0;
+        x->staged = x->opts.direct_min && m->size >= x->opts.direct_min;
+        if (x->staged) {
+            if (!x->dio.slot[0].buf && wp_dio_init(&x->dio, STAGING_SIZE) < 0)
+                return wp_error_set(err, -ENOMEM, "out of memory");
+            if ((r = wp_dio_begin(&x->dio, x->fd, 0)) < 0)
+                return fs_error(x, -r, "write file", m->path, err);
+        }
         return 0;
     }
     return wp_error_set(err, WP_E_UNSUPPORTED, "unsupported tar entry for \"%s\"", m->path);
@@ -156,7 +169,15 @@ static int ex_data(wp_tar_sink *sink, const struct iovec *iov, int iovcnt, wp_er
 {
     extractor *x = (extractor *)sink;
     uint64_t before = x->offset, calls = 0;
-    int r = wp_pwritev_all(x->fd, iov, iovcnt, &x->offset, &calls);
+    int r;
+    if (x->staged) {
+        uint64_t calls0 = x->dio.write_calls;
+        r = wp_dio_stage(&x->dio, iov, iovcnt);
+        calls = x->dio.write_calls - calls0;
+        x->offset = x->dio.end;
+    } else {
+        r = wp_pwritev_all(x->fd, iov, iovcnt, &x->offset, &calls);
+    }
     if (x->opts.stats) {
         x->opts.stats->write_calls += calls;
         x->opts.stats->bytes += x->offset - before;
@@ -169,9 +190,19 @@ static int ex_end(wp_tar_sink *sink, wp_error *err)
     extractor *x = (extractor *)sink;
     if (x->fd < 0)
         return 0;
-    int r = close(x->fd);
+    int r = 0;
+    if (x->staged) {
+        uint64_t calls0 = x->dio.write_calls;
+        r = wp_dio_end(&x->dio);
+        if (x->opts.stats)
+            x->opts.stats->write_calls += x->dio.write_calls - calls0;
+        x->staged = false;
+    }
+    int c = close(x->fd);
     x->fd = -1;
-    return r < 0 ? fs_error(x, errno, "close file", x->path, err) : 0;
+    if (r < 0)
+        return fs_error(x, -r, "write file", x->path, err);
+    return c < 0 ? fs_error(x, errno, "close file", x->path, err) : 0;
 }
 
 static int ex_finish(wp_tar_sink *sink, wp_error *err)
@@ -186,8 +217,13 @@ static void ex_free(wp_tar_sink *sink)
     extractor *x = (extractor *)sink;
     if (!x)
         return;
-    if (x->fd >= 0)
+    if (x->fd >= 0) {
+        if (x->staged)
+            wp_dio_wait(&x->dio); /* before its fd goes */
+        x->dio.fd = -1;
         close(x->fd);
+    }
+    wp_dio_release(&x->dio);
     drop_cache(x);
     if (x->rootfd >= 0)
         close(x->rootfd);

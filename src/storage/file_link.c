@@ -18,7 +18,8 @@ typedef struct file_link {
     uint64_t offset;
     uint64_t prealloc;
     bool truncate;
-    bool dirty; /* written since the last fdatasync */
+    bool dirty;  /* written since the last fdatasync */
+    wp_dio *dio; /* borrowed; staging this file once it is open */
     wp_io_stats *stats;
 } file_link;
 
@@ -73,6 +74,36 @@ static int ensure_open(file_link *f, wp_error *err)
             return io_error(err, e, "preallocate", f->path);
         }
     }
+    if (f->dio) {
+        int r = wp_dio_begin(f->dio, f->fd, f->offset);
+        if (r < 0) {
+            close(f->fd);
+            f->fd = -1;
+            return io_error(err, -r, "read", f->path);
+        }
+    }
+    return 0;
+}
+
+static void count_dio(file_link *f, uint64_t calls0, uint64_t bytes0)
+{
+    if (f->stats) {
+        f->stats->write_calls += f->dio->write_calls - calls0;
+        f->stats->bytes_written += f->dio->bytes_written - bytes0;
+    }
+}
+
+static int dio_content(file_link *f, const struct iovec *iov, int iovcnt, wp_error *err)
+{
+    uint64_t calls0 = f->dio->write_calls, bytes0 = f->dio->bytes_written;
+    int r = wp_dio_stage(f->dio, iov, iovcnt);
+    if (r == 0)
+        r = wp_dio_push(f->dio);
+    count_dio(f, calls0, bytes0);
+    if (r < 0)
+        return io_error(err, -r, "write to", f->path);
+    f->offset = f->dio->end;
+    f->dirty = true;
     return 0;
 }
 
@@ -82,6 +113,8 @@ static int file_content(wp_link *link, const struct iovec *iov, int iovcnt, wp_e
     int r = ensure_open(f, err);
     if (r < 0)
         return r;
+    if (f->dio)
+        return dio_content(f, iov, iovcnt, err);
     uint64_t start = f->offset;
     uint64_t calls = 0;
     r = wp_pwritev_all(f->fd, iov, iovcnt, &f->offset, &calls);
@@ -105,6 +138,11 @@ static int file_sync(wp_link *link, wp_error *err)
         return r;
     if (!f->dirty && !f->prealloc)
         return 0;
+    if (f->dio) {
+        r = wp_dio_wait(f->dio);
+        if (r < 0)
+            return io_error(err, -r, "write to", f->path);
+    }
     if (fdatasync(f->fd) < 0)
         return io_error(err, errno, "fsync", f->path);
     if (f->stats)
@@ -117,7 +155,17 @@ static int file_sync(wp_link *link, wp_error *err)
 static int file_finalize(wp_link *link, wp_error *err)
 {
     file_link *f = (file_link *)link;
-    int r = file_sync(link, err);
+    int r = 0;
+    if (f->dio && f->fd >= 0) {
+        /* Cut the zero padding of the last block, if it went past the end. */
+        uint64_t calls0 = f->dio->write_calls, bytes0 = f->dio->bytes_written;
+        r = wp_dio_end(f->dio);
+        count_dio(f, calls0, bytes0);
+        if (r < 0)
+            r = io_error(err, -r, "write to", f->path);
+    }
+    if (r == 0)
+        r = file_sync(link, err);
     if (f->fd >= 0 && close(f->fd) < 0 && r == 0)
         r = io_error(err, errno, "close", f->path);
     f->fd = -1;
@@ -129,8 +177,14 @@ static void file_free(wp_link *link)
     file_link *f = (file_link *)link;
     if (!f)
         return;
-    if (f->fd >= 0)
+    if (f->fd >= 0) {
+        if (f->dio && f->dio->fd == f->fd) {
+            /* Given up: let its writes finish before the fd goes. */
+            wp_dio_wait(f->dio);
+            f->dio->fd = -1;
+        }
         close(f->fd);
+    }
     free(f->path);
     free(f);
 }
@@ -154,6 +208,7 @@ int wp_file_link_new(const wp_file_link_opts *opts, wp_io_stats *stats, wp_link 
     f->offset = opts->offset;
     f->prealloc = opts->prealloc;
     f->truncate = opts->truncate;
+    f->dio = opts->dio;
     f->stats = stats;
     *ret_link = &f->base;
     return 0;

@@ -15,11 +15,15 @@
 #include <unistd.h>
 #include <zlib.h>
 
+/* Per staging buffer: a receive batch (up to 8 MB) is a few writes. */
+#define STAGING_SIZE (2u << 20)
+
 typedef struct walarchive {
     wp_walsink base;
     wp_walarchive_opts opts;
     char *dir;
     int dirfd;
+    wp_dio dio; /* staging buffer, when opts.direct */
     /* The segment being written, if any. */
     wp_link *chain;
     uint32_t tli;
@@ -71,7 +75,8 @@ static int open_segment(walarchive *a, uint32_t tli, uint64_t segno, uint64_t se
                             /* A compressed segment is rewritten whole. */
                             .offset = gz ? 0 : segoff,
                             .prealloc = gz ? 0 : a->opts.segsize,
-                            .truncate = gz};
+                            .truncate = gz,
+                            .dio = a->dio.slot[0].buf ? &a->dio : NULL};
     wp_link *file;
     int r = wp_file_link_new(&fo, a->opts.stats, &file, err);
     if (r < 0)
@@ -250,6 +255,7 @@ static void archive_free(wp_walsink *sink)
     wp_link_free(a->chain);
     if (a->dirfd >= 0)
         close(a->dirfd);
+    wp_dio_release(&a->dio);
     free(a->dir);
     free(a);
 }
@@ -293,6 +299,13 @@ int wp_walarchive_open(const wp_walarchive_opts *opts, wp_walsink **ret_sink, wp
     a->dirfd = dirfd;
     if (a->opts.gzip_level < 1 || a->opts.gzip_level > 9)
         a->opts.gzip_level = 6; /* zlib's own default */
+    /* Compressed output is small and written once: the page cache is fine. */
+    if (opts->direct && opts->compress == WP_COMPRESS_NONE) {
+        if (wp_dio_init(&a->dio, STAGING_SIZE) < 0) {
+            archive_free(&a->base);
+            return wp_error_set(err, -ENOMEM, "out of memory");
+        }
+    }
     *ret_sink = &a->base;
     return 0;
 }

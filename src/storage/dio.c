@@ -1,0 +1,295 @@
+#include "walpull/dio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static uint64_t align_down(uint64_t v)
+{
+    return v & ~(uint64_t)(WP_DIO_ALIGN - 1);
+}
+
+static uint64_t align_up(uint64_t v)
+{
+    return align_down(v + WP_DIO_ALIGN - 1);
+}
+
+/* glibc has no wrappers for the native AIO calls. */
+static long aio_setup(unsigned n, aio_context_t *ctx)
+{
+    return syscall(SYS_io_setup, n, ctx);
+}
+
+static long aio_destroy(aio_context_t ctx)
+{
+    return syscall(SYS_io_destroy, ctx);
+}
+
+static long aio_submit(aio_context_t ctx, long n, struct iocb **cbs)
+{
+    return syscall(SYS_io_submit, ctx, n, cbs);
+}
+
+static long aio_getevents(aio_context_t ctx, long min, long max, struct io_event *ev)
+{
+    return syscall(SYS_io_getevents, ctx, min, max, ev, NULL);
+}
+
+int wp_dio_init(wp_dio *d, size_t cap)
+{
+    memset(d, 0, sizeof(*d));
+    d->fd = -1;
+    d->cap = (size_t)align_up(cap ? cap : WP_DIO_ALIGN);
+    for (int i = 0; i < WP_DIO_SLOTS; i++) {
+        void *buf = NULL;
+        if (posix_memalign(&buf, WP_DIO_ALIGN, d->cap) != 0) {
+            wp_dio_release(d);
+            return -ENOMEM;
+        }
+        d->slot[i].buf = buf;
+    }
+    if (aio_setup(WP_DIO_SLOTS, &d->ctx) < 0)
+        d->ctx = 0; /* synchronous writes it is */
+    return 0;
+}
+
+/* Does the filesystem take direct writes with WP_DIO_ALIGN? Kernels that
+ * cannot say are assumed to; a write refused later falls back. */
+static bool dio_supported(int fd)
+{
+#ifdef STATX_DIOALIGN
+    struct statx sx;
+    if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) == 0 && (sx.stx_mask & STATX_DIOALIGN))
+        return sx.stx_dio_offset_align != 0 && sx.stx_dio_offset_align <= WP_DIO_ALIGN &&
+               sx.stx_dio_mem_align <= WP_DIO_ALIGN;
+#endif
+    return true;
+}
+
+static void set_direct(wp_dio *d, bool on)
+{
+    int fl = fcntl(d->fd, F_GETFL);
+    d->direct = fl >= 0 && fcntl(d->fd, F_SETFL, on ? fl | O_DIRECT : fl & ~O_DIRECT) == 0 && on;
+}
+
+static void note_error(wp_dio *d, int e)
+{
+    if (d->error == 0)
+        d->error = e;
+}
+
+/* Write a slot's range with pwrite, from `done` on: the fallback, and the
+ * rest of a short asynchronous write. */
+static void write_sync(wp_dio *d, wp_dio_slot *s, size_t done)
+{
+    if (d->fd < 0) {
+        note_error(d, -EBADF); /* the file was given up meanwhile */
+        return;
+    }
+    while (done < s->len) {
+        ssize_t w = pwrite(d->fd, s->buf + done, s->len - done, (off_t)(s->off + done));
+        d->write_calls++;
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && errno == EINVAL && d->direct) {
+            /* O_DIRECT was accepted but this write is not: carry on
+             * through the page cache. */
+            set_direct(d, false);
+            continue;
+        }
+        if (w <= 0) {
+            note_error(d, w < 0 ? -errno : -ENOSPC);
+            return;
+        }
+        done += (size_t)w;
+        d->bytes_written += (uint64_t)w;
+        if (done % WP_DIO_ALIGN != 0 && d->direct)
+            set_direct(d, false); /* a short write left us unaligned */
+    }
+}
+
+/* Collect completions until slot i is free. */
+static void wait_slot(wp_dio *d, int i)
+{
+    while (d->slot[i].busy) {
+        struct io_event ev[WP_DIO_SLOTS];
+        long n = aio_getevents(d->ctx, 1, WP_DIO_SLOTS, ev);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            /* Cannot happen with a valid context; do not spin. */
+            note_error(d, -errno);
+            for (int k = 0; k < WP_DIO_SLOTS; k++)
+                d->slot[k].busy = false;
+            return;
+        }
+        for (long k = 0; k < n; k++) {
+            wp_dio_slot *s = (wp_dio_slot *)(uintptr_t)ev[k].data;
+            s->busy = false;
+            if (ev[k].res < 0 && ev[k].res == -EINVAL && d->direct) {
+                set_direct(d, false);
+                write_sync(d, s, 0);
+            } else if (ev[k].res < 0) {
+                note_error(d, (int)ev[k].res);
+            } else {
+                d->bytes_written += (uint64_t)ev[k].res;
+                if ((size_t)ev[k].res < s->len)
+                    write_sync(d, s, (size_t)ev[k].res);
+            }
+        }
+    }
+}
+
+int wp_dio_wait(wp_dio *d)
+{
+    for (int i = 0; i < WP_DIO_SLOTS; i++)
+        wait_slot(d, i);
+    int e = d->error;
+    d->error = 0;
+    return e;
+}
+
+/* Hand slot i's [off, off + len) to the kernel. */
+static void submit(wp_dio *d, int i, uint64_t off, size_t len)
+{
+    wp_dio_slot *s = &d->slot[i];
+    s->off = off;
+    s->len = len;
+    /* An older write of the same blocks must land first. */
+    for (int k = 0; k < WP_DIO_SLOTS; k++)
+        if (k != i && d->slot[k].busy && d->slot[k].off < off + len &&
+            off < d->slot[k].off + d->slot[k].len)
+            wait_slot(d, k);
+    if (off + len > d->reached)
+        d->reached = off + len;
+    if (d->ctx && d->direct) {
+        memset(&s->cb, 0, sizeof(s->cb));
+        s->cb.aio_data = (uint64_t)(uintptr_t)s;
+        s->cb.aio_lio_opcode = IOCB_CMD_PWRITE;
+        s->cb.aio_fildes = (uint32_t)d->fd;
+        s->cb.aio_buf = (uint64_t)(uintptr_t)s->buf;
+        s->cb.aio_nbytes = len;
+        s->cb.aio_offset = (int64_t)off;
+        struct iocb *cbs[1] = {&s->cb};
+        d->write_calls++;
+        if (aio_submit(d->ctx, 1, cbs) == 1) {
+            s->busy = true;
+            return;
+        }
+    }
+    write_sync(d, s, 0);
+}
+
+/* Make slot i the one to fill next. */
+static void take_slot(wp_dio *d, int i)
+{
+    wait_slot(d, i);
+    d->cur = i;
+}
+
+int wp_dio_begin(wp_dio *d, int fd, uint64_t offset)
+{
+    wp_dio_wait(d); /* an abandoned file's writes; its errors are moot */
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return -errno;
+    d->fd = fd;
+    d->size = (uint64_t)st.st_size;
+    d->base = align_down(offset);
+    d->fill = (size_t)(offset - d->base);
+    d->end = offset;
+    d->reached = 0;
+    set_direct(d, S_ISREG(st.st_mode) && dio_supported(fd));
+    unsigned char *buf = d->slot[d->cur].buf;
+    if (d->fill > 0) {
+        /* Keep the bytes before offset that share its block. */
+        memset(buf, 0, WP_DIO_ALIGN);
+        if (d->base < d->size) {
+            ssize_t r = pread(fd, buf, WP_DIO_ALIGN, (off_t)d->base);
+            if (r < 0 && errno == EINVAL && d->direct) {
+                set_direct(d, false);
+                r = pread(fd, buf, WP_DIO_ALIGN, (off_t)d->base);
+            }
+            if (r < 0)
+                return -errno;
+        }
+    }
+    return 0;
+}
+
+int wp_dio_stage(wp_dio *d, const struct iovec *iov, int iovcnt)
+{
+    for (int i = 0; i < iovcnt; i++) {
+        const unsigned char *p = iov[i].iov_base;
+        size_t left = iov[i].iov_len;
+        while (left > 0) {
+            size_t n = d->cap - d->fill < left ? d->cap - d->fill : left;
+            memcpy(d->slot[d->cur].buf + d->fill, p, n);
+            d->fill += n;
+            d->end += n;
+            p += n;
+            left -= n;
+            if (d->fill == d->cap) {
+                submit(d, d->cur, d->base, d->cap);
+                take_slot(d, (d->cur + 1) % WP_DIO_SLOTS);
+                d->base += d->cap;
+                d->fill = 0;
+            }
+        }
+    }
+    int e = d->error;
+    d->error = 0;
+    return e;
+}
+
+int wp_dio_push(wp_dio *d)
+{
+    if (d->fill > 0) {
+        wp_dio_slot *s = &d->slot[d->cur];
+        size_t n = (size_t)align_up(d->fill);
+        memset(s->buf + d->fill, 0, n - d->fill);
+        submit(d, d->cur, d->base, n);
+        /* The unfinished last block moves on to the next buffer. */
+        size_t whole = (size_t)align_down(d->fill);
+        int next = (d->cur + 1) % WP_DIO_SLOTS;
+        take_slot(d, next);
+        memcpy(d->slot[next].buf, s->buf + whole, d->fill - whole);
+        d->base += whole;
+        d->fill -= whole;
+    }
+    int e = d->error;
+    d->error = 0;
+    return e;
+}
+
+int wp_dio_end(wp_dio *d)
+{
+    int r = wp_dio_push(d);
+    int w = wp_dio_wait(d);
+    if (r == 0)
+        r = w;
+    uint64_t keep = d->end > d->size ? d->end : d->size;
+    if (r == 0 && d->reached > keep && ftruncate(d->fd, (off_t)keep) < 0)
+        r = -errno;
+    d->fd = -1;
+    d->fill = 0;
+    return r;
+}
+
+void wp_dio_release(wp_dio *d)
+{
+    if (d->ctx) {
+        wp_dio_wait(d);
+        aio_destroy(d->ctx);
+        d->ctx = 0;
+    }
+    for (int i = 0; i < WP_DIO_SLOTS; i++) {
+        free(d->slot[i].buf);
+        d->slot[i].buf = NULL;
+    }
+    d->fd = -1;
+}
