@@ -34,6 +34,7 @@ typedef struct wp_file_link_opts {
 
 typedef struct wp_io_stats {
     uint64_t write_calls;
+    uint64_t direct_calls; /* of those, with O_DIRECT */
     uint64_t bytes_written;
     uint64_t sync_calls;
 } wp_io_stats;

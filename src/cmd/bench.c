@@ -281,15 +281,15 @@ static void report(const bench_opts *o, const char *version, wp_lsn start, wp_ls
                "\"bytes\": %" PRIu64 ", \"wall_s\": %.6f, \"mib_per_s\": %.3f, "
                "\"cpu_user_s\": %.6f, \"cpu_sys_s\": %.6f, \"cpu_s_per_gib\": %.6f, "
                "\"messages\": %" PRIu64 ", \"batches\": %" PRIu64 ", \"write_calls\": %" PRIu64
-               ", \"fsync_calls\": %" PRIu64 ", \"bytes_written\": %" PRIu64
-               ", \"peak_rss_kib\": %ld, "
+               ", \"direct_write_calls\": %" PRIu64 ", \"fsync_calls\": %" PRIu64
+               ", \"bytes_written\": %" PRIu64 ", \"peak_rss_kib\": %ld, "
                "\"lag_bytes\": {\"p50\": %.0f, \"p95\": %.0f, \"p99\": %.0f}, "
                "\"lag_ms\": {\"p50\": %.3f, \"p95\": %.3f, \"p99\": %.3f}",
                mode, version, o->sink_dir ? "dir" : "null", WP_LSN_ARGS(start), WP_LSN_ARGS(end),
                w->bytes, w->wall, (double)w->bytes / MIB / w->wall, w->cpu_user, w->cpu_sys,
                gib > 0 ? cpu / gib : 0.0, st->messages, st->batches, w->io.write_calls,
-               w->io.sync_calls, w->io.bytes_written, w->peak_rss_kib, lb50, lb95, lb99, lm50, lm95,
-               lm99);
+               w->io.direct_calls, w->io.sync_calls, w->io.bytes_written, w->peak_rss_kib, lb50,
+               lb95, lb99, lm50, lm95, lm99);
         if (cmp)
             printf(", \"compare\": {\"tool\": \"%s\", \"exit_code\": %d, \"wall_s\": %.6f, "
                    "\"cpu_user_s\": %.6f, \"cpu_sys_s\": %.6f, \"peak_rss_kib\": %ld, "
@@ -306,9 +306,10 @@ static void report(const bench_opts *o, const char *version, wp_lsn start, wp_ls
            (double)w->bytes / MIB, WP_LSN_ARGS(start), WP_LSN_ARGS(end), st->messages, st->batches);
     print_run("walpull", w, w->bytes);
     if (o->sink_dir)
-        printf("  writes           %" PRIu64 " write calls, %" PRIu64 " fsync calls, %.1f MiB "
-               "written (%.2f x streamed)\n",
-               w->io.write_calls, w->io.sync_calls, (double)w->io.bytes_written / MIB,
+        printf("  writes           %" PRIu64 " write calls (%" PRIu64 " with O_DIRECT), %" PRIu64
+               " fsync calls, %.1f MiB written (%.2f x streamed)\n",
+               w->io.write_calls, w->io.direct_calls, w->io.sync_calls,
+               (double)w->io.bytes_written / MIB,
                w->bytes ? (double)w->io.bytes_written / (double)w->bytes : 0.0);
     if (o->mode == MODE_LIVE)
         printf("  lag (bytes)      p50 %.0f  p95 %.0f  p99 %.0f\n"

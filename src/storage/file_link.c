@@ -89,6 +89,8 @@ static void count_dio(file_link *f, uint64_t calls0, uint64_t bytes0)
 {
     if (f->stats) {
         f->stats->write_calls += f->dio->write_calls - calls0;
+        if (f->dio->direct)
+            f->stats->direct_calls += f->dio->write_calls - calls0;
         f->stats->bytes_written += f->dio->bytes_written - bytes0;
     }
 }
