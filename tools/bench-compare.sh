@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # walpull against the stock tools, in the same run, on this machine:
-#   1. WAL catch-up: `walpull archive` and `pg_receivewal` each stream the
-#      same WAL range (retained by a slot of their own) to --endpos,
-#      alternating which goes first, REPS times; then one traced run each
+#   1. WAL catch-up: `walpull archive` (O_DIRECT, the default, and
+#      --no-direct-io) and `pg_receivewal` each stream the same WAL range
+#      (retained by a slot of their own) to --endpos, alternating which
+#      goes first, REPS times, with the server's files cold (read from
+#      disk) and then warm (in its page cache); then one traced run each
 #      for syscall and byte counts; then --synchronous, alternating.
 #   2. Seeding: `walpull -D` and `pg_basebackup -D -Fp -X stream` of the
-#      same pgbench database, alternating, REPS times.
-#   3. The same two measurements with walpull alone against OTHER_MAJOR.
+#      same pgbench database, alternating, REPS times, cold and warm.
+#   3. The same measurements with walpull alone against OTHER_MAJOR.
 # Prints medians and paired ratios (walpull / stock tool) as Markdown.
 #   REPS=3 WAL_MB=2048 SCALE=30 OTHER_MAJOR=17 tools/bench-compare.sh
 set -euo pipefail
@@ -25,12 +27,19 @@ BIN15=/usr/lib/postgresql/15/bin
 results=$WP_TMP/results
 : >"$results"
 
-# Start each timed run from the same state: nothing dirty, nothing cached
-# (so earlier writes are not charged to it, and the server reads its WAL
-# from disk for every tool alike).
+# Start each timed run from the same state: nothing dirty (so earlier
+# writes are not charged to it), and either nothing cached (WARM unset: the
+# server reads its files from disk for every tool alike) or every file of
+# server WARM read into the page cache first (a busy primary's WAL and hot
+# tables are there).
+WARM=
 settle() {
     sync
-    if [ -w /proc/sys/vm/drop_caches ]; then echo 3 >/proc/sys/vm/drop_caches; fi
+    if [ -n "$WARM" ]; then
+        find "$(eval echo "\$${WARM}_DATA")" -type f -exec cat {} + >/dev/null 2>&1 || true
+    elif [ -w /proc/sys/vm/drop_caches ]; then
+        echo 3 >/proc/sys/vm/drop_caches
+    fi
 }
 
 # timed LABEL REP CMD...: run CMD from a settled state, record wall, user,
@@ -68,6 +77,7 @@ catchup_round() {
     "$WALPULL" slot create "wa_$rep" $conn >/dev/null
     "$WALPULL" slot create "wn_$rep" $conn >/dev/null
     "$WALPULL" slot create "wu_$rep" $conn >/dev/null
+    "$WALPULL" slot create "wb_$rep" $conn >/dev/null
     [ "$stock" = 1 ] && "$WALPULL" slot create "rw_$rep" $conn >/dev/null
     gen_wal "$name" "$WAL_MB"
     end=$(wp_psql "$name" -c "SELECT pg_current_wal_lsn()")
@@ -75,12 +85,14 @@ catchup_round() {
     # whichever tool it was: an untimed pass over the range goes first.
     settle
     "$WALPULL" bench --slot "wu_$rep" --sink null $conn >/dev/null
-    mkdir -p "$WP_TMP/a_$rep" "$WP_TMP/r_$rep"
-    local order=(w r n)
-    [ $((rep % 2)) = 0 ] && order=(r w n)
+    mkdir -p "$WP_TMP/a_$rep" "$WP_TMP/r_$rep" "$WP_TMP/b_$rep"
+    local order=(w r b n)
+    [ $((rep % 2)) = 0 ] && order=(r b w n)
     for who in "${order[@]}"; do
         if [ "$who" = w ]; then
             timed "walpull$sfx" "$rep" "$WALPULL" archive -D "$WP_TMP/a_$rep" --slot "wa_$rep" --endpos "$end" --no-loop "$@" $conn
+        elif [ "$who" = b ]; then
+            timed "walpull_buffered$sfx" "$rep" "$WALPULL" archive --no-direct-io -D "$WP_TMP/b_$rep" --slot "wb_$rep" --endpos "$end" --no-loop "$@" $conn
         elif [ "$who" = r ] && [ "$stock" = 1 ]; then
             timed "pg_receivewal$sfx" "$rep" "$BIN15/pg_receivewal" -D "$WP_TMP/r_$rep" --slot "rw_$rep" --endpos "$end" --no-loop "$@" $conn
         elif [ "$who" = n ] && [ $# = 0 ]; then
@@ -88,7 +100,8 @@ catchup_round() {
             timed "walpull_null$sfx" "$rep" "$WALPULL" bench --slot "wn_$rep" --sink null $conn
         fi
     done
-    rm -rf "$WP_TMP/a_$rep" "$WP_TMP/r_$rep"
+    rm -rf "$WP_TMP/a_$rep" "$WP_TMP/r_$rep" "$WP_TMP/b_$rep"
+    "$WALPULL" slot drop "wb_$rep" $conn >/dev/null
     "$WALPULL" slot drop "wa_$rep" $conn >/dev/null
     "$WALPULL" slot drop "wn_$rep" $conn >/dev/null
     "$WALPULL" slot drop "wu_$rep" $conn >/dev/null
@@ -112,6 +125,10 @@ echo "== PostgreSQL 15: catch-up of ${WAL_MB} MiB, $REPS rounds" >&2
 wp_pg_start p15 15
 wp_pgpass p15
 for rep in $(seq 1 "$REPS"); do catchup_round p15 "$rep" "" 1; done
+echo "== PostgreSQL 15: the same, the server's WAL in its page cache" >&2
+WARM=p15
+for rep in $(seq 1 "$REPS"); do catchup_round p15 "$rep" _warm 1; done
+WARM=
 echo "== traced round (syscalls, bytes written)" >&2
 : >"$WP_TMP/syscalls"
 conn=$(wp_conn_args p15)
@@ -136,18 +153,30 @@ WAL_MB=$WAL_MB_SAVED
 echo "== PostgreSQL 15: seeding a pgbench scale $SCALE database, $REPS rounds" >&2
 "$BIN15/pgbench" -q -i -s "$SCALE" -h "$p15_SOCK" -p "$p15_PORT" -U postgres postgres >/dev/null 2>&1
 dbsize=$(wp_psql p15 -c "SELECT pg_size_pretty(sum(pg_database_size(oid))) FROM pg_database")
-for rep in $(seq 1 "$REPS"); do
-    order=(w b)
-    [ $((rep % 2)) = 0 ] && order=(b w)
-    for who in "${order[@]}"; do
-        if [ "$who" = w ]; then
-            timed seed_walpull "$rep" "$WALPULL" -D "$WP_TMP/sw" -c fast -X stream $conn
-        else
-            timed seed_pg_basebackup "$rep" "$BIN15/pg_basebackup" -D "$WP_TMP/sb" -Fp -c fast -X stream $conn
-        fi
+# seed_rounds SUFFIX: REPS alternating rounds. The copies are removed only
+# after the last round: ext4 makes every file creation scan past inodes
+# deleted in the last minutes (recently_deleted, seen at 65 % of a seed's
+# CPU in perf), which would charge one run for the previous run's cleanup.
+seed_rounds() {
+    local sfx=$1 rep who
+    for rep in $(seq 1 "$REPS"); do
+        local order=(w b p)
+        [ $((rep % 2)) = 0 ] && order=(p b w)
+        for who in "${order[@]}"; do
+            case $who in
+            w) timed "seed_walpull$sfx" "$rep" "$WALPULL" -D "$WP_TMP/sw$sfx$rep" -c fast -X stream $conn ;;
+            b) timed "seed_walpull_buffered$sfx" "$rep" "$WALPULL" --no-direct-io -D "$WP_TMP/sn$sfx$rep" -c fast -X stream $conn ;;
+            p) timed "seed_pg_basebackup$sfx" "$rep" "$BIN15/pg_basebackup" -D "$WP_TMP/sb$sfx$rep" -Fp -c fast -X stream $conn ;;
+            esac
+        done
     done
-    rm -rf "$WP_TMP/sw" "$WP_TMP/sb"
-done
+    rm -rf "$WP_TMP"/sw* "$WP_TMP"/sn* "$WP_TMP"/sb*
+}
+seed_rounds ""
+echo "== the same, the server's files in its page cache" >&2
+WARM=p15
+seed_rounds _warm
+WARM=
 wp_pg_ctl p15 stop fast
 
 echo "== PostgreSQL $OTHER_MAJOR: walpull alone" >&2
@@ -156,9 +185,9 @@ wp_pgpass px
 for rep in $(seq 1 "$REPS"); do catchup_round px "$rep" "_$OTHER_MAJOR" 0; done
 "$BIN15/pgbench" -q -i -s "$SCALE" -h "$px_SOCK" -p "$px_PORT" -U postgres postgres >/dev/null 2>&1
 for rep in $(seq 1 "$REPS"); do
-    timed "seed_walpull_$OTHER_MAJOR" "$rep" "$WALPULL" -D "$WP_TMP/sw" -c fast -X stream $(wp_conn_args px)
-    rm -rf "$WP_TMP/sw"
+    timed "seed_walpull_$OTHER_MAJOR" "$rep" "$WALPULL" -D "$WP_TMP/sw$rep" -c fast -X stream $(wp_conn_args px)
 done
+rm -rf "$WP_TMP"/sw*
 
 # ---- report --------------------------------------------------------------
 row() { # LABEL MB
@@ -174,10 +203,14 @@ echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname
 echo
 echo "| run | wall s | MiB/s | CPU s | CPU s/GiB | peak RSS KiB |"
 echo "|---|---|---|---|---|---|"
-row walpull "$WAL_MB"
-row pg_receivewal "$WAL_MB"
-row walpull_null "$WAL_MB"
+for w in "" _warm; do
+    row "walpull$w" "$WAL_MB"
+    row "walpull_buffered$w" "$WAL_MB"
+    row "pg_receivewal$w" "$WAL_MB"
+    row "walpull_null$w" "$WAL_MB"
+done
 row "walpull--synchronous" 512
+row "walpull_buffered--synchronous" 512
 row "pg_receivewal--synchronous" 512
 row "walpull_$OTHER_MAJOR" "$WAL_MB"
 row "walpull_null_$OTHER_MAJOR" "$WAL_MB"
@@ -186,7 +219,8 @@ echo "Seeding ($dbsize in all databases):"
 echo
 echo "| run | wall s | CPU s |"
 echo "|---|---|---|"
-for l in seed_walpull seed_pg_basebackup "seed_walpull_$OTHER_MAJOR"; do
+for l in seed_walpull seed_walpull_buffered seed_pg_basebackup seed_walpull_warm \
+    seed_walpull_buffered_warm seed_pg_basebackup_warm "seed_walpull_$OTHER_MAJOR"; do
     printf '| %s | %.2f | %.2f |\n' "$l" "$(col "$l" 3 | median)" "$(awk -v l="$l" '$1 == l {print $4 + $5}' "$results" | median)"
 done
 echo
@@ -194,9 +228,18 @@ echo "Paired ratios, walpull / stock tool (median over rounds):"
 echo
 echo "| comparison | wall | CPU |"
 echo "|---|---|---|"
-printf '| archive catch-up vs pg_receivewal | %.2f | %.2f |\n' "$(paired walpull pg_receivewal wall)" "$(paired walpull pg_receivewal cpu)"
-printf '| --synchronous vs pg_receivewal --synchronous | %.2f | %.2f |\n' "$(paired walpull--synchronous pg_receivewal--synchronous wall)" "$(paired walpull--synchronous pg_receivewal--synchronous cpu)"
-printf '| seed vs pg_basebackup -Fp -X stream | %.2f | %.2f |\n' "$(paired seed_walpull seed_pg_basebackup wall)" "$(paired seed_walpull seed_pg_basebackup cpu)"
+ratio() { # TITLE LABEL_A LABEL_B
+    printf '| %s | %.2f | %.2f |\n' "$1" "$(paired "$2" "$3" wall)" "$(paired "$2" "$3" cpu)"
+}
+ratio "archive catch-up vs pg_receivewal, cold" walpull pg_receivewal
+ratio "archive catch-up vs pg_receivewal, warm" walpull_warm pg_receivewal_warm
+ratio "archive --no-direct-io vs pg_receivewal, cold" walpull_buffered pg_receivewal
+ratio "archive --no-direct-io vs pg_receivewal, warm" walpull_buffered_warm pg_receivewal_warm
+ratio "--synchronous vs pg_receivewal --synchronous" walpull--synchronous pg_receivewal--synchronous
+ratio "seed vs pg_basebackup -Fp -X stream, cold" seed_walpull seed_pg_basebackup
+ratio "seed vs pg_basebackup -Fp -X stream, warm" seed_walpull_warm seed_pg_basebackup_warm
+ratio "seed --no-direct-io vs pg_basebackup, cold" seed_walpull_buffered seed_pg_basebackup
+ratio "seed --no-direct-io vs pg_basebackup, warm" seed_walpull_buffered_warm seed_pg_basebackup_warm
 echo
 echo "Traced catch-up of 1024 MiB (strace; counts, not times):"
 echo
