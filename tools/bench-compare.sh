@@ -109,14 +109,17 @@ catchup_round() {
     return 0
 }
 
-# strace -c: write-type and sync calls, and bytes written (from a full
-# trace of the writing calls).
+# strace: write-type and sync calls, and bytes written (from a full trace
+# of the writing calls; an io_submit of a write counts as one call, its
+# bytes from the iocbs' aio_nbytes).
 traced() { # LABEL CMD...
     local label=$1
     shift
-    strace -f -qq -o "$WP_TMP/trace" -e trace=write,pwrite64,writev,pwritev,pwritev2,fsync,fdatasync,fallocate,sync_file_range "$@" >/dev/null 2>&1
+    strace -f -qq -o "$WP_TMP/trace" -e trace=write,pwrite64,writev,pwritev,pwritev2,io_submit,fsync,fdatasync,fallocate,sync_file_range "$@" >/dev/null 2>&1
     awk -v l="$label" '
         /(write|pwrite64|writev|pwritev|pwritev2)\(/ && !/^[0-9]+ +write\([12],/ { n++; if (match($0, /= [0-9]+$/)) b += substr($0, RSTART + 2) }
+        /io_submit\(.*IOCB_CMD_PWRITE/ { n++; s = $0
+            while (match(s, /aio_nbytes=[0-9]+/)) { b += substr(s, RSTART + 11, RLENGTH - 11); s = substr(s, RSTART + RLENGTH) } }
         /fsync\(|fdatasync\(/ { f++ }
         END { printf "%s %d %d %.0f\n", l, n, f, b }' "$WP_TMP/trace" >>"$WP_TMP/syscalls"
 }
@@ -160,13 +163,15 @@ dbsize=$(wp_psql p15 -c "SELECT pg_size_pretty(sum(pg_database_size(oid))) FROM 
 seed_rounds() {
     local sfx=$1 rep who
     for rep in $(seq 1 "$REPS"); do
-        local order=(w b p)
-        [ $((rep % 2)) = 0 ] && order=(p b w)
+        local order=(w b p n)
+        [ $((rep % 2)) = 0 ] && order=(p b w n)
         for who in "${order[@]}"; do
             case $who in
             w) timed "seed_walpull$sfx" "$rep" "$WALPULL" -D "$WP_TMP/sw$sfx$rep" -c fast -X stream $conn ;;
             b) timed "seed_walpull_buffered$sfx" "$rep" "$WALPULL" --no-direct-io -D "$WP_TMP/sn$sfx$rep" -c fast -X stream $conn ;;
             p) timed "seed_pg_basebackup$sfx" "$rep" "$BIN15/pg_basebackup" -D "$WP_TMP/sb$sfx$rep" -Fp -c fast -X stream $conn ;;
+            # The ceiling: the server reads and sends, nothing is written.
+            n) timed "seed_tar_to_null$sfx" "$rep" "$BIN15/pg_basebackup" -D - -Ft -c fast -X none $conn ;;
             esac
         done
     done
@@ -219,8 +224,8 @@ echo "Seeding ($dbsize in all databases):"
 echo
 echo "| run | wall s | CPU s |"
 echo "|---|---|---|"
-for l in seed_walpull seed_walpull_buffered seed_pg_basebackup seed_walpull_warm \
-    seed_walpull_buffered_warm seed_pg_basebackup_warm "seed_walpull_$OTHER_MAJOR"; do
+for l in seed_walpull seed_walpull_buffered seed_pg_basebackup seed_tar_to_null seed_walpull_warm \
+    seed_walpull_buffered_warm seed_pg_basebackup_warm seed_tar_to_null_warm "seed_walpull_$OTHER_MAJOR"; do
     printf '| %s | %.2f | %.2f |\n' "$l" "$(col "$l" 3 | median)" "$(awk -v l="$l" '$1 == l {print $4 + $5}' "$results" | median)"
 done
 echo
