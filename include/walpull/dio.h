@@ -58,7 +58,8 @@ typedef struct wp_dio {
     uint64_t size;    /* file size when staging began */
     uint64_t reached; /* furthest offset written, padding included */
     uint64_t write_calls;
-    uint64_t bytes_written; /* padding and rewrites included */
+    uint64_t bytes_written; /* padding and rewrites included; submitted
+                               writes count at once */
 } wp_dio;
 
 /* Allocate the buffers (cap each, rounded up to the alignment) and an AIO

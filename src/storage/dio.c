@@ -130,15 +130,17 @@ static void wait_slot(wp_dio *d, int i)
         for (long k = 0; k < n; k++) {
             wp_dio_slot *s = (wp_dio_slot *)(uintptr_t)ev[k].data;
             s->busy = false;
-            if (ev[k].res < 0 && ev[k].res == -EINVAL && d->direct) {
+            /* Bytes were counted at submission: take back what did not
+             * land, then count what the retry writes. */
+            size_t landed = ev[k].res < 0 ? 0 : (size_t)ev[k].res;
+            d->bytes_written -= s->len - landed;
+            if (ev[k].res == -EINVAL && d->direct) {
                 set_direct(d, false);
                 write_sync(d, s, 0);
             } else if (ev[k].res < 0) {
                 note_error(d, (int)ev[k].res);
-            } else {
-                d->bytes_written += (uint64_t)ev[k].res;
-                if ((size_t)ev[k].res < s->len)
-                    write_sync(d, s, (size_t)ev[k].res);
+            } else if (landed < s->len) {
+                write_sync(d, s, landed);
             }
         }
     }
@@ -178,6 +180,7 @@ static void submit(wp_dio *d, int i, uint64_t off, size_t len)
         d->write_calls++;
         if (aio_submit(d->ctx, 1, cbs) == 1) {
             s->busy = true;
+            d->bytes_written += len; /* counted now, so callers see it at once */
             return;
         }
     }
