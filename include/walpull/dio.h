@@ -3,7 +3,7 @@
  *
  * A buffered write copies every byte into the page cache, and the kernel
  * then writes it back; on the machine measured (docs/performance.md) that
- * path costs 1 to 2 CPU seconds per GiB, most of it page-cache bookkeeping
+ * path costs 1 to 3 CPU seconds per GiB, most of it page-cache bookkeeping
  * and writeback submission. With O_DIRECT the disk reads our buffer
  * itself. The kernel wants that buffer, the file offset and the length
  * aligned, which a payload inside a protocol message never is, so the one
