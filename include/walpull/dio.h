@@ -11,16 +11,20 @@
  * kernel; the page cache is left out.
  *
  * Writes are submitted with Linux native AIO: once submitted, a write is
- * the kernel's (it completes even if this process dies), the buffer stays
- * untouched until it has, and the next buffer fills meanwhile. A write
- * over a block that an earlier one still in flight covers waits for it,
- * so a later version of a block never races an older one to the disk.
+ * the kernel's (it stays in flight until the kernel completes it, even if
+ * this process exits meanwhile), the buffer stays untouched until it has,
+ * and the next buffer fills meanwhile. A write over a block that an
+ * earlier one still in flight covers waits for it, so a later version of
+ * a block never races an older one to the disk.
  *
  * A wp_dio stages one file at a time: the current buffer holds the bytes
  * of file offsets [base, base + fill), base a multiple of WP_DIO_ALIGN.
- * Where the filesystem refuses O_DIRECT, or the kernel has no AIO, the
- * same calls write synchronously through the page cache, so callers need
- * no second path. */
+ * Where the filesystem refuses O_DIRECT the same calls write through the
+ * page cache; without AIO they write synchronously (with O_DIRECT where
+ * possible). Callers need no second path.
+ *
+ * Errors stick: after a failed write nothing more is written to the file
+ * and every call returns that error until the next wp_dio_begin. */
 #ifndef WALPULL_DIO_H
 #define WALPULL_DIO_H
 
@@ -39,7 +43,8 @@
 typedef struct wp_dio_slot {
     unsigned char *buf; /* owned, WP_DIO_ALIGN-aligned, `cap` bytes */
     struct iocb cb;
-    bool busy; /* a write from buf is in flight */
+    bool busy;   /* a write from buf is in flight */
+    bool direct; /* it was submitted with O_DIRECT */
     uint64_t off;
     size_t len;
 } wp_dio_slot;
@@ -51,13 +56,15 @@ typedef struct wp_dio {
     int cur;           /* the slot being filled */
     int fd;            /* borrowed; -1 between files */
     bool direct;       /* fd has O_DIRECT set */
-    int error;         /* first failed write's -errno, reported once */
+    bool broken;       /* the AIO context failed: no buffer is safe to reuse */
+    int error;         /* first failed write's -errno, until the next begin */
     uint64_t base;     /* file offset of the current buffer's first byte */
     size_t fill;
     uint64_t end;     /* logical end: furthest byte staged */
     uint64_t size;    /* file size when staging began */
     uint64_t reached; /* furthest offset written, padding included */
     uint64_t write_calls;
+    uint64_t direct_calls;  /* of those, with O_DIRECT */
     uint64_t bytes_written; /* padding and rewrites included; submitted
                                writes count at once */
 } wp_dio;
@@ -71,7 +78,7 @@ void wp_dio_release(wp_dio *d);
 /* Start staging fd at offset (waiting for a previous file's writes);
  * turns O_DIRECT on when the filesystem takes it with our alignment. An
  * offset inside a block first reads the block's earlier bytes back from
- * the file. Returns 0 or -errno. */
+ * the file, so fd must then be open for reading too. Returns 0 or -errno. */
 int wp_dio_begin(wp_dio *d, int fd, uint64_t offset);
 
 /* Stage bytes; each buffer that fills is submitted. Returns 0 or -errno
@@ -79,8 +86,10 @@ int wp_dio_begin(wp_dio *d, int fd, uint64_t offset);
 int wp_dio_stage(wp_dio *d, const struct iovec *iov, int iovcnt);
 
 /* Submit everything staged, the last partial block padded with zeros (it
- * stays staged, to be rewritten once later bytes complete it). Afterwards
- * every staged byte has been handed to the kernel. */
+ * stays staged, to be rewritten once later bytes complete it). The zeros
+ * overwrite whatever the file held there: fine for preallocated WAL
+ * segments and new files, which the callers write. Afterwards every
+ * staged byte has been handed to the kernel. */
 int wp_dio_push(wp_dio *d);
 
 /* Wait until every submitted write has completed (before an fdatasync

@@ -1,5 +1,6 @@
 /* A sink link that writes its content into one file, at increasing
- * offsets from a start offset, with one pwritev per content() call.
+ * offsets from a start offset: one pwritev per content() call through the
+ * page cache, or staged O_DIRECT writes (below).
  *
  * The file is created (or opened without truncation, unless `truncate`)
  * at the first content() or sync(), so a file appears only once there is

@@ -73,7 +73,11 @@ static bool dio_supported(int fd)
 static void set_direct(wp_dio *d, bool on)
 {
     int fl = fcntl(d->fd, F_GETFL);
-    d->direct = fl >= 0 && fcntl(d->fd, F_SETFL, on ? fl | O_DIRECT : fl & ~O_DIRECT) == 0 && on;
+    if (fl >= 0)
+        (void)fcntl(d->fd, F_SETFL, on ? fl | O_DIRECT : fl & ~O_DIRECT);
+    /* Whatever was asked, record what the descriptor now does. */
+    fl = fcntl(d->fd, F_GETFL);
+    d->direct = fl >= 0 && (fl & O_DIRECT);
 }
 
 static void note_error(wp_dio *d, int e)
@@ -91,20 +95,23 @@ static void write_sync(wp_dio *d, wp_dio_slot *s, size_t done)
         return;
     }
     while (done < s->len) {
+        bool direct = d->direct;
         ssize_t w = pwrite(d->fd, s->buf + done, s->len - done, (off_t)(s->off + done));
-        d->write_calls++;
         if (w < 0 && errno == EINTR)
             continue;
-        if (w < 0 && errno == EINVAL && d->direct) {
+        if (w < 0 && errno == EINVAL && direct) {
             /* O_DIRECT was accepted but this write is not: carry on
              * through the page cache. */
             set_direct(d, false);
-            continue;
+            if (!d->direct)
+                continue;
         }
         if (w <= 0) {
             note_error(d, w < 0 ? -errno : -ENOSPC);
             return;
         }
+        d->write_calls++;
+        d->direct_calls += direct;
         done += (size_t)w;
         d->bytes_written += (uint64_t)w;
         if (done % WP_DIO_ALIGN != 0 && d->direct)
@@ -112,30 +119,33 @@ static void write_sync(wp_dio *d, wp_dio_slot *s, size_t done)
     }
 }
 
-/* Collect completions until slot i is free. */
+/* Collect completions until slot i is free (or the context failed). */
 static void wait_slot(wp_dio *d, int i)
 {
-    while (d->slot[i].busy) {
+    while (d->slot[i].busy && !d->broken) {
         struct io_event ev[WP_DIO_SLOTS];
         long n = aio_getevents(d->ctx, 1, WP_DIO_SLOTS, ev);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            /* Cannot happen with a valid context; do not spin. */
+            /* Cannot happen with a valid context. Which writes finished
+             * is unknown, so no buffer may be touched again. */
             note_error(d, -errno);
-            for (int k = 0; k < WP_DIO_SLOTS; k++)
-                d->slot[k].busy = false;
+            d->broken = true;
             return;
         }
         for (long k = 0; k < n; k++) {
             wp_dio_slot *s = (wp_dio_slot *)(uintptr_t)ev[k].data;
             s->busy = false;
             /* Bytes were counted at submission: take back what did not
-             * land, then count what the retry writes. */
+             * land; a retry counts what it writes. */
             size_t landed = ev[k].res < 0 ? 0 : (size_t)ev[k].res;
             d->bytes_written -= s->len - landed;
-            if (ev[k].res == -EINVAL && d->direct) {
-                set_direct(d, false);
+            if (ev[k].res == -EINVAL && s->direct) {
+                /* Refused with O_DIRECT (alignment is often checked only
+                 * here): write it again through the page cache. */
+                if (d->direct)
+                    set_direct(d, false);
                 write_sync(d, s, 0);
             } else if (ev[k].res < 0) {
                 note_error(d, (int)ev[k].res);
@@ -150,22 +160,24 @@ int wp_dio_wait(wp_dio *d)
 {
     for (int i = 0; i < WP_DIO_SLOTS; i++)
         wait_slot(d, i);
-    int e = d->error;
-    d->error = 0;
-    return e;
+    return d->error;
 }
 
-/* Hand slot i's [off, off + len) to the kernel. */
+/* Hand slot i's [off, off + len) to the kernel. After an error nothing
+ * more is written: the file is being given up. */
 static void submit(wp_dio *d, int i, uint64_t off, size_t len)
 {
     wp_dio_slot *s = &d->slot[i];
-    s->off = off;
-    s->len = len;
     /* An older write of the same blocks must land first. */
     for (int k = 0; k < WP_DIO_SLOTS; k++)
         if (k != i && d->slot[k].busy && d->slot[k].off < off + len &&
             off < d->slot[k].off + d->slot[k].len)
             wait_slot(d, k);
+    if (d->error)
+        return;
+    s->off = off;
+    s->len = len;
+    s->direct = d->direct;
     if (off + len > d->reached)
         d->reached = off + len;
     if (d->ctx && d->direct) {
@@ -177,9 +189,10 @@ static void submit(wp_dio *d, int i, uint64_t off, size_t len)
         s->cb.aio_nbytes = len;
         s->cb.aio_offset = (int64_t)off;
         struct iocb *cbs[1] = {&s->cb};
-        d->write_calls++;
         if (aio_submit(d->ctx, 1, cbs) == 1) {
             s->busy = true;
+            d->write_calls++;
+            d->direct_calls++;
             d->bytes_written += len; /* counted now, so callers see it at once */
             return;
         }
@@ -187,20 +200,18 @@ static void submit(wp_dio *d, int i, uint64_t off, size_t len)
     write_sync(d, s, 0);
 }
 
-/* Make slot i the one to fill next. */
-static void take_slot(wp_dio *d, int i)
-{
-    wait_slot(d, i);
-    d->cur = i;
-}
-
 int wp_dio_begin(wp_dio *d, int fd, uint64_t offset)
 {
     wp_dio_wait(d); /* an abandoned file's writes; its errors are moot */
-    struct stat st;
-    if (fstat(fd, &st) < 0)
-        return -errno;
+    if (d->broken)
+        return d->error;
+    d->error = 0;
     d->fd = fd;
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        d->fd = -1;
+        return -errno;
+    }
     d->size = (uint64_t)st.st_size;
     d->base = align_down(offset);
     d->fill = (size_t)(offset - d->base);
@@ -217,8 +228,11 @@ int wp_dio_begin(wp_dio *d, int fd, uint64_t offset)
                 set_direct(d, false);
                 r = pread(fd, buf, WP_DIO_ALIGN, (off_t)d->base);
             }
-            if (r < 0)
-                return -errno;
+            if (r < 0) {
+                int e = errno;
+                d->fd = -1;
+                return -e;
+            }
         }
     }
     return 0;
@@ -226,10 +240,10 @@ int wp_dio_begin(wp_dio *d, int fd, uint64_t offset)
 
 int wp_dio_stage(wp_dio *d, const struct iovec *iov, int iovcnt)
 {
-    for (int i = 0; i < iovcnt; i++) {
+    for (int i = 0; i < iovcnt && !d->error; i++) {
         const unsigned char *p = iov[i].iov_base;
         size_t left = iov[i].iov_len;
-        while (left > 0) {
+        while (left > 0 && !d->error) {
             size_t n = d->cap - d->fill < left ? d->cap - d->fill : left;
             memcpy(d->slot[d->cur].buf + d->fill, p, n);
             d->fill += n;
@@ -238,45 +252,46 @@ int wp_dio_stage(wp_dio *d, const struct iovec *iov, int iovcnt)
             left -= n;
             if (d->fill == d->cap) {
                 submit(d, d->cur, d->base, d->cap);
-                take_slot(d, (d->cur + 1) % WP_DIO_SLOTS);
+                d->cur = (d->cur + 1) % WP_DIO_SLOTS;
+                wait_slot(d, d->cur); /* its buffer is filled next */
                 d->base += d->cap;
                 d->fill = 0;
             }
         }
     }
-    int e = d->error;
-    d->error = 0;
-    return e;
+    return d->error;
 }
 
 int wp_dio_push(wp_dio *d)
 {
-    if (d->fill > 0) {
+    if (d->fill > 0 && !d->error) {
         wp_dio_slot *s = &d->slot[d->cur];
         size_t n = (size_t)align_up(d->fill);
         memset(s->buf + d->fill, 0, n - d->fill);
         submit(d, d->cur, d->base, n);
-        /* The unfinished last block moves on to the next buffer. */
+        /* The unfinished last block moves on to the next buffer (reading
+         * a buffer while the disk reads it too is fine). */
         size_t whole = (size_t)align_down(d->fill);
         int next = (d->cur + 1) % WP_DIO_SLOTS;
-        take_slot(d, next);
-        memcpy(d->slot[next].buf, s->buf + whole, d->fill - whole);
-        d->base += whole;
-        d->fill -= whole;
+        wait_slot(d, next);
+        if (!d->error) {
+            memcpy(d->slot[next].buf, s->buf + whole, d->fill - whole);
+            d->cur = next;
+            d->base += whole;
+            d->fill -= whole;
+        }
     }
-    int e = d->error;
-    d->error = 0;
-    return e;
+    return d->error;
 }
 
 int wp_dio_end(wp_dio *d)
 {
-    int r = wp_dio_push(d);
-    int w = wp_dio_wait(d);
-    if (r == 0)
-        r = w;
+    wp_dio_push(d);
+    int r = wp_dio_wait(d);
+    /* Cut our padding even after a failure: never leave zeros past the
+     * end of a file. */
     uint64_t keep = d->end > d->size ? d->end : d->size;
-    if (r == 0 && d->reached > keep && ftruncate(d->fd, (off_t)keep) < 0)
+    if (d->fd >= 0 && d->reached > keep && ftruncate(d->fd, (off_t)keep) < 0 && r == 0)
         r = -errno;
     d->fd = -1;
     d->fill = 0;
@@ -287,6 +302,7 @@ void wp_dio_release(wp_dio *d)
 {
     if (d->ctx) {
         wp_dio_wait(d);
+        /* Waits for anything still in flight before the buffers go. */
         aio_destroy(d->ctx);
         d->ctx = 0;
     }

@@ -47,7 +47,10 @@ static int ensure_open(file_link *f, wp_error *err)
         return 0;
     /* O_NOFOLLOW: a symlink planted under this name (say, by a backup's
      * tar stream) must not redirect the write elsewhere. */
-    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (f->truncate ? O_TRUNC : 0);
+    /* Readable too with a staging buffer: a start inside a block reads the
+     * block's earlier bytes back. */
+    int flags = (f->dio ? O_RDWR : O_WRONLY) | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
+                (f->truncate ? O_TRUNC : 0);
     f->fd = openat(f->dirfd, f->path, flags, 0600);
     if (f->fd < 0)
         return io_error(err, errno, "open", f->path);
@@ -85,27 +88,36 @@ static int ensure_open(file_link *f, wp_error *err)
     return 0;
 }
 
-static void count_dio(file_link *f, uint64_t calls0, uint64_t bytes0)
+/* The staging writer's counters before a call, to add its deltas. */
+typedef struct dio_mark {
+    uint64_t calls, direct, bytes;
+} dio_mark;
+
+static dio_mark dio_mark_now(const wp_dio *d)
+{
+    return (dio_mark){d->write_calls, d->direct_calls, d->bytes_written};
+}
+
+static void count_dio(file_link *f, dio_mark m)
 {
     if (f->stats) {
-        f->stats->write_calls += f->dio->write_calls - calls0;
-        if (f->dio->direct)
-            f->stats->direct_calls += f->dio->write_calls - calls0;
-        f->stats->bytes_written += f->dio->bytes_written - bytes0;
+        f->stats->write_calls += f->dio->write_calls - m.calls;
+        f->stats->direct_calls += f->dio->direct_calls - m.direct;
+        f->stats->bytes_written += f->dio->bytes_written - m.bytes;
     }
 }
 
 static int dio_content(file_link *f, const struct iovec *iov, int iovcnt, wp_error *err)
 {
-    uint64_t calls0 = f->dio->write_calls, bytes0 = f->dio->bytes_written;
+    dio_mark m = dio_mark_now(f->dio);
+    f->dirty = true; /* even if this fails part way, sync must wait */
     int r = wp_dio_stage(f->dio, iov, iovcnt);
     if (r == 0)
         r = wp_dio_push(f->dio);
-    count_dio(f, calls0, bytes0);
+    count_dio(f, m);
     if (r < 0)
         return io_error(err, -r, "write to", f->path);
     f->offset = f->dio->end;
-    f->dirty = true;
     return 0;
 }
 
@@ -141,7 +153,9 @@ static int file_sync(wp_link *link, wp_error *err)
     if (!f->dirty && !f->prealloc)
         return 0;
     if (f->dio) {
+        dio_mark m = dio_mark_now(f->dio);
         r = wp_dio_wait(f->dio);
+        count_dio(f, m); /* retries of refused writes happen here too */
         if (r < 0)
             return io_error(err, -r, "write to", f->path);
     }
@@ -160,9 +174,9 @@ static int file_finalize(wp_link *link, wp_error *err)
     int r = 0;
     if (f->dio && f->fd >= 0) {
         /* Cut the zero padding of the last block, if it went past the end. */
-        uint64_t calls0 = f->dio->write_calls, bytes0 = f->dio->bytes_written;
+        dio_mark m = dio_mark_now(f->dio);
         r = wp_dio_end(f->dio);
-        count_dio(f, calls0, bytes0);
+        count_dio(f, m);
         if (r < 0)
             r = io_error(err, -r, "write to", f->path);
     }

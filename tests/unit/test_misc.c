@@ -228,6 +228,45 @@ START_TEST(test_walarchive_chunkings)
 }
 END_TEST
 
+/* A stream that stops mid-block and resumes there, in a new sink, as after
+ * a reconnect: the bytes before the resume point in that block survive,
+ * with O_DIRECT and without. */
+START_TEST(test_walarchive_resume_mid_block)
+{
+    const uint64_t seg = 1u << 20;
+    const size_t first = 100, len = 5000;
+    uint8_t wal[5000];
+    fill(wal, len, 9);
+    for (int direct = 0; direct < 2; direct++) {
+        char dir[] = "/tmp/walpull-unit-XXXXXX";
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        wp_walarchive_opts o = {
+            .dir = dir, .segsize = seg, .partial_suffix = true, .direct = direct};
+        wp_error err;
+        for (int part = 0; part < 2; part++) {
+            wp_walsink *sink;
+            ck_assert_int_eq(wp_walarchive_open(&o, &sink, &err), 0);
+            size_t from = part ? first : 0, to = part ? len : first;
+            struct iovec v = {wal + from, to - from};
+            ck_assert_msg(sink->ops->write(sink, 1, seg + from, &v, 1, &err) == 0, "%s",
+                          err.message);
+            ck_assert_int_eq(sink->ops->flush(sink, &err), 0);
+            ck_assert_uint_eq(sink->durable, seg + to);
+            wp_walsink_free(sink);
+        }
+        size_t n;
+        char *f = read_file(dir, "000000010000000000000001.partial", &n);
+        ck_assert_ptr_nonnull(f);
+        ck_assert_uint_eq(n, seg);
+        ck_assert_int_eq(memcmp(f, wal, len), 0);
+        free(f);
+        char cmd[300];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        ck_assert_int_eq(system(cmd), 0);
+    }
+}
+END_TEST
+
 START_TEST(test_walarchive_gzip_roundtrip)
 {
     const uint64_t seg = 1u << 20;
@@ -348,6 +387,7 @@ int main(void)
     tcase_add_test(tc, test_basebackup_command_versions);
     tcase_add_test(tc, test_progress_format_lines);
     tcase_add_test(tc, test_walarchive_chunkings);
+    tcase_add_test(tc, test_walarchive_resume_mid_block);
     tcase_add_test(tc, test_walarchive_gzip_roundtrip);
     tcase_add_test(tc, test_file_link_refuses_symlink);
     tcase_add_test(tc, test_percentile_nearest_rank);
