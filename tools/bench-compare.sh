@@ -11,12 +11,15 @@
 #   3. The same measurements with walpull alone against OTHER_MAJOR.
 # Prints medians and paired ratios (walpull / stock tool) as Markdown.
 #   REPS=3 WAL_MB=2048 SCALE=30 OTHER_MAJOR=17 tools/bench-compare.sh
+# SECTIONS picks parts (default all): catchup traced sync seed other.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 REPS=${REPS:-3}
 WAL_MB=${WAL_MB:-2048}
 SCALE=${SCALE:-30}
 OTHER_MAJOR=${OTHER_MAJOR:-17}
+SECTIONS=${SECTIONS:-catchup traced sync seed other}
+has() { case " $SECTIONS " in *" $1 "*) return 0 ;; esac; return 1; }
 bash "$root/tools/setup.sh" >/dev/null
 for tool in time strace; do
     dpkg-query -W -f='${Status}' "$tool" 2>/dev/null | grep -q 'ok installed' ||
@@ -124,17 +127,21 @@ traced() { # LABEL CMD...
         END { printf "%s %d %d %.0f\n", l, n, f, b }' "$WP_TMP/trace" >>"$WP_TMP/syscalls"
 }
 
-echo "== PostgreSQL 15: catch-up of ${WAL_MB} MiB, $REPS rounds" >&2
 wp_pg_start p15 15
 wp_pgpass p15
+conn=$(wp_conn_args p15)
+: >"$WP_TMP/syscalls"
+dbsize=
+if has catchup; then
+echo "== PostgreSQL 15: catch-up of ${WAL_MB} MiB, $REPS rounds" >&2
 for rep in $(seq 1 "$REPS"); do catchup_round p15 "$rep" "" 1; done
 echo "== PostgreSQL 15: the same, the server's WAL in its page cache" >&2
 WARM=p15
 for rep in $(seq 1 "$REPS"); do catchup_round p15 "$rep" _warm 1; done
 WARM=
+fi
+if has traced; then
 echo "== traced round (syscalls, bytes written)" >&2
-: >"$WP_TMP/syscalls"
-conn=$(wp_conn_args p15)
 "$WALPULL" slot create tw $conn >/dev/null
 "$WALPULL" slot create tr $conn >/dev/null
 gen_wal p15 1024
@@ -147,12 +154,16 @@ traced pg_receivewal "$BIN15/pg_receivewal" -D "$WP_TMP/tr" --slot tr --endpos "
 rm -rf "$WP_TMP/ta" "$WP_TMP/tr"
 "$WALPULL" slot drop tw $conn >/dev/null
 "$WALPULL" slot drop tr $conn >/dev/null
+fi
+if has sync; then
 echo "== --synchronous, $REPS rounds of 512 MiB" >&2
 WAL_MB_SAVED=$WAL_MB
 WAL_MB=512
 for rep in $(seq 1 "$REPS"); do catchup_round p15 "$rep" --synchronous 1 --synchronous; done
 WAL_MB=$WAL_MB_SAVED
+fi
 
+if has seed; then
 echo "== PostgreSQL 15: seeding a pgbench scale $SCALE database, $REPS rounds" >&2
 "$BIN15/pgbench" -q -i -s "$SCALE" -h "$p15_SOCK" -p "$p15_PORT" -U postgres postgres >/dev/null 2>&1
 dbsize=$(wp_psql p15 -c "SELECT pg_size_pretty(sum(pg_database_size(oid))) FROM pg_database")
@@ -165,6 +176,10 @@ seed_rounds() {
     for rep in $(seq 1 "$REPS"); do
         local order=(w b p n)
         [ $((rep % 2)) = 0 ] && order=(p b w n)
+        # Untimed first, as in the catch-up rounds: whichever run came
+        # first in a round was up to 50 % slower, whichever tool it was.
+        settle
+        "$BIN15/pg_basebackup" -D - -Ft -c fast -X none $conn >/dev/null
         for who in "${order[@]}"; do
             case $who in
             w) timed "seed_walpull$sfx" "$rep" "$WALPULL" -D "$WP_TMP/sw$sfx$rep" -c fast -X stream $conn ;;
@@ -182,8 +197,10 @@ echo "== the same, the server's files in its page cache" >&2
 WARM=p15
 seed_rounds _warm
 WARM=
+fi
 wp_pg_ctl p15 stop fast
 
+if has other; then
 echo "== PostgreSQL $OTHER_MAJOR: walpull alone" >&2
 wp_pg_start px "$OTHER_MAJOR"
 wp_pgpass px
@@ -193,10 +210,12 @@ for rep in $(seq 1 "$REPS"); do
     timed "seed_walpull_$OTHER_MAJOR" "$rep" "$WALPULL" -D "$WP_TMP/sw$rep" -c fast -X stream $(wp_conn_args px)
 done
 rm -rf "$WP_TMP"/sw*
+fi
 
 # ---- report --------------------------------------------------------------
 row() { # LABEL MB
     local l=$1 mb=$2 w c rss
+    [ -n "$(col "$l" 3)" ] || return 0
     w=$(col "$l" 3 | median)
     c=$(awk -v l="$l" '$1 == l {print $4 + $5}' "$results" | median)
     rss=$(col "$l" 6 | median)
@@ -226,6 +245,7 @@ echo "| run | wall s | CPU s |"
 echo "|---|---|---|"
 for l in seed_walpull seed_walpull_buffered seed_pg_basebackup seed_tar_to_null seed_walpull_warm \
     seed_walpull_buffered_warm seed_pg_basebackup_warm seed_tar_to_null_warm "seed_walpull_$OTHER_MAJOR"; do
+    [ -n "$(col "$l" 3)" ] || continue
     printf '| %s | %.2f | %.2f |\n' "$l" "$(col "$l" 3 | median)" "$(awk -v l="$l" '$1 == l {print $4 + $5}' "$results" | median)"
 done
 echo
@@ -234,6 +254,7 @@ echo
 echo "| comparison | wall | CPU |"
 echo "|---|---|---|"
 ratio() { # TITLE LABEL_A LABEL_B
+    [ -n "$(col "$2" 3)" ] && [ -n "$(col "$3" 3)" ] || return 0
     printf '| %s | %.2f | %.2f |\n' "$1" "$(paired "$2" "$3" wall)" "$(paired "$2" "$3" cpu)"
 }
 ratio "archive catch-up vs pg_receivewal, cold" walpull pg_receivewal
