@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #define SEGMENTS 128
-#define SEGSIZE (16u << 20)
+#define SEGSIZE  (16u << 20)
 
 static double now(void)
 {
@@ -85,8 +85,8 @@ int main(int argc, char **argv)
     }
     double wall = now() - t0, cpu = cpu_seconds() - c0;
     double mib = (double)SEGMENTS * SEGSIZE / (1 << 20);
-    printf("%s, %zu MB writes: %.0f MiB in %.2f s = %.0f MiB/s, CPU %.2f s = %.2f s/GiB\n",
-           argv[2], chunk >> 20, mib, wall, mib / wall, cpu, cpu / (mib / 1024));
+    printf("%s, %zu MB writes: %.0f MiB in %.2f s = %.0f MiB/s, CPU %.2f s = %.2f s/GiB\n", argv[2],
+           chunk >> 20, mib, wall, mib / wall, cpu, cpu / (mib / 1024));
     for (int s = 0; s < SEGMENTS; s++) {
         snprintf(path, sizeof(path), "%s/write-paths.%d", argv[1], s);
         unlink(path);
