@@ -46,6 +46,19 @@ mkdir "$sink2"
 expect_exit 0 "$WALPULL" bench $conn --generate 8MB --sink "dir:$sink2" --no-direct-io --json
 expect_eq "$(json_num "$WP_OUT" bytes_written)" "$(json_num "$WP_OUT" bytes)" "bytes written, page cache"
 expect_eq "$(json_num "$WP_OUT" direct_write_calls)" 0 "no O_DIRECT writes with --no-direct-io"
+# A filesystem without O_DIRECT (ramfs): the same sink falls back to the
+# page cache by itself.
+if [ "$(id -u)" = 0 ]; then
+    rf=$WP_TMP/ramfs
+    mkdir "$rf"
+    mount -t ramfs ramfs "$rf"
+    wp_on_exit "umount '$rf'"
+    expect_exit 0 "$WALPULL" bench $conn --generate 8MB --sink "dir:$rf" --json
+    expect_eq "$(json_num "$WP_OUT" direct_write_calls)" 0 "no O_DIRECT writes on ramfs"
+    written=$(json_num "$WP_OUT" bytes_written)
+    [ "$written" -ge "$(json_num "$WP_OUT" bytes)" ] || fail "bytes missing on ramfs: $WP_OUT"
+    [ "$(wp_complete_segments "$rf" | wc -l)" -ge 7 ] || fail "segments missing on ramfs: $(ls "$rf")"
+fi
 [ "$(json_num "$out" fsync_calls)" -gt 0 ] || fail "no fsync counted: $out"
 [ "$(wp_complete_segments "$sink" | wc -l)" -ge 15 ] || fail "segments missing in the sink"
 
