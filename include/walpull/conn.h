@@ -120,8 +120,8 @@ int wp_conn_copy_send(wp_conn *conn, const uint8_t *data, size_t len, wp_error *
 
 /* Wait until the socket is readable, wake_fd (if >= 0) is readable, or
  * timeout_ms passes (-1: forever), then read what arrived into libpq's
- * buffer. 0 on success or timeout, -EINTR when a signal came, negative on
- * a lost connection. */
+ * buffer (after a timeout as well). 0 on success or timeout, -EINTR when a
+ * signal came, negative on a lost connection. */
 int wp_conn_wait(wp_conn *conn, int timeout_ms, int wake_fd, wp_error *err);
 
 /* A primary_conninfo value for a standby of this server: the live

@@ -39,6 +39,9 @@
 #define WP_DIO_ALIGN 4096
 /* Buffers: one filling, the others in flight. */
 #define WP_DIO_SLOTS 4
+/* Bytes per buffer for callers without a reason to differ: a receive
+ * batch (up to 8 MB) is a few writes, a big file a write per 2 MB. */
+#define WP_DIO_BUFSIZE (2u << 20)
 
 typedef struct wp_dio_slot {
     unsigned char *buf; /* owned, WP_DIO_ALIGN-aligned, `cap` bytes */

@@ -199,13 +199,11 @@ static int next_message(wp_conn *conn, char **buf, int *len, wp_error *err)
                                 PQerrorMessage(conn->pg));
         if (*len != 0)
             return 0;
+        /* After a timeout this takes whatever is there, if less than
+         * WAKE_BYTES. */
         int r = wp_conn_wait(conn, WAKE_MS, -1, err);
         if (r < 0 && r != -EINTR)
             return r;
-        /* After a timeout, take whatever is there (less than WAKE_BYTES). */
-        if (PQconsumeInput(conn->pg) == 0)
-            return wp_error_set(err, WP_E_CONN, "could not read the backup stream: %s",
-                                PQerrorMessage(conn->pg));
     }
 }
 

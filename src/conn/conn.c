@@ -603,7 +603,10 @@ int wp_conn_wait(wp_conn *conn, int timeout_ms, int wake_fd, wp_error *err)
     if (r < 0)
         return errno == EINTR ? -EINTR
                               : wp_error_set(err, -errno, "poll failed: %s", strerror(errno));
-    if ((pfd[0].revents & (POLLIN | POLLERR | POLLHUP)) && PQconsumeInput(conn->pg) == 0)
+    /* After a timeout too: under a receive low-water mark (SO_RCVLOWAT)
+     * fewer bytes than the mark may be waiting without waking poll. */
+    if ((r == 0 || (pfd[0].revents & (POLLIN | POLLERR | POLLHUP))) &&
+        PQconsumeInput(conn->pg) == 0)
         return wp_error_set(err, WP_E_CONN, "could not read from the server: %s",
                             PQerrorMessage(conn->pg));
     return 0;

@@ -11,9 +11,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Staging buffer for big files: a few large writes per file. */
-#define STAGING_SIZE (2u << 20)
-
 typedef struct extractor {
     wp_tar_sink base;
     wp_extract_opts opts;
@@ -155,7 +152,7 @@ static int ex_begin(wp_tar_sink *sink, const wp_tar_member *m, wp_error *err)
         x->offset = 0;
         x->staged = x->opts.direct_min && m->size >= x->opts.direct_min;
         if (x->staged) {
-            if (!x->dio.slot[0].buf && wp_dio_init(&x->dio, STAGING_SIZE) < 0)
+            if (!x->dio.slot[0].buf && wp_dio_init(&x->dio, WP_DIO_BUFSIZE) < 0)
                 return wp_error_set(err, -ENOMEM, "out of memory");
             if ((r = wp_dio_begin(&x->dio, x->fd, 0)) < 0)
                 return fs_error(x, -r, "write file", m->path, err);

@@ -15,9 +15,6 @@
 #include <unistd.h>
 #include <zlib.h>
 
-/* Per staging buffer: a receive batch (up to 8 MB) is a few writes. */
-#define STAGING_SIZE (2u << 20)
-
 typedef struct walarchive {
     wp_walsink base;
     wp_walarchive_opts opts;
@@ -301,7 +298,7 @@ int wp_walarchive_open(const wp_walarchive_opts *opts, wp_walsink **ret_sink, wp
         a->opts.gzip_level = 6; /* zlib's own default */
     /* Compressed output is small and written once: the page cache is fine. */
     if (opts->direct && opts->compress == WP_COMPRESS_NONE) {
-        if (wp_dio_init(&a->dio, STAGING_SIZE) < 0) {
+        if (wp_dio_init(&a->dio, WP_DIO_BUFSIZE) < 0) {
             archive_free(&a->base);
             return wp_error_set(err, -ENOMEM, "out of memory");
         }
