@@ -220,9 +220,7 @@ START_TEST(test_walarchive_chunkings)
         ck_assert_uint_eq(res.start, 6 * seg); /* the partial is rewritten */
         ck_assert_str_eq(res.newest, "000000010000000000000006.partial");
         ck_assert_int_eq(wp_walarchive_scan(dir, 2 * seg, 0, &res, &err), WP_E_STATE);
-        char cmd[300];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-        ck_assert_int_eq(system(cmd), 0);
+        wp_test_rmtree(dir);
     }
     free(wal);
 }
@@ -260,9 +258,7 @@ START_TEST(test_walarchive_resume_mid_block)
         ck_assert_uint_eq(n, seg);
         ck_assert_int_eq(memcmp(f, wal, len), 0);
         free(f);
-        char cmd[300];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-        ck_assert_int_eq(system(cmd), 0);
+        wp_test_rmtree(dir);
     }
 }
 END_TEST
@@ -306,9 +302,7 @@ START_TEST(test_walarchive_gzip_roundtrip)
     ck_assert_int_eq(memcmp(back, wal + seg / 2, (size_t)got), 0);
     free(back);
     free(wal);
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    wp_test_rmtree(dir);
 }
 END_TEST
 
@@ -336,9 +330,7 @@ START_TEST(test_file_link_refuses_symlink)
     struct stat st;
     ck_assert_int_eq(stat(target, &st), 0);
     ck_assert_int_eq(st.st_size, 4); /* neither preallocated nor written */
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    wp_test_rmtree(dir);
 }
 END_TEST
 

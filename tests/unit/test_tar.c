@@ -268,9 +268,8 @@ START_TEST(test_extractor_refuses_symlink_escape)
     ck_assert_ptr_nonnull(strstr(err.message, "unsafe path \"../escape\""));
     wp_link_free(p);
 
-    char cmd[512];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", root, outside);
-    ck_assert_int_eq(system(cmd), 0);
+    wp_test_rmtree(root);
+    wp_test_rmtree(outside);
 }
 END_TEST
 
@@ -306,9 +305,7 @@ START_TEST(test_extractor_writes_files)
     snprintf(path, sizeof(path), "%s/dir/empty", root);
     ck_assert_int_eq(stat(path, &sb), 0);
     ck_assert_int_eq(sb.st_size, 0);
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-    ck_assert_int_eq(system(cmd), 0);
+    wp_test_rmtree(root);
 }
 END_TEST
 
