@@ -31,9 +31,7 @@ wp_spawn "$WALPULL" archive -D "$arch" --slot s --no-loop $conn 2>"$log"
 pid=${WP_PIDS[-1]}
 wait_for 30 wp_query_is pri "SELECT count(*) FROM pg_stat_replication WHERE application_name = 'walpull'" 1
 wp_pg_ctl pri stop fast
-rc=0
-wait "$pid" || rc=$?
-expect_eq "$rc" 1 "exit code with --no-loop after the primary stopped"
+expect_wait_exit 1 "$pid" "exit code with --no-loop after the primary stopped"
 msg=$(cat "$log")
 expect_contains "$msg" "walpull: error:"
 expect_contains "$msg" "Without --no-loop walpull reconnects"

@@ -37,9 +37,7 @@ wp_psql pri -c "INSERT INTO wal_filler SELECT g, repeat('z', 1000) FROM generate
 wait_for 30 wp_walpull_written pri
 target=$(wp_psql pri -c "SELECT pg_current_wal_lsn()")
 kill -INT "$pid"
-rc=0
-wait "$pid" || rc=$?
-expect_eq "$rc" 0 "exit code after SIGINT"
+expect_wait_exit 0 "$pid" "exit code after SIGINT"
 ls "$arch" | grep -q '\.partial$' || fail "no .partial kept after SIGINT"
 # The final status reported the fsync'd position, beyond the last segment.
 expect_eq "$(wp_psql pri -c "SELECT restart_lsn >= '$target' FROM pg_replication_slots WHERE slot_name = 's'")" t "slot position after SIGINT"

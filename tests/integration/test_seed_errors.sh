@@ -44,9 +44,7 @@ pid=$!
 WP_PIDS+=("$pid")
 wait_for 30 test -d "$mid/base"
 wp_pg_ctl pri stop immediate
-rc=0
-wait "$pid" || rc=$?
-expect_eq "$rc" 1 "exit code when the primary stops mid-backup"
+expect_wait_exit 1 "$pid" "exit code when the primary stops mid-backup"
 msg=$(cat "$WP_TMP/mid.log")
 expect_contains "$msg" "walpull: error:"
 expect_contains "$msg" "removing contents of data directory \"$mid\""

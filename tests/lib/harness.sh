@@ -181,6 +181,14 @@ expect_exit() {
     [ "$got" = "$want" ] || fail "exit code of '$*': expected $want, got $got; output: $WP_OUT"
 }
 
+# expect_wait_exit CODE PID WHAT: wait for a process started with wp_spawn
+# and check its exit code.
+expect_wait_exit() {
+    local got=0
+    wait "$2" || got=$?
+    expect_eq "$got" "$1" "$3"
+}
+
 # wp_query_is NAME SQL VALUE: does SQL on server NAME give VALUE? (for
 # wait_for; errors, e.g. while a server starts, count as no)
 wp_query_is() {
