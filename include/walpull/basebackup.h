@@ -11,6 +11,7 @@
 #define WALPULL_BASEBACKUP_H
 
 #include "walpull/conn.h"
+#include "walpull/buf.h"
 #include "walpull/link.h"
 
 #include <stdbool.h>
@@ -51,13 +52,9 @@ typedef struct wp_basebackup_handler {
     void *user;
 } wp_basebackup_handler;
 
-/* Quote s as a string literal of a replication command into out ('' for
- * each '). Returns WP_E_RANGE when it does not fit. Pure. */
-int wp_quote_literal(const char *s, char *out, size_t size);
-
-/* The command for a server of this version (e.g. 150004). Pure. */
-int wp_basebackup_command(const wp_basebackup_opts *opts, int server_version, char *out,
-                          size_t size);
+/* The BASE_BACKUP command for a server of this version (e.g. 150004),
+ * appended to out. Pure. 0 or -ENOMEM. */
+int wp_basebackup_command(const wp_basebackup_opts *opts, int server_version, wp_buf *out);
 
 /* Run it: results, archives, manifest, end position. */
 int wp_basebackup_run(wp_conn *conn, const wp_basebackup_opts *opts, const wp_basebackup_handler *h,

@@ -13,6 +13,13 @@ int64_t wp_clock_mono_ms(void);
 struct timespec wp_clock_start(void);
 double wp_clock_since(const struct timespec *start);
 
+/* Seconds from the Unix epoch to the server's, 2000-01-01 00:00:00 UTC. */
+#define WP_PG_EPOCH_OFFSET_SECS INT64_C(946684800)
+
+/* Convert Unix time in microseconds to the server's epoch and back. */
+int64_t wp_pgtime_from_unix_usec(int64_t unix_usec);
+int64_t wp_pgtime_to_unix_usec(int64_t pg_usec);
+
 /* Now, in microseconds since 2000-01-01 00:00:00 UTC. */
 int64_t wp_clock_pg_now(void);
 

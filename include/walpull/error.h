@@ -36,6 +36,12 @@ void wp_error_clear(wp_error *err);
 int wp_error_set(wp_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Record a system error: the message (printf-style) followed by ": " and
+ * strerror(errnum); the code is -errnum. errnum 0 (a short write) counts as
+ * ENOSPC. */
+int wp_error_errno(wp_error *err, int errnum, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Set the hint of an error already recorded. err may be NULL. */
 void wp_error_hint(wp_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -2,6 +2,7 @@
 #ifndef WALPULL_IO_H
 #define WALPULL_IO_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
@@ -11,5 +12,9 @@
  * made. The array itself is not modified. */
 int wp_pwritev_all(int fd, const struct iovec *iov, int iovcnt, uint64_t *offset,
                    uint64_t *ret_calls);
+
+/* Write all len bytes at the file position, resuming after short writes
+ * and EINTR. 0, or -1 with errno set (ENOSPC for a write of 0 bytes). */
+int wp_write_all(int fd, const void *buf, size_t len);
 
 #endif

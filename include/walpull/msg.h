@@ -19,9 +19,6 @@
 #define WP_MSG_STATUS_LEN     34
 #define WP_MSG_HSFEEDBACK_LEN 25
 
-/* Seconds between the Unix epoch and 2000-01-01 00:00:00 UTC. */
-#define WP_PG_EPOCH_OFFSET_SECS INT64_C(946684800)
-
 typedef struct wp_xlogdata {
     wp_lsn data_start;
     wp_lsn wal_end;
@@ -69,8 +66,5 @@ size_t wp_msg_encode_hs_feedback(const wp_hs_feedback *msg, uint8_t out[WP_MSG_H
 int wp_msg_decode_status(const uint8_t *buf, size_t len, wp_status_update *ret_msg);
 int wp_msg_decode_hs_feedback(const uint8_t *buf, size_t len, wp_hs_feedback *ret_msg);
 
-/* Convert Unix time in microseconds to the server's epoch and back. */
-int64_t wp_pgtime_from_unix_usec(int64_t unix_usec);
-int64_t wp_pgtime_to_unix_usec(int64_t pg_usec);
 
 #endif

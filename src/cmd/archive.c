@@ -53,121 +53,65 @@ static void on_timeline(void *user, uint32_t old_tli, uint32_t new_tli, wp_lsn a
            (unsigned)old_tli, (unsigned)new_tli, WP_LSN_ARGS(at));
 }
 
-static void help(void)
+static int parse_compress(const char *arg, void *target, wp_error *err)
 {
-    printf("walpull archive streams WAL from a PostgreSQL server into a directory of\n"
-           "segment files, for point-in-time recovery.\n\n"
-           "Usage:\n  walpull archive -D DIR [OPTION]...\n\n"
-           "Options:\n"
-           "  -D, --directory=DIR      receive WAL files into this directory\n"
-           "  -S, --slot=NAME          stream through this physical replication slot\n"
-           "      --create-slot        create the slot first (then stream)\n"
-           "      --if-not-exists      with --create-slot, an existing slot is fine\n"
-           "      --synchronous        fsync after every batch and report it at once\n"
-           "  -s, --status-interval=SECS  time between status updates (default 10)\n"
-           "      --compress=METHOD    none, or gzip[:LEVEL] (LEVEL 1-9)\n"
-           "  -E, --endpos=LSN         stop once this position is received and durable\n"
-           "  -n, --no-loop            do not reconnect when the connection is lost\n"
-           "      --no-direct-io       write through the page cache instead of O_DIRECT\n"
-           "  -v, --verbose            more messages (twice: debug)\n"
-           "  -?, --help               show this help, then exit\n");
-    wp_cli_print_conn_help();
-}
-
-static int parse_compress(const char *arg, archive_opts *o)
-{
+    archive_opts *o = target;
     if (strcmp(arg, "none") == 0) {
         o->compress = WP_COMPRESS_NONE;
         return 0;
     }
     if (strncmp(arg, "gzip", 4) == 0 && (arg[4] == '\0' || arg[4] == ':')) {
+        int64_t level = 6;
+        if (arg[4] == ':' && wp_opt_parse_int(arg + 5, 1, 9, &level) < 0)
+            return wp_error_set(err, WP_E_USAGE, "the gzip level must be from 1 to 9");
         o->compress = WP_COMPRESS_GZIP;
-        o->gzip_level = 6;
-        if (arg[4] == ':') {
-            char *end;
-            long level = strtol(arg + 5, &end, 10);
-            if (*end || end == arg + 5 || level < 1 || level > 9)
-                return -1;
-            o->gzip_level = (int)level;
-        }
+        o->gzip_level = (int)level;
         return 0;
     }
-    return -1;
+    return wp_error_set(err, WP_E_USAGE, "use none or gzip[:LEVEL]");
 }
+
+static const wp_cli_cmd archive_cmd = {
+    "archive", "walpull archive streams WAL from a PostgreSQL server into a directory of\n"
+               "segment files, for point-in-time recovery.\n\n"
+               "Usage:\n  walpull archive -D DIR [OPTION]...\n"};
 
 static int parse_args(int argc, char **argv, archive_opts *o)
 {
-    enum { OPT_CREATE = 256, OPT_IFNE, OPT_SYNC, OPT_COMPRESS, OPT_BUFFERED };
-    static const struct option longopts[] = {{"directory", required_argument, NULL, 'D'},
-                                             {"slot", required_argument, NULL, 'S'},
-                                             {"create-slot", no_argument, NULL, OPT_CREATE},
-                                             {"if-not-exists", no_argument, NULL, OPT_IFNE},
-                                             {"synchronous", no_argument, NULL, OPT_SYNC},
-                                             {"status-interval", required_argument, NULL, 's'},
-                                             {"compress", required_argument, NULL, OPT_COMPRESS},
-                                             {"endpos", required_argument, NULL, 'E'},
-                                             {"no-loop", no_argument, NULL, 'n'},
-                                             {"no-direct-io", no_argument, NULL, OPT_BUFFERED},
-                                             WP_CLI_CONN_LONGOPTS,
-                                             {NULL, 0, NULL, 0}};
-    int opt;
-    wp_cli_reset_getopt();
-    while ((opt = getopt_long(argc, argv, WP_CLI_CONN_SHORTOPTS "D:S:s:E:n", longopts, NULL)) !=
-           -1) {
-        if (wp_cli_common_option(opt, optarg, &o->conn))
-            continue;
-        char *end;
-        switch (opt) {
-        case 'D':
-            o->dir = optarg;
-            break;
-        case 'S':
-            o->slot = optarg;
-            break;
-        case OPT_CREATE:
-            o->create_slot = true;
-            break;
-        case OPT_IFNE:
-            o->if_not_exists = true;
-            break;
-        case OPT_SYNC:
-            o->synchronous = true;
-            break;
-        case OPT_BUFFERED:
-            o->buffered_io = true;
-            break;
-        case 's':
-            o->status_interval_secs = (int)strtol(optarg, &end, 10);
-            if (*end || end == optarg || o->status_interval_secs < 0 ||
-                o->status_interval_secs > 86400)
-                return wp_cli_usage_error("archive", "invalid status interval \"%s\"", optarg);
-            break;
-        case OPT_COMPRESS:
-            if (parse_compress(optarg, o) < 0)
-                return wp_cli_usage_error(
-                    "archive", "invalid compression \"%s\": use none or gzip[:1-9]", optarg);
-            break;
-        case 'E':
-            if (wp_lsn_parse(optarg, &o->endpos) < 0)
-                return wp_cli_usage_error("archive", "invalid end position \"%s\": expected X/X",
-                                          optarg);
-            break;
-        case 'n':
-            o->no_loop = true;
-            break;
-        default:
-            return wp_cli_usage_error("archive", "invalid option \"%s\"", argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        return wp_cli_usage_error("archive", "too many command-line arguments (first is \"%s\")",
-                                  argv[optind]);
+    wp_opt table[] = {
+        {.short_name = 'D', .long_name = "directory", .kind = WP_OPT_STRING, .target = &o->dir,
+         .arg_name = "DIR", .help = "receive WAL files into this directory"},
+        {.short_name = 'S', .long_name = "slot", .kind = WP_OPT_STRING, .target = &o->slot,
+         .arg_name = "NAME", .help = "stream through this physical replication slot"},
+        {.long_name = "create-slot", .kind = WP_OPT_FLAG, .target = &o->create_slot,
+         .help = "create the slot first (then stream)"},
+        {.long_name = "if-not-exists", .kind = WP_OPT_FLAG, .target = &o->if_not_exists,
+         .help = "with --create-slot, an existing slot is fine"},
+        {.long_name = "synchronous", .kind = WP_OPT_FLAG, .target = &o->synchronous,
+         .help = "fsync after every batch and report it at once"},
+        {.short_name = 's', .long_name = "status-interval", .kind = WP_OPT_INT,
+         .target = &o->status_interval_secs, .min = 0, .max = 86400, .arg_name = "SECS",
+         .help = "time between status updates (default 10)"},
+        {.long_name = "compress", .kind = WP_OPT_CALL, .target = o, .parse = parse_compress,
+         .arg_name = "METHOD", .help = "none, or gzip[:LEVEL] (LEVEL 1-9)"},
+        {.short_name = 'E', .long_name = "endpos", .kind = WP_OPT_LSN, .target = &o->endpos,
+         .arg_name = "LSN", .help = "stop once this position is received and durable"},
+        {.short_name = 'n', .long_name = "no-loop", .kind = WP_OPT_FLAG, .target = &o->no_loop,
+         .help = "do not reconnect when the connection is lost"},
+        {.long_name = "no-direct-io", .kind = WP_OPT_FLAG, .target = &o->buffered_io,
+         .help = "write through the page cache instead of O_DIRECT"},
+        WP_CLI_VERBOSE_OPT,
+        WP_CLI_CONN_OPTS(&o->conn),
+        WP_OPT_END};
+    static const wp_opt_rule rules[] = {{WP_OPT_NEEDS, "create-slot", "slot"},
+                                        {WP_OPT_NEEDS, "if-not-exists", "create-slot"}};
+    int first;
+    int r = wp_cli_parse(&archive_cmd, table, rules, sizeof(rules) / sizeof(rules[0]), argc, argv,
+                         0, &first);
+    if (r != 0)
+        return r;
     if (!o->dir)
         return wp_cli_usage_error("archive", "no target directory specified (-D)");
-    if (o->create_slot && !o->slot)
-        return wp_cli_usage_error("archive", "--create-slot needs a slot name (--slot)");
-    if (o->if_not_exists && !o->create_slot)
-        return wp_cli_usage_error("archive", "--if-not-exists goes with --create-slot");
     return 0;
 }
 
@@ -322,13 +266,9 @@ static void sleep_secs(int secs)
 int wp_cmd_archive(int argc, char **argv)
 {
     archive_opts o = {.status_interval_secs = 10, .gzip_level = 6};
-    if (wp_cli_wants_help(argc, argv)) {
-        help();
-        return WP_EXIT_OK;
-    }
     int r = parse_args(argc, argv, &o);
     if (r != 0)
-        return r;
+        return wp_cli_exit(r);
 
     struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: waits end early */
     sigemptyset(&sa.sa_mask);

@@ -36,7 +36,7 @@ typedef enum bench_mode {
 typedef struct bench_opts {
     wp_conn_opts conn;
     const char *slot;
-    bench_mode mode;
+    int mode; /* bench_mode */
     uint64_t generate;
     int duration;
     int clients;
@@ -196,8 +196,7 @@ static int run_pg_receivewal(const bench_opts *o, wp_conn *conn, const char *slo
     char dir[4096];
     snprintf(dir, sizeof(dir), "%s/pg_receivewal.XXXXXX", o->sink_dir ? o->sink_dir : "/tmp");
     if (!mkdtemp(dir))
-        return wp_error_set(err, -errno, "could not create a directory for pg_receivewal: %s",
-                            strerror(errno));
+        return wp_error_errno(err, errno, "could not create a directory for pg_receivewal");
     char end[32];
     snprintf(end, sizeof(end), WP_LSN_FMT, WP_LSN_ARGS(endpos));
     const char *argv[20];
@@ -227,7 +226,7 @@ static int run_pg_receivewal(const bench_opts *o, wp_conn *conn, const char *slo
     struct timespec t0 = wp_clock_start();
     pid_t pid = fork();
     if (pid < 0)
-        return wp_error_set(err, -errno, "could not start %s: %s", o->compare, strerror(errno));
+        return wp_error_errno(err, errno, "could not start %s", o->compare);
     if (pid == 0) {
         execvp(argv[0], (char *const *)argv);
         fprintf(stderr, "walpull: error: could not run \"%s\": %s\n", argv[0], strerror(errno));
@@ -331,7 +330,7 @@ static int write_plot(const bench_opts *o, const sampler *s, wp_error *err)
 {
     FILE *f = fopen(o->plot, "w");
     if (!f)
-        return wp_error_set(err, -errno, "could not create \"%s\": %s", o->plot, strerror(errno));
+        return wp_error_errno(err, errno, "could not create \"%s\"", o->plot);
     int r = wp_svgplot_write(f,
                              o->mode == MODE_CATCHUP ? "walpull bench: catch-up throughput"
                                                      : "walpull bench: live throughput and lag",
@@ -378,8 +377,7 @@ static int compare_round(const bench_opts *o, wp_conn *conn, int round, uint64_t
     if (r == 0 && o->sink_dir) {
         snprintf(dir, sizeof(dir), "%s/walpull.XXXXXX", o->sink_dir);
         if (!mkdtemp(dir)) {
-            r = wp_error_set(err, -errno, "could not create a directory in \"%s\": %s", o->sink_dir,
-                             strerror(errno));
+            r = wp_error_errno(err, errno, "could not create a directory in \"%s\"", o->sink_dir);
             dir[0] = '\0';
         }
         mine.sink_dir = dir;
@@ -521,145 +519,72 @@ out:
     return r;
 }
 
-static void help(void)
+static int parse_sink(const char *arg, void *target, wp_error *err)
 {
-    printf("walpull bench measures how fast WAL moves from a server to this client.\n\n"
-           "Usage:\n  walpull bench [OPTION]...\n\n"
-           "Options:\n"
-           "  -S, --slot=NAME          stream the WAL this slot retains (catchup)\n"
-           "      --temporary-slot     use a temporary slot (the default)\n"
-           "      --mode=catchup|live  stream retained WAL as fast as possible, or follow\n"
-           "                           WAL written while the bench runs (default catchup)\n"
-           "      --generate=SIZE      first write SIZE of WAL (e.g. 512MB, 2GB)\n"
-           "      --duration=SECS      live mode: how long (default 10)\n"
-           "      --clients=N          live mode: client connections writing WAL (default 2)\n"
-           "      --sink=null|dir:PATH discard the WAL, or write segments into PATH\n"
-           "      --no-direct-io       dir sink: write through the page cache, not O_DIRECT\n"
-           "      --compare-with=PROG  also run pg_receivewal (PROG) over the same WAL\n"
-           "      --rounds=N           with --compare-with: N alternating rounds (default 1;\n"
-           "                           more than 1 needs --generate)\n"
-           "      --json               print the summary as JSON\n"
-           "      --plot=FILE.svg      chart throughput and lag over time\n"
-           "  -v, --verbose            more messages\n"
-           "  -?, --help               show this help, then exit\n");
-    wp_cli_print_conn_help();
+    if (strcmp(arg, "null") == 0)
+        *(const char **)target = NULL;
+    else if (strncmp(arg, "dir:", 4) == 0 && arg[4])
+        *(const char **)target = arg + 4;
+    else
+        return wp_error_set(err, WP_E_USAGE, "use null or dir:PATH");
+    return 0;
 }
+
+static const wp_cli_cmd bench_cmd = {
+    "bench", "walpull bench measures how fast WAL moves from a server to this client.\n\n"
+             "Usage:\n  walpull bench [OPTION]...\n"};
 
 int wp_cmd_bench(int argc, char **argv)
 {
-    enum {
-        OPT_TEMP = 256,
-        OPT_MODE,
-        OPT_GEN,
-        OPT_DUR,
-        OPT_CLIENTS,
-        OPT_SINK,
-        OPT_CMP,
-        OPT_JSON,
-        OPT_PLOT,
-        OPT_ROUNDS,
-        OPT_BUFFERED
-    };
-    static const struct option longopts[] = {{"slot", required_argument, NULL, 'S'},
-                                             {"temporary-slot", no_argument, NULL, OPT_TEMP},
-                                             {"mode", required_argument, NULL, OPT_MODE},
-                                             {"generate", required_argument, NULL, OPT_GEN},
-                                             {"duration", required_argument, NULL, OPT_DUR},
-                                             {"clients", required_argument, NULL, OPT_CLIENTS},
-                                             {"sink", required_argument, NULL, OPT_SINK},
-                                             {"compare-with", required_argument, NULL, OPT_CMP},
-                                             {"json", no_argument, NULL, OPT_JSON},
-                                             {"plot", required_argument, NULL, OPT_PLOT},
-                                             {"rounds", required_argument, NULL, OPT_ROUNDS},
-                                             {"no-direct-io", no_argument, NULL, OPT_BUFFERED},
-                                             WP_CLI_CONN_LONGOPTS,
-                                             {NULL, 0, NULL, 0}};
+    static const char *const modes[] = {"catchup", "live", NULL};
     bench_opts o = {.mode = MODE_CATCHUP, .duration = 10, .clients = 2, .rounds = 1};
     bool temp = false;
-    if (wp_cli_wants_help(argc, argv)) {
-        help();
-        return WP_EXIT_OK;
-    }
-    int opt;
-    char *end;
-    wp_cli_reset_getopt();
-    while ((opt = getopt_long(argc, argv, WP_CLI_CONN_SHORTOPTS "S:", longopts, NULL)) != -1) {
-        if (wp_cli_common_option(opt, optarg, &o.conn))
-            continue;
-        switch (opt) {
-        case 'S':
-            o.slot = optarg;
-            break;
-        case OPT_TEMP:
-            temp = true;
-            break;
-        case OPT_MODE:
-            if (strcmp(optarg, "catchup") == 0)
-                o.mode = MODE_CATCHUP;
-            else if (strcmp(optarg, "live") == 0)
-                o.mode = MODE_LIVE;
-            else
-                return wp_cli_usage_error("bench", "invalid mode \"%s\": use catchup or live",
-                                          optarg);
-            break;
-        case OPT_GEN:
-            if (wp_size_parse(optarg, &o.generate) < 0 || o.generate == 0)
-                return wp_cli_usage_error("bench", "invalid size \"%s\": use e.g. 512MB or 2GB",
-                                          optarg);
-            break;
-        case OPT_DUR:
-            o.duration = (int)strtol(optarg, &end, 10);
-            if (*end || o.duration < 1 || o.duration > 86400)
-                return wp_cli_usage_error("bench", "invalid duration \"%s\"", optarg);
-            break;
-        case OPT_CLIENTS:
-            o.clients = (int)strtol(optarg, &end, 10);
-            if (*end || o.clients < 0 || o.clients > 64)
-                return wp_cli_usage_error("bench", "invalid number of clients \"%s\" (0-64)",
-                                          optarg);
-            break;
-        case OPT_SINK:
-            if (strcmp(optarg, "null") == 0)
-                o.sink_dir = NULL;
-            else if (strncmp(optarg, "dir:", 4) == 0 && optarg[4])
-                o.sink_dir = optarg + 4;
-            else
-                return wp_cli_usage_error("bench", "invalid sink \"%s\": use null or dir:PATH",
-                                          optarg);
-            break;
-        case OPT_CMP:
-            o.compare = optarg;
-            break;
-        case OPT_JSON:
-            o.json = true;
-            break;
-        case OPT_BUFFERED:
-            o.buffered_io = true;
-            break;
-        case OPT_PLOT:
-            o.plot = optarg;
-            break;
-        case OPT_ROUNDS:
-            o.rounds = (int)strtol(optarg, &end, 10);
-            if (*end || o.rounds < 1 || o.rounds > 64)
-                return wp_cli_usage_error("bench", "invalid number of rounds \"%s\" (1-64)",
-                                          optarg);
-            break;
-        default:
-            return wp_cli_usage_error("bench", "invalid option \"%s\"", argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        return wp_cli_usage_error("bench", "too many command-line arguments (first is \"%s\")",
-                                  argv[optind]);
-    if (temp && o.slot)
-        return wp_cli_usage_error("bench", "--slot and --temporary-slot exclude each other");
-    if (o.compare && o.slot)
-        return wp_cli_usage_error("bench", "--compare-with makes its own slots; leave out --slot");
+    wp_opt table[] = {
+        {.short_name = 'S', .long_name = "slot", .kind = WP_OPT_STRING, .target = &o.slot,
+         .arg_name = "NAME", .help = "stream the WAL this slot retains (catchup)"},
+        {.long_name = "temporary-slot", .kind = WP_OPT_FLAG, .target = &temp,
+         .help = "use a temporary slot (the default)"},
+        {.long_name = "mode", .kind = WP_OPT_CHOICE, .target = &o.mode, .choices = modes,
+         .arg_name = "catchup|live",
+         .help = "stream retained WAL as fast as possible, or follow WAL written while the "
+                 "bench runs (default catchup)"},
+        {.long_name = "generate", .kind = WP_OPT_SIZE, .target = &o.generate, .min = 1,
+         .max = INT64_C(1) << 50, .arg_name = "SIZE",
+         .help = "first write SIZE of WAL (e.g. 512MB, 2GB)"},
+        {.long_name = "duration", .kind = WP_OPT_INT, .target = &o.duration, .min = 1,
+         .max = 86400, .arg_name = "SECS", .help = "live mode: how long (default 10)"},
+        {.long_name = "clients", .kind = WP_OPT_INT, .target = &o.clients, .min = 0, .max = 64,
+         .arg_name = "N", .help = "live mode: client connections writing WAL (default 2)"},
+        {.long_name = "sink", .kind = WP_OPT_CALL, .target = &o.sink_dir, .parse = parse_sink,
+         .arg_name = "null|dir:PATH", .help = "discard the WAL, or write segments into PATH"},
+        {.long_name = "no-direct-io", .kind = WP_OPT_FLAG, .target = &o.buffered_io,
+         .help = "dir sink: write through the page cache, not O_DIRECT"},
+        {.long_name = "compare-with", .kind = WP_OPT_STRING, .target = &o.compare,
+         .arg_name = "PROG", .help = "also run pg_receivewal (PROG) over the same WAL"},
+        {.long_name = "rounds", .kind = WP_OPT_INT, .target = &o.rounds, .min = 1, .max = 64,
+         .arg_name = "N",
+         .help = "with --compare-with: N alternating rounds (default 1; more than 1 needs "
+                 "--generate)"},
+        {.long_name = "json", .kind = WP_OPT_FLAG, .target = &o.json,
+         .help = "print the summary as JSON"},
+        {.long_name = "plot", .kind = WP_OPT_STRING, .target = &o.plot, .arg_name = "FILE.svg",
+         .help = "chart throughput and lag over time"},
+        WP_CLI_VERBOSE_OPT,
+        WP_CLI_CONN_OPTS(&o.conn),
+        WP_OPT_END};
+    static const wp_opt_rule rules[] = {
+        {WP_OPT_EXCLUDES, "slot", "temporary-slot"},
+        {WP_OPT_EXCLUDES, "compare-with", "slot"},
+        {WP_OPT_NEEDS, "rounds", "compare-with"},
+        {WP_OPT_NEEDS, "rounds", "generate"},
+    };
+    int first;
+    int r = wp_cli_parse(&bench_cmd, table, rules, sizeof(rules) / sizeof(rules[0]), argc, argv, 0,
+                         &first);
+    if (r != 0)
+        return wp_cli_exit(r);
     if (o.compare && o.mode != MODE_CATCHUP)
         return wp_cli_usage_error("bench", "--compare-with works in catchup mode");
-    if (o.rounds > 1 && (!o.compare || !o.generate))
-        return wp_cli_usage_error("bench", "--rounds needs --compare-with and --generate");
     if (o.mode == MODE_LIVE && o.generate)
         return wp_cli_usage_error("bench", "--generate is for catchup mode");
 

@@ -6,46 +6,30 @@
 #include <stdio.h>
 #include <string.h>
 
-bool wp_cli_common_option(int opt, const char *arg, wp_conn_opts *opts)
+int wp_cli_set_verbose(const char *value, void *target, wp_error *err)
 {
-    switch (opt) {
-    case 'v':
+    (void)value;
+    (void)target;
+    (void)err;
+    if (wp_log_verbosity < WP_LOG_DEBUG)
         wp_log_verbosity++;
-        return true;
-    case 'd':
-        opts->connstr = arg;
-        return true;
-    case 'h':
-        opts->host = arg;
-        return true;
-    case 'p':
-        opts->port = arg;
-        return true;
-    case 'U':
-        opts->user = arg;
-        return true;
-    case 'w':
-        opts->prompt = WP_PROMPT_NEVER;
-        return true;
-    case 'W':
-        opts->prompt = WP_PROMPT_ALWAYS;
-        return true;
-    default:
-        return false;
-    }
+    return 0;
 }
 
-void wp_cli_print_conn_help(void)
+int wp_cli_set_no_password(const char *value, void *target, wp_error *err)
 {
-    printf("\nConnection options:\n"
-           "  -d, --dbname=CONNSTR     connection string or URI\n"
-           "  -h, --host=HOSTNAME      database server host or socket directory\n"
-           "  -p, --port=PORT          database server port number\n"
-           "  -U, --username=NAME      connect as the specified database user\n"
-           "  -w, --no-password        never prompt for password\n"
-           "  -W, --password           force password prompt\n"
-           "libpq's environment variables (PGHOST, PGPORT, PGUSER, PGPASSFILE...) and\n"
-           "~/.pgpass apply as in every PostgreSQL client.\n");
+    (void)value;
+    (void)err;
+    *(wp_prompt *)target = WP_PROMPT_NEVER;
+    return 0;
+}
+
+int wp_cli_set_password(const char *value, void *target, wp_error *err)
+{
+    (void)value;
+    (void)err;
+    *(wp_prompt *)target = WP_PROMPT_ALWAYS;
+    return 0;
 }
 
 int wp_cli_usage_error(const char *cmd, const char *fmt, ...)
@@ -59,18 +43,43 @@ int wp_cli_usage_error(const char *cmd, const char *fmt, ...)
     return WP_EXIT_USAGE;
 }
 
-void wp_cli_reset_getopt(void)
+static bool help_or_version(const wp_cli_cmd *cmd, const wp_opt *table, int argc, char **argv)
 {
-    optind = 1;
-    opterr = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-?") == 0) {
+            printf("%s\nOptions:\n", cmd->intro);
+            wp_opt_print_help(stdout, table);
+            printf("  -V, --version            show the version, then exit\n"
+                   "  -?, --help               show this help, then exit\n"
+                   "libpq's environment variables (PGHOST, PGPORT, PGUSER, PGPASSFILE...) and\n"
+                   "~/.pgpass apply as in every PostgreSQL client.\n");
+            return true;
+        }
+        if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-V") == 0) {
+            printf("walpull %s\n", WALPULL_VERSION);
+            return true;
+        }
+    }
+    return false;
 }
 
-bool wp_cli_wants_help(int argc, char **argv)
+int wp_cli_parse(const wp_cli_cmd *cmd, wp_opt *table, const wp_opt_rule *rules, size_t n_rules,
+                 int argc, char **argv, int max_args, int *ret_first)
 {
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-?") == 0)
-            return true;
-    return false;
+    if (help_or_version(cmd, table, argc, argv))
+        return WP_CLI_HANDLED;
+    wp_error err = {0};
+    int first;
+    if (wp_opt_parse(table, argc, argv, &first, &err) < 0 ||
+        wp_opt_check(table, rules, n_rules, &err) < 0)
+        return wp_cli_usage_error(cmd->name, "%s", err.message);
+    if (argc - first > max_args)
+        return wp_cli_usage_error(cmd->name, "too many command-line arguments (first is \"%s\")",
+                                  argv[first + max_args]);
+    *ret_first = first;
+    return 0;
 }
 
 int wp_cli_slot_missing(const char *slot, wp_error *err)

@@ -1,46 +1,71 @@
-/* Option handling shared by the subcommands: the connection options every
- * stock PostgreSQL client tool has, and their help text. */
+/* What every command shares on the command line: the connection options of
+ * the stock PostgreSQL client tools, -v, --help and --version, one way of
+ * parsing (walpull/opt.h) and one shape for usage errors. */
 #ifndef WALPULL_CMD_CLI_H
 #define WALPULL_CMD_CLI_H
 
 #include "walpull/conn.h"
+#include "walpull/opt.h"
 
-#include <getopt.h>
 #include <stdbool.h>
-
-/* Short options string fragment and long options for -d -h -p -U -w -W
- * and -v. */
-#define WP_CLI_CONN_SHORTOPTS "d:h:p:U:wWv"
-#define WP_CLI_CONN_LONGOPTS                                                                       \
-    {"dbname", required_argument, NULL, 'd'}, {"host", required_argument, NULL, 'h'},              \
-        {"port", required_argument, NULL, 'p'}, {"username", required_argument, NULL, 'U'},        \
-        {"no-password", no_argument, NULL, 'w'}, {"password", no_argument, NULL, 'W'},             \
-    {                                                                                              \
-        "verbose", no_argument, NULL, 'v'                                                          \
-    }
 
 /* Exit codes of every subcommand. */
 enum { WP_EXIT_OK = 0, WP_EXIT_ERROR = 1, WP_EXIT_USAGE = 2 };
 
-/* Apply one connection option or -v; false when opt is not one of them. */
-bool wp_cli_common_option(int opt, const char *arg, wp_conn_opts *opts);
+/* wp_cli_parse's answer when it printed --help or --version: exit 0. */
+#define WP_CLI_HANDLED (-1)
 
-/* The connection options' help lines. */
-void wp_cli_print_conn_help(void);
+/* The exit code for what wp_cli_parse returned. */
+static inline int wp_cli_exit(int parsed)
+{
+    return parsed == WP_CLI_HANDLED ? WP_EXIT_OK : parsed;
+}
 
-/* Report an unknown option or stray argument once and return
- * WP_EXIT_USAGE. */
+int wp_cli_set_verbose(const char *value, void *target, wp_error *err);
+int wp_cli_set_no_password(const char *value, void *target, wp_error *err);
+int wp_cli_set_password(const char *value, void *target, wp_error *err);
+
+/* -v, then the connection options (-d -h -p -U -w -W) writing into the
+ * wp_conn_opts at c; they end a command's table, before WP_OPT_END. */
+#define WP_CLI_VERBOSE_OPT                                                                         \
+    {.short_name = 'v', .long_name = "verbose", .kind = WP_OPT_ACTION,                             \
+     .parse = wp_cli_set_verbose, .flags = WP_OPT_REPEAT, .help = "more messages (twice: debug)"}
+#define WP_CLI_CONN_OPTS(c)                                                                        \
+    {.short_name = 'd', .long_name = "dbname", .kind = WP_OPT_STRING, .target = &(c)->connstr,     \
+     .arg_name = "CONNSTR", .help = "connection string or URI", .section = "Connection options"},  \
+        {.short_name = 'h', .long_name = "host", .kind = WP_OPT_STRING, .target = &(c)->host,      \
+         .arg_name = "HOSTNAME", .help = "database server host or socket directory"},              \
+        {.short_name = 'p', .long_name = "port", .kind = WP_OPT_STRING, .target = &(c)->port,      \
+         .arg_name = "PORT", .help = "database server port number"},                               \
+        {.short_name = 'U', .long_name = "username", .kind = WP_OPT_STRING, .target = &(c)->user,  \
+         .arg_name = "NAME", .help = "connect as the specified database user"},                    \
+        {.short_name = 'w', .long_name = "no-password", .kind = WP_OPT_ACTION,                     \
+         .target = &(c)->prompt, .parse = wp_cli_set_no_password,                                  \
+         .help = "never prompt for password"},                                                     \
+    {                                                                                              \
+        .short_name = 'W', .long_name = "password", .kind = WP_OPT_ACTION, .target = &(c)->prompt, \
+        .parse = wp_cli_set_password, .help = "force password prompt"                              \
+    }
+
+/* A command's name and its text before the option list. */
+typedef struct wp_cli_cmd {
+    const char *name;  /* "archive" */
+    const char *intro; /* what it does and its usage lines */
+} wp_cli_cmd;
+
+/* --help / -? and --version / -V anywhere in argv are answered first (as
+ * the stock tools do, before any other checking): WP_CLI_HANDLED. Else
+ * parse and check the rules; at most max_args arguments that are not
+ * options (their first index in *ret_first). On a usage error it prints
+ * the one-line message and the --help pointer and returns WP_EXIT_USAGE. */
+int wp_cli_parse(const wp_cli_cmd *cmd, wp_opt *table, const wp_opt_rule *rules, size_t n_rules,
+                 int argc, char **argv, int max_args, int *ret_first);
+
+/* Report a usage error found after parsing; returns WP_EXIT_USAGE. */
 int wp_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* True when an argument is --help or -? (checked before getopt, as the
- * stock tools do). */
-bool wp_cli_wants_help(int argc, char **argv);
 
 /* The error for a --slot that does not exist, with the --create-slot hint;
  * returns WP_E_USAGE. */
 int wp_cli_slot_missing(const char *slot, wp_error *err);
-
-/* getopt must start afresh for each subcommand. */
-void wp_cli_reset_getopt(void);
 
 #endif

@@ -5,43 +5,24 @@
 
 #include <stdio.h>
 
-static void help(void)
-{
-    printf("walpull identify shows what a server reports about itself over a replication\n"
-           "connection.\n\n"
-           "Usage:\n  walpull identify [OPTION]...\n\n"
-           "Options:\n"
-           "      --json               print one JSON object\n"
-           "  -v, --verbose            more messages\n"
-           "  -?, --help               show this help, then exit\n");
-    wp_cli_print_conn_help();
-}
+static const wp_cli_cmd identify_cmd = {
+    "identify", "walpull identify shows what a server reports about itself over a replication\n"
+                "connection.\n\n"
+                "Usage:\n  walpull identify [OPTION]...\n"};
 
 int wp_cmd_identify(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"json", no_argument, NULL, 'j'}, WP_CLI_CONN_LONGOPTS, {NULL, 0, NULL, 0}};
     wp_conn_opts copts = {0};
-    int json = 0, opt;
-    if (wp_cli_wants_help(argc, argv)) {
-        help();
-        return WP_EXIT_OK;
-    }
-    wp_cli_reset_getopt();
-    while ((opt = getopt_long(argc, argv, WP_CLI_CONN_SHORTOPTS, longopts, NULL)) != -1) {
-        if (wp_cli_common_option(opt, optarg, &copts))
-            continue;
-        switch (opt) {
-        case 'j':
-            json = 1;
-            break;
-        default:
-            return wp_cli_usage_error("identify", "invalid option \"%s\"", argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        return wp_cli_usage_error("identify", "too many command-line arguments (first is \"%s\")",
-                                  argv[optind]);
+    bool json = false;
+    wp_opt table[] = {{.long_name = "json", .kind = WP_OPT_FLAG, .target = &json,
+                       .help = "print one JSON object"},
+                      WP_CLI_VERBOSE_OPT,
+                      WP_CLI_CONN_OPTS(&copts),
+                      WP_OPT_END};
+    int first;
+    int r = wp_cli_parse(&identify_cmd, table, NULL, 0, argc, argv, 0, &first);
+    if (r != 0)
+        return wp_cli_exit(r);
 
     wp_error err = {0};
     wp_conn *conn = NULL;

@@ -7,6 +7,7 @@
 #include "walpull/extract.h"
 #include "walpull/file_link.h"
 #include "walpull/fsutil.h"
+#include "walpull/io.h"
 #include "walpull/log.h"
 #include "walpull/progress.h"
 
@@ -25,6 +26,8 @@
  * are not worth a synchronous write each. */
 #define DIRECT_MIN (1u << 20)
 
+enum { CHECKPOINT_SPREAD, CHECKPOINT_FAST };
+
 typedef enum wal_mode {
     WAL_STREAM,
     WAL_FETCH,
@@ -37,13 +40,13 @@ typedef struct seed_opts {
     const char *slot;
     bool create_slot;
     bool write_recovery;
-    bool fast_checkpoint;
+    int checkpoint; /* CHECKPOINT_* */
     bool progress;
     uint32_t max_rate;
     const char *map_old[WP_MAX_TABLESPACES];
     const char *map_new[WP_MAX_TABLESPACES];
     size_t n_map;
-    wal_mode wal;
+    int wal; /* wal_mode */
     bool manifest;
     bool sync;
     bool direct_io;
@@ -64,6 +67,7 @@ typedef struct seed {
     wp_tblspc_map maps[WP_MAX_TABLESPACES];
     size_t n_maps;
     wp_seed_wal wal;
+    wp_buf waldir; /* the path wal.waldir points into */
     wp_extract_stats stats;
     /* progress */
     uint64_t total;
@@ -135,15 +139,12 @@ static int on_started(void *user, wp_lsn start, uint32_t tli, const wp_tablespac
     if (s->o->wal != WAL_STREAM)
         return 0;
     /* The stream writes into pg_wal while the archive is extracted. */
-    int r = snprintf(s->wal.waldir, sizeof(s->wal.waldir), "%s/pg_wal", s->o->dir) >=
-                    (int)sizeof(s->wal.waldir)
-                ? wp_error_set(err, WP_E_RANGE, "directory name too long")
-                : 0;
-    if (r == 0 && mkdir(s->wal.waldir, 0700) < 0 && errno != EEXIST)
-        r = wp_error_set(err, -errno, "could not create directory \"%s\": %s", s->wal.waldir,
-                         strerror(errno));
-    if (r < 0)
-        return r;
+    wp_buf_printf(&s->waldir, "%s/pg_wal", s->o->dir);
+    if (wp_buf_ok(&s->waldir) < 0)
+        return wp_error_set(err, -ENOMEM, "out of memory");
+    s->wal.waldir = wp_buf_str(&s->waldir);
+    if (mkdir(s->wal.waldir, 0700) < 0 && errno != EEXIST)
+        return wp_error_errno(err, errno, "could not create directory \"%s\"", s->wal.waldir);
     s->wal.conn = &s->o->conn;
     s->wal.password = wp_conn_password(s->conn);
     s->wal.segsize = s->segsize;
@@ -184,8 +185,7 @@ static int on_manifest(void *user, wp_link **ret_link, wp_error *err)
     seed *s = user;
     int dirfd = open(s->o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dirfd < 0)
-        return wp_error_set(err, -errno, "could not open directory \"%s\": %s", s->o->dir,
-                            strerror(errno));
+        return wp_error_errno(err, errno, "could not open directory \"%s\"", s->o->dir);
     /* The file link keeps the descriptor only as the base of its path; it
      * opens the file at once, below, so dirfd can go after that. */
     wp_file_link_opts fo = {.dirfd = dirfd, .path = "backup_manifest.tmp", .truncate = true};
@@ -196,56 +196,85 @@ static int on_manifest(void *user, wp_link **ret_link, wp_error *err)
     return r;
 }
 
+/* Open DIR/NAME for writing with extra flags; O_NOFOLLOW: the directory
+ * came from the backup stream, never write through a symlink in it. */
+static int open_in_dir(const char *dir, const char *name, int flags, int *ret_fd, wp_error *err)
+{
+    wp_buf path = {0};
+    wp_buf_printf(&path, "%s/%s", dir, name);
+    if (wp_buf_ok(&path) < 0)
+        return wp_error_set(err, -ENOMEM, "out of memory");
+    int fd = open(wp_buf_str(&path), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | flags, 0600);
+    int r = fd < 0 ? wp_error_errno(err, errno, "could not open file \"%s\"", wp_buf_str(&path)) : 0;
+    wp_buf_free(&path);
+    if (r == 0)
+        *ret_fd = fd;
+    return r;
+}
+
+/* The settings -R appends to postgresql.auto.conf. */
+static int recovery_settings(seed *s, wp_buf *out, wp_error *err)
+{
+    /* A password goes into the file only when given explicitly. */
+    bool with_password =
+        wp_conn_password(s->conn) != NULL || wp_conninfo_sets(s->o->conn.connstr, "password");
+    wp_buf conninfo = {0};
+    int r = wp_conn_standby_conninfo(s->conn, with_password, &conninfo, err);
+    if (r == 0) {
+        wp_buf_puts(out, "# Standby settings written by walpull\nprimary_conninfo = ");
+        wp_config_quote(out, wp_buf_str(&conninfo));
+        wp_buf_puts(out, "\n");
+        if (s->o->slot) {
+            wp_buf_puts(out, "primary_slot_name = ");
+            wp_config_quote(out, s->o->slot);
+            wp_buf_puts(out, "\n");
+        }
+        if (wp_buf_ok(out) < 0)
+            r = wp_error_set(err, -ENOMEM, "out of memory");
+    }
+    wp_buf_free(&conninfo);
+    return r;
+}
+
 /* -R: standby.signal, and primary_conninfo / primary_slot_name appended
  * to postgresql.auto.conf. */
 static int write_recovery(seed *s, wp_error *err)
 {
-    char path[4200];
-    snprintf(path, sizeof(path), "%s/standby.signal", s->o->dir);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0 || close(fd) < 0)
-        return wp_error_set(err, -errno, "could not create file \"%s\": %s", path, strerror(errno));
-    /* A password goes into the file only when given explicitly. */
-    bool with_password =
-        wp_conn_password(s->conn) != NULL || wp_conninfo_sets(s->o->conn.connstr, "password");
-    char conninfo[4096], quoted[8300], slot[512] = "";
-    int r = wp_conn_standby_conninfo(s->conn, with_password, conninfo, sizeof(conninfo), err);
+    int fd;
+    int r = open_in_dir(s->o->dir, "standby.signal", O_TRUNC, &fd, err);
     if (r < 0)
         return r;
-    if (wp_config_quote(conninfo, quoted, sizeof(quoted)) < 0)
-        return wp_error_set(err, WP_E_RANGE, "primary_conninfo is too long");
-    if (s->o->slot) {
-        char q[300];
-        if (wp_config_quote(s->o->slot, q, sizeof(q)) < 0)
-            return wp_error_set(err, WP_E_RANGE, "slot name is too long");
-        snprintf(slot, sizeof(slot), "primary_slot_name = %s\n", q);
+    if (close(fd) < 0)
+        return wp_error_errno(err, errno, "could not create file \"%s/standby.signal\"",
+                              s->o->dir);
+    wp_buf text = {0};
+    r = recovery_settings(s, &text, err);
+    if (r == 0)
+        r = open_in_dir(s->o->dir, "postgresql.auto.conf", O_APPEND, &fd, err);
+    if (r == 0) {
+        if (wp_write_all(fd, wp_buf_str(&text), text.len) < 0)
+            r = wp_error_errno(err, errno, "could not write file \"%s/postgresql.auto.conf\"",
+                               s->o->dir);
+        if (close(fd) < 0 && r == 0)
+            r = wp_error_errno(err, errno, "could not write file \"%s/postgresql.auto.conf\"",
+                               s->o->dir);
     }
-    snprintf(path, sizeof(path), "%s/postgresql.auto.conf", s->o->dir);
-    /* O_NOFOLLOW: the file came from the backup stream; never append
-     * through a symlink it may be. */
-    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    FILE *f = fd < 0 ? NULL : fdopen(fd, "a");
-    if (!f) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        return wp_error_set(err, -e, "could not open file \"%s\": %s", path, strerror(e));
-    }
-    fprintf(f, "# Standby settings written by walpull\nprimary_conninfo = %s\n%s", quoted, slot);
-    if (fclose(f) != 0)
-        return wp_error_set(err, -errno, "could not write file \"%s\": %s", path, strerror(errno));
-    return 0;
+    wp_buf_free(&text);
+    return r;
 }
 
 static int finish_files(seed *s, wp_error *err)
 {
-    char from[4200], to[4200];
     if (s->o->manifest) {
-        snprintf(from, sizeof(from), "%s/backup_manifest.tmp", s->o->dir);
-        snprintf(to, sizeof(to), "%s/backup_manifest", s->o->dir);
-        if (rename(from, to) < 0)
-            return wp_error_set(err, -errno, "could not rename file \"%s\" to \"%s\": %s", from, to,
-                                strerror(errno));
+        int dirfd = open(s->o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0 || renameat(dirfd, "backup_manifest.tmp", dirfd, "backup_manifest") < 0) {
+            int e = errno;
+            if (dirfd >= 0)
+                close(dirfd);
+            return wp_error_errno(err, e, "could not rename file \"%s/backup_manifest.tmp\"",
+                                  s->o->dir);
+        }
+        close(dirfd);
     }
     if (s->o->write_recovery) {
         int r = write_recovery(s, err);
@@ -292,65 +321,65 @@ static void cleanup(seed *s, bool drop_slot)
     }
 }
 
-static int run_seed(const seed_opts *o)
+/* The slot: checked, or created with --create-slot. */
+static int prepare_slot(seed *s, bool *ret_created, wp_error *err)
 {
-    seed *s = calloc(1, sizeof(*s));
-    if (!s) {
-        wp_log(WP_LOG_ERROR, "out of memory");
-        return WP_EXIT_ERROR;
+    const seed_opts *o = s->o;
+    wp_slot_info info;
+    int r = wp_conn_read_slot(s->conn, &o->conn, o->slot, &info, err);
+    if (r < 0)
+        return r;
+    if (!info.exists && !o->create_slot)
+        return wp_cli_slot_missing(o->slot, err);
+    if (info.exists && o->create_slot) {
+        r = wp_error_set(err, WP_E_USAGE, "replication slot \"%s\" already exists", o->slot);
+        wp_error_hint(err, "Leave out --create-slot to use it.");
+        return r;
     }
-    s->o = o;
-    s->tty = isatty(STDERR_FILENO);
-    s->t0 = wp_clock_start();
-    wp_error err = {0};
-    wp_identity id;
-    bool slot_created = false, dir_ready = false;
+    if (!o->create_slot)
+        return 0;
+    r = wp_conn_create_slot(s->conn, o->slot, false, false, NULL, err);
+    if (r == 0) {
+        *ret_created = true;
+        wp_log(WP_LOG_INFO, "created replication slot \"%s\"", o->slot);
+    }
+    return r;
+}
 
-    /* Everything that can be refused is checked before the directory
-     * exists, so a refusal leaves nothing behind. */
+/* Everything that can be refused is checked before the directory exists,
+ * so that a refusal leaves nothing behind. */
+static int preflight(seed *s, bool *ret_slot_created, wp_error *err)
+{
+    const seed_opts *o = s->o;
+    bool dir_ready = false;
     struct stat st;
     if (stat(o->dir, &st) == 0) {
         bool created;
         /* It exists: check it is empty (and make it 0700) now. */
-        int r = wp_dir_prepare_empty(o->dir, &created, &err);
-        if (r < 0) {
-            wp_log_error(&err);
-            free(s);
-            return WP_EXIT_ERROR;
-        }
+        int r = wp_dir_prepare_empty(o->dir, &created, err);
+        if (r < 0)
+            return r;
         dir_ready = true;
     }
-    int r = wp_conn_open(&o->conn, WP_CONN_PHYSICAL, NULL, &s->conn, &err);
+    wp_identity id;
+    int r = wp_conn_open(&o->conn, WP_CONN_PHYSICAL, NULL, &s->conn, err);
     if (r == 0)
-        r = wp_conn_identify_system(s->conn, &id, &err);
+        r = wp_conn_identify_system(s->conn, &id, err);
     if (r == 0)
-        r = wp_conn_wal_segment_size(s->conn, &s->segsize, &err);
-    if (r == 0 && o->slot) {
-        wp_slot_info info;
-        r = wp_conn_read_slot(s->conn, &o->conn, o->slot, &info, &err);
-        if (r == 0 && !info.exists && !o->create_slot) {
-            r = wp_cli_slot_missing(o->slot, &err);
-        } else if (r == 0 && info.exists && o->create_slot) {
-            r = wp_error_set(&err, WP_E_USAGE, "replication slot \"%s\" already exists", o->slot);
-            wp_error_hint(&err, "Leave out --create-slot to use it.");
-        } else if (r == 0 && o->create_slot) {
-            r = wp_conn_create_slot(s->conn, o->slot, false, false, NULL, &err);
-            slot_created = r == 0;
-            if (slot_created)
-                wp_log(WP_LOG_INFO, "created replication slot \"%s\"", o->slot);
-        }
-    }
+        r = wp_conn_wal_segment_size(s->conn, &s->segsize, err);
+    if (r == 0 && o->slot)
+        r = prepare_slot(s, ret_slot_created, err);
     if (r == 0 && !dir_ready)
-        r = wp_dir_prepare_empty(o->dir, &s->dir_created, &err);
-    if (r < 0) {
-        wp_log_error(&err);
-        wp_conn_free(s->conn);
-        free(s);
-        return WP_EXIT_ERROR;
-    }
+        r = wp_dir_prepare_empty(o->dir, &s->dir_created, err);
+    return r;
+}
 
+/* BASE_BACKUP into the directory, and the WAL stream up to its end. */
+static int backup(seed *s, wp_error *err)
+{
+    const seed_opts *o = s->o;
     wp_basebackup_opts bo = {.label = o->label,
-                             .fast_checkpoint = o->fast_checkpoint,
+                             .fast_checkpoint = o->checkpoint == CHECKPOINT_FAST,
                              .progress = o->progress,
                              .include_wal = o->wal == WAL_FETCH,
                              .nowait = o->wal != WAL_NONE,
@@ -364,190 +393,139 @@ static int run_seed(const seed_opts *o)
                                .user = s};
     wp_lsn end = 0;
     uint32_t end_tli = 0;
-    r = wp_basebackup_run(s->conn, &bo, &h, &end, &end_tli, &err);
+    int r = wp_basebackup_run(s->conn, &bo, &h, &end, &end_tli, err);
     if (r == 0) {
         print_progress(s, true);
         wp_log(WP_LOG_INFO, "base backup ended at " WP_LSN_FMT "; waiting for the WAL stream",
                WP_LSN_ARGS(end));
-        r = wp_seed_wal_finish(&s->wal, end, &err);
-    } else {
-        if (s->o->progress && s->tty)
-            fputc('\n', stderr);
-        /* When the WAL stream failed first, its error is the one to show. */
-        if (wp_seed_wal_failed(&s->wal))
-            wp_seed_wal_finish(&s->wal, 0, &err);
-        else
-            wp_seed_wal_abort(&s->wal);
+        return wp_seed_wal_finish(&s->wal, end, err);
     }
-    if (r == 0)
-        r = finish_files(s, &err);
-    if (r < 0) {
-        wp_log_error(&err);
-        cleanup(s, slot_created);
-        wp_conn_free(s->conn);
-        free(s);
+    if (s->o->progress && s->tty)
+        fputc('\n', stderr);
+    /* When the WAL stream failed first, its error is the one to show. */
+    if (wp_seed_wal_failed(&s->wal))
+        wp_seed_wal_finish(&s->wal, 0, err);
+    else
+        wp_seed_wal_abort(&s->wal);
+    return r;
+}
+
+static int run_seed(const seed_opts *o)
+{
+    seed *s = calloc(1, sizeof(*s));
+    if (!s) {
+        wp_log(WP_LOG_ERROR, "out of memory");
         return WP_EXIT_ERROR;
     }
-    wp_log(WP_LOG_INFO,
-           "seeded \"%s\": %" PRIu64 " files, %" PRIu64 " bytes, %" PRIu64
-           " bytes of WAL streamed, in %.1f s",
-           o->dir, s->stats.files, s->stats.bytes, s->wal.stats.bytes, wp_clock_since(&s->t0));
+    s->o = o;
+    s->tty = isatty(STDERR_FILENO);
+    s->t0 = wp_clock_start();
+    wp_error err = {0};
+    bool slot_created = false;
+    int r = preflight(s, &slot_created, &err);
+    if (r == 0) {
+        r = backup(s, &err);
+        if (r == 0)
+            r = finish_files(s, &err);
+        if (r < 0)
+            cleanup(s, slot_created);
+    }
+    if (r < 0)
+        wp_log_error(&err);
+    else
+        wp_log(WP_LOG_INFO,
+               "seeded \"%s\": %" PRIu64 " files, %" PRIu64 " bytes, %" PRIu64
+               " bytes of WAL streamed, in %.1f s",
+               o->dir, s->stats.files, s->stats.bytes, s->wal.stats.bytes, wp_clock_since(&s->t0));
     wp_conn_free(s->conn);
+    wp_buf_free(&s->waldir);
     free(s);
-    return WP_EXIT_OK;
+    return r < 0 ? WP_EXIT_ERROR : WP_EXIT_OK;
 }
 
-static void help(void)
+static int parse_mapping(const char *arg, void *target, wp_error *err)
 {
-    printf("walpull seed makes a new standby's data directory: a base backup of the\n"
-           "server, extracted as it arrives, with the WAL it needs streamed alongside.\n\n"
-           "Usage:\n  walpull [seed] -D DIR [OPTION]...\n\n"
-           "Options:\n"
-           "  -D, --pgdata=DIR         receive the data directory here (new or empty)\n"
-           "  -S, --slot=NAME          stream WAL through this replication slot\n"
-           "  -C, --create-slot        create the slot first\n"
-           "  -R, --write-recovery-conf  write standby.signal and primary_conninfo\n"
-           "  -c, --checkpoint=fast|spread  set fast or spread checkpointing (default spread)\n"
-           "  -P, --progress           show progress\n"
-           "  -r, --max-rate=RATE      maximum transfer rate (kB/s, or with k or M)\n"
-           "  -T, --tablespace-mapping=OLDDIR=NEWDIR  put the tablespace at OLDDIR in NEWDIR\n"
-           "  -X, --wal-method=stream|fetch|none  how to include the WAL (default stream)\n"
-           "      --no-manifest        do not write backup_manifest\n"
-           "      --no-sync            do not wait for the files to be safely on disk\n"
-           "      --no-direct-io       write through the page cache instead of O_DIRECT\n"
-           "  -n, --no-clean           do not remove anything after an error\n"
-           "  -l, --label=LABEL        set the backup label\n"
-           "  -v, --verbose            more messages\n"
-           "  -?, --help               show this help, then exit\n");
-    wp_cli_print_conn_help();
-}
-
-static int parse_mapping(const char *arg, seed_opts *o)
-{
+    seed_opts *o = target;
     const char *eq = strchr(arg, '=');
-    if (!eq || eq == arg || !eq[1] || strchr(eq + 1, '=') || o->n_map >= WP_MAX_TABLESPACES)
-        return wp_cli_usage_error("seed", "invalid tablespace mapping \"%s\": use OLDDIR=NEWDIR",
-                                  arg);
+    if (!eq || eq == arg || !eq[1] || strchr(eq + 1, '='))
+        return wp_error_set(err, WP_E_USAGE, "use OLDDIR=NEWDIR");
+    if (arg[0] != '/' || eq[1] != '/')
+        return wp_error_set(err, WP_E_USAGE, "both directories must be absolute paths");
+    if (o->n_map >= WP_MAX_TABLESPACES)
+        return wp_error_set(err, WP_E_USAGE, "at most %d mappings", WP_MAX_TABLESPACES);
     char *old = strndup(arg, (size_t)(eq - arg));
     if (!old)
-        return WP_EXIT_ERROR;
-    if (old[0] != '/' || eq[1] != '/') {
-        free(old);
-        return wp_cli_usage_error("seed",
-                                  "tablespace mapping \"%s\": both directories must be "
-                                  "absolute paths",
-                                  arg);
-    }
+        return wp_error_set(err, WP_E_USAGE, "out of memory");
     o->map_old[o->n_map] = old; /* lives until exit */
     o->map_new[o->n_map++] = eq + 1;
     return 0;
 }
 
+static int parse_rate(const char *arg, void *target, wp_error *err)
+{
+    if (wp_rate_parse(arg, target) < 0)
+        return wp_error_set(err, WP_E_USAGE, "use 32 kB/s to 1 GB/s, e.g. 100k or 10M");
+    return 0;
+}
+
+static const wp_cli_cmd seed_cmd = {
+    "seed", "walpull seed makes a new standby's data directory: a base backup of the\n"
+            "server, extracted as it arrives, with the WAL it needs streamed alongside.\n\n"
+            "Usage:\n  walpull [seed] -D DIR [OPTION]...\n"};
+
 int wp_cmd_seed(int argc, char **argv)
 {
-    enum { OPT_NO_MANIFEST = 256, OPT_NO_SYNC, OPT_BUFFERED };
-    static const struct option longopts[] = {{"pgdata", required_argument, NULL, 'D'},
-                                             {"slot", required_argument, NULL, 'S'},
-                                             {"create-slot", no_argument, NULL, 'C'},
-                                             {"write-recovery-conf", no_argument, NULL, 'R'},
-                                             {"checkpoint", required_argument, NULL, 'c'},
-                                             {"progress", no_argument, NULL, 'P'},
-                                             {"max-rate", required_argument, NULL, 'r'},
-                                             {"tablespace-mapping", required_argument, NULL, 'T'},
-                                             {"wal-method", required_argument, NULL, 'X'},
-                                             {"no-manifest", no_argument, NULL, OPT_NO_MANIFEST},
-                                             {"no-sync", no_argument, NULL, OPT_NO_SYNC},
-                                             {"no-direct-io", no_argument, NULL, OPT_BUFFERED},
-                                             {"no-clean", no_argument, NULL, 'n'},
-                                             {"label", required_argument, NULL, 'l'},
-                                             WP_CLI_CONN_LONGOPTS,
-                                             {NULL, 0, NULL, 0}};
+    static const char *const checkpoints[] = {"spread", "fast", NULL};
+    static const char *const wal_methods[] = {"stream|s", "fetch|f", "none|n", NULL};
     seed_opts o = {.manifest = true,
                    .sync = true,
                    .direct_io = true,
                    .clean = true,
                    .wal = WAL_STREAM,
                    .label = "walpull base backup"};
-    if (wp_cli_wants_help(argc, argv)) {
-        help();
-        return WP_EXIT_OK;
-    }
-    int opt, r;
-    wp_cli_reset_getopt();
-    while ((opt = getopt_long(argc, argv, WP_CLI_CONN_SHORTOPTS "D:S:CRc:Pr:T:X:nl:", longopts,
-                              NULL)) != -1) {
-        if (wp_cli_common_option(opt, optarg, &o.conn))
-            continue;
-        switch (opt) {
-        case 'D':
-            o.dir = optarg;
-            break;
-        case 'S':
-            o.slot = optarg;
-            break;
-        case 'C':
-            o.create_slot = true;
-            break;
-        case 'R':
-            o.write_recovery = true;
-            break;
-        case 'c':
-            if (strcmp(optarg, "fast") != 0 && strcmp(optarg, "spread") != 0)
-                return wp_cli_usage_error("seed", "invalid checkpoint \"%s\": use fast or spread",
-                                          optarg);
-            o.fast_checkpoint = strcmp(optarg, "fast") == 0;
-            break;
-        case 'P':
-            o.progress = true;
-            break;
-        case 'r':
-            if (wp_rate_parse(optarg, &o.max_rate) < 0)
-                return wp_cli_usage_error("seed",
-                                          "invalid transfer rate \"%s\": use 32 kB/s to 1 GB/s, "
-                                          "e.g. 100k or 10M",
-                                          optarg);
-            break;
-        case 'T':
-            if ((r = parse_mapping(optarg, &o)) != 0)
-                return r;
-            break;
-        case 'X':
-            if (strcmp(optarg, "stream") == 0 || strcmp(optarg, "s") == 0)
-                o.wal = WAL_STREAM;
-            else if (strcmp(optarg, "fetch") == 0 || strcmp(optarg, "f") == 0)
-                o.wal = WAL_FETCH;
-            else if (strcmp(optarg, "none") == 0 || strcmp(optarg, "n") == 0)
-                o.wal = WAL_NONE;
-            else
-                return wp_cli_usage_error(
-                    "seed", "invalid WAL method \"%s\": use stream, fetch or none", optarg);
-            break;
-        case OPT_NO_MANIFEST:
-            o.manifest = false;
-            break;
-        case OPT_NO_SYNC:
-            o.sync = false;
-            break;
-        case OPT_BUFFERED:
-            o.direct_io = false;
-            break;
-        case 'n':
-            o.clean = false;
-            break;
-        case 'l':
-            o.label = optarg;
-            break;
-        default:
-            return wp_cli_usage_error("seed", "invalid option \"%s\"", argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        return wp_cli_usage_error("seed", "too many command-line arguments (first is \"%s\")",
-                                  argv[optind]);
+    wp_opt table[] = {
+        {.short_name = 'D', .long_name = "pgdata", .kind = WP_OPT_STRING, .target = &o.dir,
+         .arg_name = "DIR", .help = "receive the data directory here (new or empty)"},
+        {.short_name = 'S', .long_name = "slot", .kind = WP_OPT_STRING, .target = &o.slot,
+         .arg_name = "NAME", .help = "stream WAL through this replication slot"},
+        {.short_name = 'C', .long_name = "create-slot", .kind = WP_OPT_FLAG,
+         .target = &o.create_slot, .help = "create the slot first"},
+        {.short_name = 'R', .long_name = "write-recovery-conf", .kind = WP_OPT_FLAG,
+         .target = &o.write_recovery, .help = "write standby.signal and primary_conninfo"},
+        {.short_name = 'c', .long_name = "checkpoint", .kind = WP_OPT_CHOICE,
+         .target = &o.checkpoint, .choices = checkpoints, .arg_name = "fast|spread",
+         .help = "set fast or spread checkpointing (default spread)"},
+        {.short_name = 'P', .long_name = "progress", .kind = WP_OPT_FLAG, .target = &o.progress,
+         .help = "show progress"},
+        {.short_name = 'r', .long_name = "max-rate", .kind = WP_OPT_CALL, .target = &o.max_rate,
+         .parse = parse_rate, .arg_name = "RATE",
+         .help = "maximum transfer rate (kB/s, or with k or M)"},
+        {.short_name = 'T', .long_name = "tablespace-mapping", .kind = WP_OPT_CALL, .target = &o,
+         .parse = parse_mapping, .flags = WP_OPT_REPEAT, .arg_name = "OLDDIR=NEWDIR",
+         .help = "put the tablespace at OLDDIR in NEWDIR"},
+        {.short_name = 'X', .long_name = "wal-method", .kind = WP_OPT_CHOICE, .target = &o.wal,
+         .choices = wal_methods, .arg_name = "stream|fetch|none",
+         .help = "how to include the WAL (default stream)"},
+        {.long_name = "no-manifest", .kind = WP_OPT_UNSET, .target = &o.manifest,
+         .help = "do not write backup_manifest"},
+        {.long_name = "no-sync", .kind = WP_OPT_UNSET, .target = &o.sync,
+         .help = "do not wait for the files to be safely on disk"},
+        {.long_name = "no-direct-io", .kind = WP_OPT_UNSET, .target = &o.direct_io,
+         .help = "write through the page cache instead of O_DIRECT"},
+        {.short_name = 'n', .long_name = "no-clean", .kind = WP_OPT_UNSET, .target = &o.clean,
+         .help = "do not remove anything after an error"},
+        {.short_name = 'l', .long_name = "label", .kind = WP_OPT_STRING, .target = &o.label,
+         .arg_name = "LABEL", .help = "set the backup label"},
+        WP_CLI_VERBOSE_OPT,
+        WP_CLI_CONN_OPTS(&o.conn),
+        WP_OPT_END};
+    static const wp_opt_rule rules[] = {{WP_OPT_NEEDS, "create-slot", "slot"}};
+    int first;
+    int r = wp_cli_parse(&seed_cmd, table, rules, 1, argc, argv, 0, &first);
+    if (r != 0)
+        return wp_cli_exit(r);
     if (!o.dir)
         return wp_cli_usage_error("seed", "no target directory specified (-D)");
-    if (o.create_slot && !o.slot)
-        return wp_cli_usage_error("seed", "--create-slot needs a slot name (--slot)");
     if (o.slot && o.wal != WAL_STREAM)
         return wp_cli_usage_error("seed", "a replication slot is used only with -X stream");
     signal(SIGPIPE, SIG_IGN);

@@ -59,7 +59,7 @@ static void *run(void *arg)
 int wp_seed_wal_start(wp_seed_wal *w, wp_error *err)
 {
     if (pipe2(w->wake, O_NONBLOCK | O_CLOEXEC) < 0)
-        return wp_error_set(err, -errno, "could not create a pipe: %s", strerror(errno));
+        return wp_error_errno(err, errno, "could not create a pipe");
     atomic_store(&w->stop_at, 0);
     atomic_store(&w->abort, false);
     atomic_store(&w->failed, false);
@@ -67,7 +67,7 @@ int wp_seed_wal_start(wp_seed_wal *w, wp_error *err)
     if (e != 0) {
         close(w->wake[0]);
         close(w->wake[1]);
-        return wp_error_set(err, -e, "could not start the WAL stream: %s", strerror(e));
+        return wp_error_errno(err, e, "could not start the WAL stream");
     }
     w->running = true;
     return 0;

@@ -6,53 +6,31 @@
 #include <stdio.h>
 #include <string.h>
 
-static void help(void)
-{
-    printf("walpull slot manages physical replication slots.\n\n"
-           "Usage:\n"
-           "  walpull slot create NAME [--if-not-exists] [OPTION]...\n"
-           "  walpull slot read NAME [OPTION]...\n"
-           "  walpull slot drop NAME [--wait] [OPTION]...\n\n"
-           "Options:\n"
-           "      --if-not-exists      do not fail when the slot exists already\n"
-           "      --wait               drop: wait until an active slot is released\n"
-           "  -v, --verbose            more messages\n"
-           "  -?, --help               show this help, then exit\n");
-    wp_cli_print_conn_help();
-}
+static const wp_cli_cmd slot_cmd = {"slot", "walpull slot manages physical replication slots.\n\n"
+                                            "Usage:\n"
+                                            "  walpull slot create NAME [--if-not-exists] [OPTION]...\n"
+                                            "  walpull slot read NAME [OPTION]...\n"
+                                            "  walpull slot drop NAME [--wait] [OPTION]...\n"};
 
 int wp_cmd_slot(int argc, char **argv)
 {
-    static const struct option longopts[] = {{"if-not-exists", no_argument, NULL, 'i'},
-                                             {"wait", no_argument, NULL, 'a'},
-                                             WP_CLI_CONN_LONGOPTS,
-                                             {NULL, 0, NULL, 0}};
     wp_conn_opts copts = {0};
     bool if_not_exists = false, wait = false;
-    int opt;
-    if (wp_cli_wants_help(argc, argv)) {
-        help();
-        return WP_EXIT_OK;
-    }
-    wp_cli_reset_getopt();
-    while ((opt = getopt_long(argc, argv, WP_CLI_CONN_SHORTOPTS, longopts, NULL)) != -1) {
-        if (wp_cli_common_option(opt, optarg, &copts))
-            continue;
-        switch (opt) {
-        case 'i':
-            if_not_exists = true;
-            break;
-        case 'a':
-            wait = true;
-            break;
-        default:
-            return wp_cli_usage_error("slot", "invalid option \"%s\"", argv[optind - 1]);
-        }
-    }
-    if (argc - optind != 2)
+    wp_opt table[] = {{.long_name = "if-not-exists", .kind = WP_OPT_FLAG, .target = &if_not_exists,
+                       .help = "do not fail when the slot exists already"},
+                      {.long_name = "wait", .kind = WP_OPT_FLAG, .target = &wait,
+                       .help = "drop: wait until an active slot is released"},
+                      WP_CLI_VERBOSE_OPT,
+                      WP_CLI_CONN_OPTS(&copts),
+                      WP_OPT_END};
+    int first;
+    int pr = wp_cli_parse(&slot_cmd, table, NULL, 0, argc, argv, 2, &first);
+    if (pr != 0)
+        return wp_cli_exit(pr);
+    if (argc - first != 2)
         return wp_cli_usage_error("slot",
                                   "expected an action (create, read, drop) and a slot name");
-    const char *action = argv[optind], *name = argv[optind + 1];
+    const char *action = argv[first], *name = argv[first + 1];
     if (strcmp(action, "create") != 0 && strcmp(action, "read") != 0 && strcmp(action, "drop") != 0)
         return wp_cli_usage_error("slot", "unknown action \"%s\"", action);
 

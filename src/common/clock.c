@@ -1,7 +1,5 @@
 #include "walpull/clock.h"
 
-#include "walpull/msg.h"
-
 int64_t wp_clock_mono_ms(void)
 {
     struct timespec ts;
@@ -28,4 +26,14 @@ int64_t wp_clock_pg_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return wp_pgtime_from_unix_usec((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+}
+
+int64_t wp_pgtime_from_unix_usec(int64_t unix_usec)
+{
+    return unix_usec - WP_PG_EPOCH_OFFSET_SECS * 1000000;
+}
+
+int64_t wp_pgtime_to_unix_usec(int64_t pg_usec)
+{
+    return pg_usec + WP_PG_EPOCH_OFFSET_SECS * 1000000;
 }

@@ -37,3 +37,21 @@ int wp_pwritev_all(int fd, const struct iovec *iov, int iovcnt, uint64_t *offset
     }
     return 0;
 }
+
+int wp_write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (w == 0)
+                errno = ENOSPC;
+            return -1;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}

@@ -1,6 +1,7 @@
 #include "walpull/basebackup.h"
 
 #include "conn/conn_internal.h"
+#include "walpull/conninfo.h"
 #include "walpull/msg.h"
 
 #include <errno.h>
@@ -10,78 +11,28 @@
 #include <string.h>
 #include <sys/socket.h>
 
-int wp_quote_literal(const char *s, char *out, size_t size)
+int wp_basebackup_command(const wp_basebackup_opts *o, int server_version, wp_buf *out)
 {
-    size_t n = 0;
-    if (size < 3)
-        return WP_E_RANGE;
-    out[n++] = '\'';
-    for (; *s; s++) {
-        size_t need = *s == '\'' ? 2 : 1;
-        if (n + need + 2 > size)
-            return WP_E_RANGE;
-        out[n++] = *s;
-        if (*s == '\'')
-            out[n++] = '\'';
-    }
-    out[n++] = '\'';
-    out[n] = '\0';
-    return 0;
-}
-
-/* Append to a fixed buffer; remembers overflow in *ok. */
-static void add(char *out, size_t size, bool *ok, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void add(char *out, size_t size, bool *ok, const char *fmt, ...)
-{
-    size_t len = strlen(out);
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(out + len, size - len, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= size - len)
-        *ok = false;
-}
-
-int wp_basebackup_command(const wp_basebackup_opts *o, int server_version, char *out, size_t size)
-{
-    char label[512];
-    if (wp_quote_literal(o->label ? o->label : "walpull base backup", label, sizeof(label)) < 0)
-        return WP_E_RANGE;
-    bool ok = true;
-    out[0] = '\0';
-    if (server_version >= 150000) {
-        /* The option list syntax of 15 and later. */
-        add(out, size, &ok, "BASE_BACKUP (LABEL %s", label);
-        if (o->progress)
-            add(out, size, &ok, ", PROGRESS");
-        if (o->fast_checkpoint)
-            add(out, size, &ok, ", CHECKPOINT 'fast'");
-        if (o->include_wal)
-            add(out, size, &ok, ", WAL");
-        if (o->nowait)
-            add(out, size, &ok, ", WAIT false");
-        if (o->max_rate)
-            add(out, size, &ok, ", MAX_RATE %u", (unsigned)o->max_rate);
-        if (o->manifest)
-            add(out, size, &ok, ", MANIFEST 'yes', MANIFEST_CHECKSUMS 'CRC32C'");
-        add(out, size, &ok, ")");
-    } else {
-        add(out, size, &ok, "BASE_BACKUP LABEL %s", label);
-        if (o->progress)
-            add(out, size, &ok, " PROGRESS");
-        if (o->fast_checkpoint)
-            add(out, size, &ok, " FAST");
-        if (o->include_wal)
-            add(out, size, &ok, " WAL");
-        if (o->nowait)
-            add(out, size, &ok, " NOWAIT");
-        if (o->max_rate)
-            add(out, size, &ok, " MAX_RATE %u", (unsigned)o->max_rate);
-        if (o->manifest)
-            add(out, size, &ok, " MANIFEST 'yes' MANIFEST_CHECKSUMS 'CRC32C'");
-    }
-    return ok ? 0 : WP_E_RANGE;
+    /* 15 and later take an option list; 13 and 14 bare words. */
+    bool list = server_version >= 150000;
+    const char *sep = list ? ", " : " ";
+    wp_buf_puts(out, list ? "BASE_BACKUP (LABEL " : "BASE_BACKUP LABEL ");
+    wp_quote_literal(out, o->label ? o->label : "walpull base backup");
+    if (o->progress)
+        wp_buf_printf(out, "%sPROGRESS", sep);
+    if (o->fast_checkpoint)
+        wp_buf_printf(out, "%s%s", sep, list ? "CHECKPOINT 'fast'" : "FAST");
+    if (o->include_wal)
+        wp_buf_printf(out, "%sWAL", sep);
+    if (o->nowait)
+        wp_buf_printf(out, "%s%s", sep, list ? "WAIT false" : "NOWAIT");
+    if (o->max_rate)
+        wp_buf_printf(out, "%sMAX_RATE %u", sep, (unsigned)o->max_rate);
+    if (o->manifest)
+        wp_buf_printf(out, "%sMANIFEST 'yes'%sMANIFEST_CHECKSUMS 'CRC32C'", sep, sep);
+    if (list)
+        wp_buf_puts(out, ")");
+    return wp_buf_ok(out);
 }
 
 typedef struct run_state {
@@ -302,10 +253,14 @@ static int tuples(run_state *s, const PGresult *res, wp_lsn *ret_start, uint32_t
 int wp_basebackup_run(wp_conn *conn, const wp_basebackup_opts *opts, const wp_basebackup_handler *h,
                       wp_lsn *ret_end, uint32_t *ret_tli, wp_error *err)
 {
-    char sql[1024];
-    if (wp_basebackup_command(opts, conn->version, sql, sizeof(sql)) < 0)
-        return wp_error_set(err, WP_E_RANGE, "backup label too long");
-    if (!PQsendQuery(conn->pg, sql))
+    wp_buf sql = {0};
+    if (wp_basebackup_command(opts, conn->version, &sql) < 0) {
+        wp_buf_free(&sql);
+        return wp_error_set(err, -ENOMEM, "out of memory");
+    }
+    int sent = PQsendQuery(conn->pg, wp_buf_str(&sql));
+    wp_buf_free(&sql);
+    if (!sent)
         return wp_conn_set_error(err, conn->pg, NULL, "BASE_BACKUP");
     run_state *s = calloc(1, sizeof(*s));
     if (!s)

@@ -264,16 +264,19 @@ const char *wp_conn_param(const wp_conn *conn, const char *keyword)
     return NULL;
 }
 
-/* Run a command; on a status other than `want`, fill err and return NULL. */
-static PGresult *run(wp_conn *conn, const char *sql, ExecStatusType want, const char *what,
-                     wp_error *err)
+/* Run a command; on a status other than `want`, the error recorded in err
+ * (and its code returned). *ret_res is the caller's to PQclear. */
+static int run(wp_conn *conn, const char *sql, ExecStatusType want, const char *what,
+               PGresult **ret_res, wp_error *err)
 {
     PGresult *res = PQexec(conn->pg, sql);
-    if (res && PQresultStatus(res) == want)
-        return res;
-    wp_conn_set_error(err, conn->pg, res, what);
+    if (res && PQresultStatus(res) == want) {
+        *ret_res = res;
+        return 0;
+    }
+    int r = wp_conn_set_error(err, conn->pg, res, what);
     PQclear(res);
-    return NULL;
+    return r;
 }
 
 /* Check a result's shape: at least `rows` rows and exactly `cols` columns. */
@@ -288,9 +291,10 @@ static int check_shape(const PGresult *res, int rows, int cols, const char *what
 
 int wp_conn_identify_system(wp_conn *conn, wp_identity *ret_id, wp_error *err)
 {
-    PGresult *res = run(conn, "IDENTIFY_SYSTEM", PGRES_TUPLES_OK, "IDENTIFY_SYSTEM", err);
-    if (!res)
-        return WP_E_SERVER;
+    PGresult *res = NULL;
+    int rr = run(conn, "IDENTIFY_SYSTEM", PGRES_TUPLES_OK, "IDENTIFY_SYSTEM", &res, err);
+    if (rr < 0)
+        return rr;
     wp_identity id = {0};
     int r = check_shape(res, 1, 3, "IDENTIFY_SYSTEM", err);
     if (r == 0) {
@@ -310,10 +314,10 @@ int wp_conn_identify_system(wp_conn *conn, wp_identity *ret_id, wp_error *err)
 
 int wp_conn_wal_segment_size(wp_conn *conn, uint64_t *ret_size, wp_error *err)
 {
-    PGresult *res =
-        run(conn, "SHOW wal_segment_size", PGRES_TUPLES_OK, "SHOW wal_segment_size", err);
-    if (!res)
-        return WP_E_SERVER;
+    PGresult *res = NULL;
+    int rr = run(conn, "SHOW wal_segment_size", PGRES_TUPLES_OK, "SHOW wal_segment_size", &res, err);
+    if (rr < 0)
+        return rr;
     int r = check_shape(res, 1, 1, "SHOW wal_segment_size", err);
     uint64_t size = 0;
     if (r == 0 && (wp_size_parse(PQgetvalue(res, 0, 0), &size) < 0 || !wp_segsize_valid(size)))
@@ -327,37 +331,43 @@ int wp_conn_wal_segment_size(wp_conn *conn, uint64_t *ret_size, wp_error *err)
 
 /* Quote a slot name for a replication command; owned by the caller.
  * The server takes 1 to 63 lower-case letters, digits and underscores. */
-static char *quote_ident(wp_conn *conn, const char *name, wp_error *err)
+static int append_slot_name(wp_conn *conn, wp_buf *out, const char *name, wp_error *err)
 {
     size_t len = strlen(name);
     bool ok = len > 0 && len < 64;
     for (const char *p = name; ok && *p; p++)
         ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
     if (!ok) {
-        wp_error_set(err, WP_E_USAGE, "invalid replication slot name \"%s\"", name);
+        int r = wp_error_set(err, WP_E_USAGE, "invalid replication slot name \"%s\"", name);
         wp_error_hint(err, "Use 1 to 63 lower-case letters, digits and underscores.");
-        return NULL;
+        return r;
     }
     char *q = PQescapeIdentifier(conn->pg, name, len);
     if (!q)
-        wp_error_set(err, WP_E_USAGE, "invalid name \"%s\": %s", name, PQerrorMessage(conn->pg));
-    return q;
+        return wp_error_set(err, WP_E_USAGE, "invalid name \"%s\": %s", name,
+                            PQerrorMessage(conn->pg));
+    wp_buf_puts(out, q);
+    PQfreemem(q);
+    return wp_buf_ok(out) < 0 ? wp_error_set(err, -ENOMEM, "out of memory") : 0;
 }
 
 int wp_conn_create_slot(wp_conn *conn, const char *name, bool temporary, bool if_not_exists,
                         bool *ret_created, wp_error *err)
 {
-    char *q = quote_ident(conn, name, err);
-    if (!q)
-        return WP_E_USAGE;
-    char sql[256];
+    wp_buf sql = {0};
+    wp_buf_puts(&sql, "CREATE_REPLICATION_SLOT ");
+    int r = append_slot_name(conn, &sql, name, err);
     /* 15 takes the parenthesised option list; 13 and 14 the bare keyword. */
-    snprintf(sql, sizeof(sql), "CREATE_REPLICATION_SLOT %s%s PHYSICAL %s", q,
-             temporary ? " TEMPORARY" : "",
-             conn->version >= 150000 ? "(RESERVE_WAL)" : "RESERVE_WAL");
-    PQfreemem(q);
-    PGresult *res = PQexec(conn->pg, sql);
-    int r = 0;
+    wp_buf_printf(&sql, "%s PHYSICAL %s", temporary ? " TEMPORARY" : "",
+                  conn->version >= 150000 ? "(RESERVE_WAL)" : "RESERVE_WAL");
+    if (r == 0 && wp_buf_ok(&sql) < 0)
+        r = wp_error_set(err, -ENOMEM, "out of memory");
+    if (r < 0) {
+        wp_buf_free(&sql);
+        return r;
+    }
+    PGresult *res = PQexec(conn->pg, wp_buf_str(&sql));
+    wp_buf_free(&sql);
     bool created = true;
     if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
         const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
@@ -412,15 +422,15 @@ int wp_conn_read_slot(wp_conn *conn, const wp_conn_opts *opts, const char *name,
     if (conn->version < 150000) {
         r = read_slot_sql(opts, name, &info, conn->password, err);
     } else {
-        char *q = quote_ident(conn, name, err);
-        if (!q)
-            return WP_E_USAGE;
-        char sql[160];
-        snprintf(sql, sizeof(sql), "READ_REPLICATION_SLOT %s", q);
-        PQfreemem(q);
-        PGresult *res = run(conn, sql, PGRES_TUPLES_OK, "READ_REPLICATION_SLOT", err);
-        if (!res)
-            return WP_E_SERVER;
+        wp_buf sql = {0};
+        wp_buf_puts(&sql, "READ_REPLICATION_SLOT ");
+        PGresult *res = NULL;
+        r = append_slot_name(conn, &sql, name, err);
+        if (r == 0)
+            r = run(conn, wp_buf_str(&sql), PGRES_TUPLES_OK, "READ_REPLICATION_SLOT", &res, err);
+        wp_buf_free(&sql);
+        if (r < 0)
+            return r;
         r = check_shape(res, 1, 3, "READ_REPLICATION_SLOT", err);
         if (r == 0 && !PQgetisnull(res, 0, 0)) {
             info.exists = true;
@@ -449,17 +459,16 @@ int wp_conn_read_slot(wp_conn *conn, const wp_conn_opts *opts, const char *name,
 
 int wp_conn_drop_slot(wp_conn *conn, const char *name, bool wait, wp_error *err)
 {
-    char *q = quote_ident(conn, name, err);
-    if (!q)
-        return WP_E_USAGE;
-    char sql[160];
-    snprintf(sql, sizeof(sql), "DROP_REPLICATION_SLOT %s%s", q, wait ? " WAIT" : "");
-    PQfreemem(q);
-    PGresult *res = run(conn, sql, PGRES_COMMAND_OK, "DROP_REPLICATION_SLOT", err);
-    if (!res)
-        return WP_E_SERVER;
+    wp_buf sql = {0};
+    wp_buf_puts(&sql, "DROP_REPLICATION_SLOT ");
+    PGresult *res = NULL;
+    int r = append_slot_name(conn, &sql, name, err);
+    wp_buf_puts(&sql, wait ? " WAIT" : "");
+    if (r == 0)
+        r = run(conn, wp_buf_str(&sql), PGRES_COMMAND_OK, "DROP_REPLICATION_SLOT", &res, err);
+    wp_buf_free(&sql);
     PQclear(res);
-    return 0;
+    return r;
 }
 
 int wp_conn_timeline_history(wp_conn *conn, uint32_t tli, char **ret_content, size_t *ret_len,
@@ -467,9 +476,10 @@ int wp_conn_timeline_history(wp_conn *conn, uint32_t tli, char **ret_content, si
 {
     char sql[64];
     snprintf(sql, sizeof(sql), "TIMELINE_HISTORY %u", (unsigned)tli);
-    PGresult *res = run(conn, sql, PGRES_TUPLES_OK, "TIMELINE_HISTORY", err);
-    if (!res)
-        return WP_E_SERVER;
+    PGresult *res = NULL;
+    int rr = run(conn, sql, PGRES_TUPLES_OK, "TIMELINE_HISTORY", &res, err);
+    if (rr < 0)
+        return rr;
     int r = check_shape(res, 1, 2, "TIMELINE_HISTORY", err);
     if (r == 0) {
         size_t len = (size_t)PQgetlength(res, 0, 1);
@@ -489,9 +499,10 @@ int wp_conn_timeline_history(wp_conn *conn, uint32_t tli, char **ret_content, si
 
 int wp_conn_query_value(wp_conn *conn, const char *sql, char **ret_value, wp_error *err)
 {
-    PGresult *res = run(conn, sql, PGRES_TUPLES_OK, "query", err);
-    if (!res)
-        return WP_E_SERVER;
+    PGresult *res = NULL;
+    int rr = run(conn, sql, PGRES_TUPLES_OK, "query", &res, err);
+    if (rr < 0)
+        return rr;
     int r = check_shape(res, 1, 1, "query", err);
     if (r == 0) {
         char *v = strdup(PQgetvalue(res, 0, 0));
@@ -521,18 +532,24 @@ static int parse_stream_end(const PGresult *res, wp_stream_end *ret_end, wp_erro
 int wp_conn_start_replication(wp_conn *conn, const char *slot, wp_lsn lsn, uint32_t tli,
                               wp_stream_end *ret_end, wp_error *err)
 {
-    char slotpart[160] = "";
+    wp_buf sql = {0};
+    wp_buf_puts(&sql, "START_REPLICATION ");
     if (slot) {
-        char *q = quote_ident(conn, slot, err);
-        if (!q)
-            return WP_E_USAGE;
-        snprintf(slotpart, sizeof(slotpart), "SLOT %s ", q);
-        PQfreemem(q);
+        wp_buf_puts(&sql, "SLOT ");
+        int rs = append_slot_name(conn, &sql, slot, err);
+        if (rs < 0) {
+            wp_buf_free(&sql);
+            return rs;
+        }
+        wp_buf_puts(&sql, " ");
     }
-    char sql[256];
-    snprintf(sql, sizeof(sql), "START_REPLICATION %sPHYSICAL " WP_LSN_FMT " TIMELINE %u", slotpart,
-             WP_LSN_ARGS(lsn), (unsigned)tli);
-    PGresult *res = PQexec(conn->pg, sql);
+    wp_buf_printf(&sql, "PHYSICAL " WP_LSN_FMT " TIMELINE %u", WP_LSN_ARGS(lsn), (unsigned)tli);
+    if (wp_buf_ok(&sql) < 0) {
+        wp_buf_free(&sql);
+        return wp_error_set(err, -ENOMEM, "out of memory");
+    }
+    PGresult *res = PQexec(conn->pg, wp_buf_str(&sql));
+    wp_buf_free(&sql);
     ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     int r;
     if (st == PGRES_COPY_BOTH) {
@@ -602,7 +619,7 @@ int wp_conn_wait(wp_conn *conn, int timeout_ms, int wake_fd, wp_error *err)
     int r = poll(pfd, wake_fd >= 0 ? 2 : 1, timeout_ms);
     if (r < 0)
         return errno == EINTR ? -EINTR
-                              : wp_error_set(err, -errno, "poll failed: %s", strerror(errno));
+                              : wp_error_errno(err, errno, "poll failed");
     /* After a timeout too: under a receive low-water mark (SO_RCVLOWAT)
      * fewer bytes than the mark may be waiting without waking poll. */
     if ((r == 0 || (pfd[0].revents & (POLLIN | POLLERR | POLLHUP))) &&
@@ -697,16 +714,14 @@ int wp_conn_end_copy(wp_conn *conn, bool server_ended, wp_stream_end *ret_end, w
     return r;
 }
 
-int wp_conn_standby_conninfo(const wp_conn *conn, bool with_password, char *out, size_t size,
+int wp_conn_standby_conninfo(const wp_conn *conn, bool with_password, wp_buf *out,
                              wp_error *err)
 {
     static const char *const skip[] = {"replication", "dbname", "fallback_application_name"};
     PQconninfoOption *opts = PQconninfo(conn->pg);
     if (!opts)
         return wp_error_set(err, -ENOMEM, "out of memory");
-    size_t len = 0;
     int r = 0;
-    out[0] = '\0';
     for (PQconninfoOption *o = opts; o->keyword && r == 0; o++) {
         /* Values equal to libpq's built-in defaults are left out: the
          * standby's own libpq, perhaps older, may not know those options. */
@@ -716,10 +731,10 @@ int wp_conn_standby_conninfo(const wp_conn *conn, bool with_password, char *out,
             skipped = skipped || strcmp(o->keyword, skip[i]) == 0;
         if (skipped)
             continue;
-        r = wp_conninfo_append(out, size, &len, o->keyword, o->val);
+        r = wp_conninfo_append(out, o->keyword, o->val);
     }
     PQconninfoFree(opts);
     if (r < 0)
-        return wp_error_set(err, WP_E_RANGE, "the connection string for the standby is too long");
+        return wp_error_set(err, -ENOMEM, "out of memory");
     return 0;
 }

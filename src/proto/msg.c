@@ -123,13 +123,3 @@ int wp_msg_decode_hs_feedback(const uint8_t *buf, size_t len, wp_hs_feedback *re
     ret_msg->catalog_xmin_epoch = wp_get_u32(buf + 21);
     return 0;
 }
-
-int64_t wp_pgtime_from_unix_usec(int64_t unix_usec)
-{
-    return unix_usec - WP_PG_EPOCH_OFFSET_SECS * 1000000;
-}
-
-int64_t wp_pgtime_to_unix_usec(int64_t pg_usec)
-{
-    return pg_usec + WP_PG_EPOCH_OFFSET_SECS * 1000000;
-}

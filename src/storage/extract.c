@@ -35,7 +35,7 @@ static void drop_cache(extractor *x)
 
 static int fs_error(extractor *x, int e, const char *what, const char *path, wp_error *err)
 {
-    return wp_error_set(err, -e, "could not %s \"%s/%s\": %s", what, x->root, path, strerror(e));
+    return wp_error_errno(err, e, "could not %s \"%s/%s\"", what, x->root, path);
 }
 
 /* Open the parent directory of path without following any symlink,
@@ -244,8 +244,7 @@ int wp_extractor_new(const wp_extract_opts *opts, wp_tar_sink **ret_sink, wp_err
         int e = errno;
         free(x);
         free(root);
-        return wp_error_set(err, -e, "could not open directory \"%s\": %s", opts->root,
-                            strerror(e));
+        return wp_error_errno(err, e, "could not open directory \"%s\"", opts->root);
     }
     x->base.ops = &extractor_ops;
     x->opts = *opts;

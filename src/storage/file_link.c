@@ -25,7 +25,7 @@ typedef struct file_link {
 
 static int io_error(wp_error *err, int e, const char *what, const char *path)
 {
-    return wp_error_set(err, -e, "could not %s file \"%s\": %s", what, path, strerror(e));
+    return wp_error_errno(err, e, "could not %s file \"%s\"", what, path);
 }
 
 static int zero_fill(int fd, uint64_t from, uint64_t to)

@@ -34,12 +34,10 @@ int wp_dir_prepare_empty(const char *path, bool *ret_created, wp_error *err)
         if (e == ENOTDIR)
             return wp_error_set(err, WP_E_STATE, "\"%s\" exists but is not a directory", path);
         if (e != ENOENT)
-            return wp_error_set(err, -e, "could not access directory \"%s\": %s", path,
-                                strerror(e));
+            return wp_error_errno(err, e, "could not access directory \"%s\"", path);
         int r = mkdir_parents(path);
         if (r < 0)
-            return wp_error_set(err, r, "could not create directory \"%s\": %s", path,
-                                strerror(-r));
+            return wp_error_errno(err, -r, "could not create directory \"%s\"", path);
         *ret_created = true;
         return 0;
     }
@@ -56,8 +54,7 @@ int wp_dir_prepare_empty(const char *path, bool *ret_created, wp_error *err)
     }
     /* A data directory must not be readable by others. */
     if (chmod(path, 0700) < 0)
-        return wp_error_set(err, -errno, "could not set permissions of \"%s\": %s", path,
-                            strerror(errno));
+        return wp_error_errno(err, errno, "could not set permissions of \"%s\"", path);
     *ret_created = false;
     return 0;
 }
@@ -83,13 +80,11 @@ int wp_dir_syncfs(const char *path, wp_error *err)
 {
     int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
-        return wp_error_set(err, -errno, "could not open directory \"%s\": %s", path,
-                            strerror(errno));
+        return wp_error_errno(err, errno, "could not open directory \"%s\"", path);
     int r = syncfs(fd);
     int e = errno;
     close(fd);
     if (r < 0)
-        return wp_error_set(err, -e, "could not sync the file system of \"%s\": %s", path,
-                            strerror(e));
+        return wp_error_errno(err, e, "could not sync the file system of \"%s\"", path);
     return 0;
 }

@@ -34,8 +34,7 @@ typedef struct walarchive {
 static int sync_dir(walarchive *a, wp_error *err)
 {
     if (fsync(a->dirfd) < 0)
-        return wp_error_set(err, -errno, "could not fsync directory \"%s\": %s", a->dir,
-                            strerror(errno));
+        return wp_error_errno(err, errno, "could not fsync directory \"%s\"", a->dir);
     return 0;
 }
 
@@ -120,8 +119,8 @@ static int complete_segment(walarchive *a, wp_error *err)
     if (r < 0)
         return r;
     if (strcmp(a->path, a->final) != 0 && renameat(a->dirfd, a->path, a->dirfd, a->final) < 0)
-        return wp_error_set(err, -errno, "could not rename file \"%s\" to \"%s\": %s", a->path,
-                            a->final, strerror(errno));
+        return wp_error_errno(err, errno, "could not rename file \"%s\" to \"%s\"", a->path,
+                            a->final);
     r = sync_dir(a, err);
     if (r == 0)
         a->base.durable = a->base.written;
@@ -204,7 +203,7 @@ static int write_history(walarchive *a, uint32_t tli, const char *content, size_
     snprintf(tmp, sizeof(tmp), "%s.tmp", name);
     int fd = openat(a->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
-        return wp_error_set(err, -errno, "could not create file \"%s\": %s", tmp, strerror(errno));
+        return wp_error_errno(err, errno, "could not create file \"%s\"", tmp);
     size_t done = 0;
     while (done < len) {
         ssize_t w = write(fd, content + done, len - done);
@@ -212,18 +211,17 @@ static int write_history(walarchive *a, uint32_t tli, const char *content, size_
             int e = w < 0 ? errno : ENOSPC;
             close(fd);
             unlinkat(a->dirfd, tmp, 0);
-            return wp_error_set(err, -e, "could not write file \"%s\": %s", tmp, strerror(e));
+            return wp_error_errno(err, e, "could not write file \"%s\"", tmp);
         }
         done += (size_t)w;
     }
     if (fsync(fd) < 0 || close(fd) < 0) {
         int e = errno;
         unlinkat(a->dirfd, tmp, 0);
-        return wp_error_set(err, -e, "could not fsync file \"%s\": %s", tmp, strerror(e));
+        return wp_error_errno(err, e, "could not fsync file \"%s\"", tmp);
     }
     if (renameat(a->dirfd, tmp, a->dirfd, name) < 0)
-        return wp_error_set(err, -errno, "could not rename file \"%s\" to \"%s\": %s", tmp, name,
-                            strerror(errno));
+        return wp_error_errno(err, errno, "could not rename file \"%s\" to \"%s\"", tmp, name);
     return sync_dir(a, err);
 }
 
@@ -268,7 +266,7 @@ int wp_walarchive_open(const wp_walarchive_opts *opts, wp_walsink **ret_sink, wp
     int dirfd = open(opts->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dirfd < 0) {
         int e = errno;
-        wp_error_set(err, -e, "could not open directory \"%s\": %s", opts->dir, strerror(e));
+        wp_error_errno(err, e, "could not open directory \"%s\"", opts->dir);
         if (e == ENOENT)
             wp_error_hint(err, "Create the directory first, or name an existing one with -D.");
         return -e;
@@ -276,7 +274,7 @@ int wp_walarchive_open(const wp_walarchive_opts *opts, wp_walsink **ret_sink, wp
     if (faccessat(dirfd, ".", W_OK | X_OK, AT_EACCESS) < 0) {
         int e = errno;
         close(dirfd);
-        wp_error_set(err, -e, "directory \"%s\" is not writable: %s", opts->dir, strerror(e));
+        wp_error_errno(err, e, "directory \"%s\" is not writable", opts->dir);
         wp_error_hint(err, "Give the user running walpull write access to it, or use another "
                            "directory.");
         return -e;
@@ -374,7 +372,7 @@ int wp_walarchive_scan(const char *dir, uint64_t segsize, uint64_t sysid,
     DIR *d = opendir(dir);
     if (!d) {
         int e = errno;
-        wp_error_set(err, -e, "could not open directory \"%s\": %s", dir, strerror(e));
+        wp_error_errno(err, e, "could not open directory \"%s\"", dir);
         if (e == ENOENT)
             wp_error_hint(err, "Create the directory first, or name an existing one with -D.");
         return -e;

@@ -5,7 +5,7 @@
 major=$1
 wp_archive_setup "$major"
 
-# The slot keeps the primary's own segments for the comparison.
+wp_case "The slot keeps the primary's own segments for the comparison"
 expect_exit 0 "$WALPULL" slot create keep $conn
 start_seg=$(wp_psql pri -c "SELECT pg_walfile_name(restart_lsn) FROM pg_replication_slots WHERE slot_name='keep'")
 wp_make_wal pri 3
@@ -26,10 +26,10 @@ done
 [ $n -ge 3 ] || fail "expected at least 3 segments, got $n"
 expect_eq "$(ls "$arch" | grep -c partial || true)" "0" "partial files after a stop at a boundary"
 last=$(echo "$segs" | tail -1)
-# The end position is the end of the last segment.
+wp_case "The end position is the end of the last segment"
 expect_eq "$(wp_segname 1 $(( $(lsn_to_int "$endpos") - 1 )) $segsize)" "$last" "last segment"
 
-# What was reported as flushed is what the slot now holds.
+wp_case "What was reported as flushed is what the slot now holds"
 expect_eq "$(wp_psql pri -c "SELECT restart_lsn = '$endpos' FROM pg_replication_slots WHERE slot_name='keep'")" t "slot restart_lsn after --endpos"
 
 if [ "$major" = 15 ]; then
@@ -37,8 +37,7 @@ if [ "$major" = 15 ]; then
         || fail "pg_waldump rejects the archived segments"
 fi
 
-# Resume: a second run with a later end position continues after the last
-# complete segment, without re-streaming it.
+wp_case "Resume: a second run with a later end position continues after the last complete segment, without re-streaming it"
 wp_make_wal pri 2
 endpos2=$(wp_segment_floor_lsn pri $segsize)
 expect_exit 0 "$WALPULL" archive -D "$arch" --slot keep --endpos "$endpos2" --no-loop -v $conn
@@ -49,7 +48,7 @@ for s in $(wp_complete_segments "$arch"); do
     cmp "$arch/$s" "$pri_DATA/pg_wal/$s" || fail "segment $s differs after resume"
 done
 
-# gzip: valid .gz files whose content is the segment.
+wp_case "gzip: valid .gz files whose content is the segment"
 gz=$WP_TMP/gz
 mkdir "$gz"
 expect_exit 0 "$WALPULL" slot create keep2 $conn
@@ -63,4 +62,3 @@ for f in $files; do
     gzip -t "$gz/$f" || fail "$f is not valid gzip"
     gzip -dc "$gz/$f" | cmp - "$pri_DATA/pg_wal/${f%.gz}" || fail "$f does not decompress to the segment"
 done
-echo "ok test_archive_basic $major"

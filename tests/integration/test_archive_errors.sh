@@ -5,20 +5,20 @@
 major=$1
 wp_archive_setup "$major"
 
-# Usage errors exit 2.
+wp_case "Usage errors exit 2"
 expect_exit 2 "$WALPULL" archive $conn
 expect_contains "$WP_OUT" "no target directory specified (-D)"
 expect_exit 2 "$WALPULL" archive -D "$arch" --compress lz9 $conn
-expect_contains "$WP_OUT" 'invalid compression "lz9"'
+expect_contains "$WP_OUT" 'invalid value "lz9" for option --compress: use none or gzip[:LEVEL]'
 expect_exit 2 "$WALPULL" archive -D "$arch" --endpos nonsense $conn
 expect_contains "$WP_OUT" 'invalid end position "nonsense"'
 
-# Directory missing.
+wp_case "Directory missing"
 expect_exit 1 "$WALPULL" archive -D "$WP_TMP/nope" --no-loop $conn
 expect_contains "$WP_OUT" "could not open directory \"$WP_TMP/nope\": No such file or directory"
 expect_contains "$WP_OUT" "hint: Create the directory first"
 
-# Directory not writable (as an unprivileged user: root writes anywhere).
+wp_case "Directory not writable (as an unprivileged user: root writes anywhere)"
 if [ "$(id -u)" = 0 ]; then
     ro=$WP_TMP/readonly
     mkdir "$ro"
@@ -27,7 +27,7 @@ if [ "$(id -u)" = 0 ]; then
     expect_contains "$WP_OUT" "directory \"$ro\" is not writable: Permission denied"
 fi
 
-# Slot missing without --create-slot; --create-slot on an existing slot.
+wp_case "Slot missing without --create-slot; --create-slot on an existing slot"
 expect_exit 1 "$WALPULL" archive -D "$arch" --slot nosuch --no-loop $conn
 expect_contains "$WP_OUT" 'replication slot "nosuch" does not exist'
 expect_contains "$WP_OUT" "--create-slot"
@@ -35,7 +35,7 @@ expect_exit 0 "$WALPULL" slot create s $conn
 expect_exit 1 "$WALPULL" archive -D "$arch" --slot s --create-slot --no-loop $conn
 expect_contains "$WP_OUT" 'replication slot "s" already exists'
 
-# Slot already active.
+wp_case "Slot already active"
 wp_spawn "$WALPULL" archive -D "$arch" --slot s $conn
 wait_for 30 wp_query_is pri "SELECT active FROM pg_replication_slots WHERE slot_name = 's'" t
 other=$WP_TMP/other
@@ -47,7 +47,7 @@ pid=${WP_PIDS[-1]}
 kill -INT "$pid"
 wait "$pid" || fail "walpull did not exit 0 on SIGINT"
 
-# A directory holding another system's WAL, or another segment size.
+wp_case "A directory holding another system's WAL, or another segment size"
 wp_pg_start pri2 "$major" --wal-segsize=1
 wp_pg_start big "$major"
 wp_pgpass pri2
@@ -61,7 +61,7 @@ expect_exit 0 "$WALPULL" archive -D "$arch" --slot s --endpos "$endpos" --no-loo
 expect_exit 1 "$WALPULL" archive -D "$arch" --no-loop $(wp_conn_args big)
 expect_contains "$WP_OUT" "has 1048576 bytes, but the server's WAL segment size is 16777216"
 
-# Slot invalidated: its WAL was removed (max_slot_wal_keep_size).
+wp_case "Slot invalidated: its WAL was removed (max_slot_wal_keep_size)"
 wp_psql pri -c "ALTER SYSTEM SET max_slot_wal_keep_size = '2MB'" -c "SELECT pg_reload_conf()" >/dev/null
 expect_exit 0 "$WALPULL" slot create lost $conn
 for i in 1 2 3; do wp_make_wal pri 2; done
@@ -74,7 +74,7 @@ expect_contains "$WP_OUT" 'replication slot "lost"'
 [[ "$WP_OUT" =~ (invalidated|has been removed|no reserved WAL) ]] || fail "unclear message for an invalidated slot: $WP_OUT"
 wp_psql pri -c "ALTER SYSTEM RESET max_slot_wal_keep_size" -c "SELECT pg_reload_conf()" >/dev/null
 
-# Disk full: report, keep what is durable, never report more.
+wp_case "Disk full: report, keep what is durable, never report more"
 if [ "$(id -u)" = 0 ]; then
     full=$WP_TMP/full
     mkdir "$full"
@@ -94,4 +94,3 @@ if [ "$(id -u)" = 0 ]; then
     restart=$(lsn_to_int "$(wp_psql pri -c "SELECT restart_lsn FROM pg_replication_slots WHERE slot_name = 'fs'")")
     [ "$restart" -le "$end_last" ] || fail "flush reported beyond the durable segments ($restart > $end_last)"
 fi
-echo "ok test_archive_errors $major"

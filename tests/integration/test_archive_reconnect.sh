@@ -4,7 +4,7 @@
 . "$(dirname "$0")/../lib/harness.sh"
 major=$1
 wp_archive_setup "$major"
-# A slot nobody streams from keeps the primary's own segments to compare.
+wp_case "A slot nobody streams from keeps the primary's own segments to compare"
 expect_exit 0 "$WALPULL" slot create keep $conn
 log=$WP_TMP/walpull.log
 
@@ -26,7 +26,7 @@ expect_contains "$(cat "$log")" "retrying in"
 n=$(wp_check_segments "$arch" "$pri_DATA/pg_wal" 1)
 [ "$n" -ge 3 ] || fail "expected at least 3 segments, got $n"
 
-# --no-loop: a lost connection ends walpull with a clear message.
+wp_case "--no-loop: a lost connection ends walpull with a clear message"
 wp_spawn "$WALPULL" archive -D "$arch" --slot s --no-loop $conn 2>"$log"
 pid=${WP_PIDS[-1]}
 wait_for 30 wp_query_is pri "SELECT count(*) FROM pg_stat_replication WHERE application_name = 'walpull'" 1
@@ -35,4 +35,3 @@ expect_wait_exit 1 "$pid" "exit code with --no-loop after the primary stopped"
 msg=$(cat "$log")
 expect_contains "$msg" "walpull: error:"
 expect_contains "$msg" "Without --no-loop walpull reconnects"
-echo "ok test_archive_reconnect $major"

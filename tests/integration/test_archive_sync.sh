@@ -9,7 +9,7 @@ wp_pgpass pri
 conn=$(wp_conn_args pri)
 arch=$WP_TMP/archive
 mkdir "$arch"
-# The connection string's application_name is what the server sees.
+wp_case "The connection string's application_name is what the server sees"
 wp_psql pri -c "ALTER SYSTEM SET synchronous_standby_names = 'archiver_one'" -c "SELECT pg_reload_conf()" >/dev/null
 wp_psql pri -c "SET synchronous_commit = local; CREATE TABLE t (v int)"
 
@@ -24,7 +24,7 @@ for i in 1 2 3; do
     timeout 20 env PGOPTIONS= "$WP_CLIENT_BIN/psql" -X -q -h "$pri_SOCK" -p "$pri_PORT" -U postgres -d postgres \
         -c "INSERT INTO t VALUES ($i)" || fail "commit $i did not return while walpull runs"
 done
-# The commit is durable in the archive: the flush position covers it.
+wp_case "The commit is durable in the archive: the flush position covers it"
 lsn=$(wp_psql pri -c "SELECT pg_current_wal_lsn()")
 expect_eq "$(wp_psql pri -c "SELECT flush_lsn >= '$lsn' FROM pg_stat_replication WHERE application_name = 'archiver_one'")" t "flush position after commit"
 
@@ -39,4 +39,3 @@ start_walpull
 wait_for 30 bash -c "! kill -0 $waiter 2>/dev/null"
 wait "$waiter" || fail "the waiting commit failed"
 expect_eq "$(wp_psql pri -c "SELECT count(*) FROM t WHERE v = 99")" 1 "the waiting commit"
-echo "ok test_archive_sync $major"

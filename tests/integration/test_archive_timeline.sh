@@ -41,8 +41,7 @@ off=$((sw % segsize))
 old=$(wp_segname 1 "$sw" $segsize)
 new=$(wp_segname 2 "$sw" $segsize)
 
-# Timeline 1: complete segments up to the switch, then the switch segment
-# as .partial, identical to the server's up to the switch point.
+wp_case "Timeline 1: complete segments up to the switch, then the switch segment as .partial, identical to the server's up to the switch point"
 n1=$(wp_check_segments "$arch" "$sb_DATA/pg_wal" 1)
 [ "$n1" -ge 2 ] || fail "expected timeline 1 segments, got $n1"
 [ -f "$arch/$old.partial" ] || fail "no $old.partial: $(ls "$arch")"
@@ -51,12 +50,9 @@ last1=$(wp_complete_segments "$arch" | grep '^00000001' | tail -1)
 expect_eq "$last1" "$(wp_segname 1 $((sw - off - 1)) $segsize)" "last complete segment of timeline 1"
 cmp -n "$off" "$arch/$old.partial" "$pri_DATA/pg_wal/$old" || fail "$old.partial differs before the switch point"
 
-# Timeline 2 starts at the switch point's segment, which is whole (the old
-# timeline's bytes up to the switch point, then the new timeline's), as
-# recovery needs it: identical to the server's own file.
+wp_case "Timeline 2 starts at the switch point's segment, which is whole (the old timeline's bytes up to the switch point, then the new timeline's), as recovery needs it: identical to the server's own file"
 [ -f "$arch/$new" ] || fail "no complete $new: $(ls "$arch")"
 expect_eq "$(wp_complete_segments "$arch" | grep '^00000002' | head -1)" "$new" "first segment of timeline 2"
 cmp -n "$off" "$arch/$new" "$arch/$old.partial" || fail "$new does not begin with the old timeline's bytes"
 n2=$(wp_check_segments "$arch" "$sb_DATA/pg_wal" 2)
 [ "$n2" -ge 2 ] || fail "expected timeline 2 segments, got $n2"
-echo "ok test_archive_timeline $major"

@@ -7,7 +7,7 @@ major=$1
 
 wp_pg_start pri "$major"
 wp_pgpass pri
-# The standby reads the same .pgpass (primary_conninfo names it).
+wp_case "The standby reads the same .pgpass (primary_conninfo names it)"
 chown postgres "$PGPASSFILE"
 wp_psql pri -c "CREATE TABLE before_seed AS SELECT g AS id FROM generate_series(1, 1000) g"
 rep=$WP_TMP/replica
@@ -29,7 +29,7 @@ if [ "$major" = 15 ]; then
     "$WP_CLIENT_BIN/pg_verifybackup" -q "$rep" || fail "pg_verifybackup failed"
 fi
 
-# Start it as a standby.
+wp_case "Start it as a standby"
 wp_start_seeded rep "$rep" pri
 expect_eq "$(wp_psql rep -c "SELECT pg_is_in_recovery()")" t "replica in recovery"
 expect_eq "$(wp_psql rep -c "SELECT count(*) FROM before_seed")" 1000 "rows seeded"
@@ -38,4 +38,3 @@ wait_for 30 wp_caught_up rep pri
 expect_eq "$(wp_psql rep -c "SELECT v FROM after_seed")" "hello from the primary" "row replicated"
 expect_eq "$(wp_psql pri -c "SELECT active FROM pg_replication_slots WHERE slot_name = 'db_rep_slot'")" t "slot in use by the replica"
 expect_eq "$(wp_psql pri -c "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")" 1 "streaming replica"
-echo "ok test_seed $major"

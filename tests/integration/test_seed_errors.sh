@@ -7,7 +7,7 @@ wp_pg_start pri "$major"
 wp_pgpass pri
 conn=$(wp_conn_args pri)
 
-# Non-empty directory: refused, and left as it was.
+wp_case "Non-empty directory: refused, and left as it was"
 full=$WP_TMP/full
 mkdir "$full"
 echo keep >"$full/precious"
@@ -15,27 +15,26 @@ expect_exit 1 "$WALPULL" -D "$full" $conn
 expect_contains "$WP_OUT" "directory \"$full\" exists but is not empty"
 expect_eq "$(cat "$full/precious")" keep "file in a refused directory"
 
-# Slot missing without --create-slot.
+wp_case "Slot missing without --create-slot"
 expect_exit 1 "$WALPULL" -D "$WP_TMP/r1" --slot nosuch $conn
 expect_contains "$WP_OUT" 'replication slot "nosuch" does not exist'
 expect_contains "$WP_OUT" "--create-slot"
 [ ! -e "$WP_TMP/r1" ] || fail "directory left behind after a missing slot"
 
-# Wrong password.
+wp_case "Wrong password"
 echo "127.0.0.1:${pri_PORT}:*:$WP_REPL_USER:wrong" >"$WP_TMP/badpass"
 chmod 600 "$WP_TMP/badpass"
 expect_exit 1 env PGPASSFILE="$WP_TMP/badpass" "$WALPULL" -D "$WP_TMP/r2" $conn
 expect_contains "$WP_OUT" "password authentication failed"
 [ ! -e "$WP_TMP/r2" ] || fail "directory left behind after a wrong password"
 
-# Usage errors.
+wp_case "Usage errors"
 expect_exit 2 "$WALPULL" -D "$WP_TMP/r3" -X sideways $conn
-expect_contains "$WP_OUT" 'invalid WAL method "sideways"'
+expect_contains "$WP_OUT" 'invalid value "sideways" for option -X: use stream, fetch or none'
 expect_exit 2 "$WALPULL" -D "$WP_TMP/r3" -T relative=/x $conn
 expect_contains "$WP_OUT" "must be absolute paths"
 
-# Primary stopped in the middle of a (rate-limited) backup, into an empty
-# directory that existed before: its contents go, the directory stays.
+wp_case "Primary stopped in the middle of a (rate-limited) backup, into an empty directory that existed before: its contents go, the directory stays"
 wp_psql pri -c "CREATE TABLE bulk AS SELECT g, repeat('x', 200) AS pad FROM generate_series(1, 100000) g"
 mid=$WP_TMP/mid
 mkdir "$mid"
@@ -50,4 +49,3 @@ expect_contains "$msg" "walpull: error:"
 expect_contains "$msg" "removing contents of data directory \"$mid\""
 [ -d "$mid" ] || fail "the pre-existing directory was removed"
 expect_eq "$(ls -A "$mid")" "" "contents left after a failed backup"
-echo "ok test_seed_errors $major"

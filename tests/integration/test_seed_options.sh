@@ -9,25 +9,25 @@ wp_pgpass pri
 chown postgres "$PGPASSFILE"
 conn=$(wp_conn_args pri)
 
-# A user tablespace with a table in it.
+wp_case "A user tablespace with a table in it"
 ts=$WP_TMP/ts_primary
 mkdir "$ts"
 chown postgres: "$ts"
 wp_psql pri -c "CREATE TABLESPACE extra LOCATION '$ts'" \
     -c "CREATE TABLE in_ts TABLESPACE extra AS SELECT g AS id FROM generate_series(1, 5000) g"
 
-# Without -T the tablespace would land on the primary's own directory.
+wp_case "Without -T the tablespace would land on the primary's own directory"
 expect_exit 1 "$WALPULL" -D "$WP_TMP/r0" -c fast $conn
 expect_contains "$WP_OUT" "directory \"$ts\" exists but is not empty"
 expect_contains "$WP_OUT" "-T $ts=NEWDIR"
 [ ! -e "$WP_TMP/r0" ] || fail "a refused seed left its directory behind"
-# --no-clean keeps what was made, and says so.
+wp_case "--no-clean keeps what was made, and says so"
 expect_exit 1 "$WALPULL" -D "$WP_TMP/r0" -c fast --no-clean $conn
 expect_contains "$WP_OUT" "data directory \"$WP_TMP/r0\" not removed at user's request"
 [ -f "$WP_TMP/r0/PG_VERSION" ] || [ -d "$WP_TMP/r0" ] || fail "--no-clean removed the directory"
 rm -rf "$WP_TMP/r0"
 
-# -X fetch, with the tablespace mapped, and progress to a non-terminal.
+wp_case "-X fetch, with the tablespace mapped, and progress to a non-terminal"
 r1=$WP_TMP/r1
 expect_exit 0 "$WALPULL" -D "$r1" -X fetch -T "$ts=$WP_TMP/ts_r1" -c fast -P $conn
 expect_contains "$WP_OUT" "walpull: progress: "
@@ -41,13 +41,13 @@ expect_eq "$link" "$WP_TMP/ts_r1" "tablespace symlink"
 if [ "$major" = 15 ]; then
     "$WP_CLIENT_BIN/pg_verifybackup" -q "$r1" || fail "pg_verifybackup failed on a -X fetch backup"
 fi
-# Started (not as a standby): it reads the tablespace's table.
+wp_case "Started (not as a standby): it reads the tablespace's table"
 chown -R postgres: "$WP_TMP/ts_r1"
 wp_start_seeded r1 "$r1" pri
 expect_eq "$(wp_psql r1 -c "SELECT count(*) FROM in_ts")" 5000 "rows in the mapped tablespace"
 wp_pg_ctl r1 stop fast
 
-# A backup taken under write load: the replica matches after catch-up.
+wp_case "A backup taken under write load: the replica matches after catch-up"
 "$WP_CLIENT_BIN/pgbench" -q -i -s 3 -h "$pri_SOCK" -p "$pri_PORT" -U postgres postgres >/dev/null 2>&1
 "$WP_CLIENT_BIN/pgbench" -T 6 -c 2 -h "$pri_SOCK" -p "$pri_PORT" -U postgres postgres >"$WP_TMP/pgbench.log" 2>&1 &
 bench=$!
@@ -63,4 +63,3 @@ q="SELECT (SELECT count(*) FROM pgbench_history) || '/' || (SELECT sum(abalance)
 primary=$(wp_psql pri -c "$q")
 expect_eq "$(wp_psql r2 -c "$q")" "$primary" "pgbench rows on the replica"
 [ "${primary%%/*}" -gt 0 ] || fail "pgbench wrote nothing during the backup"
-echo "ok test_seed_options $major"

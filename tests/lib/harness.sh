@@ -141,8 +141,32 @@ wp_spawn() {
 # Run a command at teardown (before the servers stop).
 wp_on_exit() { WP_CLEANUP+=("$*"); }
 
+# --- TAP: each case prints its own result line ---------------------------
+# wp_case TITLE starts a case; the previous one passed if the script got
+# here. A failure (any non-zero exit) marks the open case "not ok"; the
+# plan line comes last, so a case that never ran is never counted.
+WP_CASE_N=0
+WP_CASE_TITLE=
+wp_case() {
+    wp_case_close ok
+    WP_CASE_N=$((WP_CASE_N + 1))
+    WP_CASE_TITLE=$1
+}
+wp_case_close() {
+    [ -n "$WP_CASE_TITLE" ] || return 0
+    echo "$1 $WP_CASE_N - $WP_CASE_TITLE"
+    WP_CASE_TITLE=
+}
+
 wp_teardown() {
     local rc=$? s p c
+    if [ "$rc" = 0 ]; then
+        wp_case_close ok
+    else
+        [ -n "$WP_CASE_TITLE" ] || wp_case "set-up"
+        wp_case_close "not ok"
+    fi
+    echo "1..$WP_CASE_N"
     for c in "${WP_CLEANUP[@]}"; do eval "$c" 2>/dev/null || true; done
     for p in "${WP_PIDS[@]}"; do { kill -9 "$p" && wait "$p"; } 2>/dev/null || true; done
     for s in "${WP_SERVERS[@]}"; do
@@ -164,6 +188,7 @@ trap 'exit 130' INT TERM
 # --- assertions: each prints what differed and fails the test ------------
 fail() {
     echo "FAIL: $*" >&2
+    printf 'FAIL: %s\n' "$*" | head -c 4000 | sed 's/^/# /'
     exit 1
 }
 

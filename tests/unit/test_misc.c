@@ -72,47 +72,51 @@ END_TEST
 
 START_TEST(test_conninfo_quoting)
 {
-    char out[128];
-    size_t len = 0;
-    ck_assert_int_eq(wp_conninfo_append(out, sizeof(out), &len, "host", "db1"), 0);
-    ck_assert_int_eq(wp_conninfo_append(out, sizeof(out), &len, "password", "it's\\x"), 0);
-    ck_assert_str_eq(out, "host='db1' password='it\\'s\\\\x'");
-    ck_assert_uint_eq(len, strlen(out));
-    char small[16] = "";
-    size_t slen = 0;
-    ck_assert_int_eq(wp_conninfo_append(small, sizeof(small), &slen, "host", "a-long-host-name"),
-                     WP_E_RANGE);
-    ck_assert_str_eq(small, "");
-    ck_assert_uint_eq(slen, 0);
-    char q[64];
-    ck_assert_int_eq(wp_config_quote("user='u' x\\y", q, sizeof(q)), 0);
-    ck_assert_str_eq(q, "'user=''u'' x\\\\y'");
-    ck_assert_int_eq(wp_config_quote("abcdef", q, 5), WP_E_RANGE);
+    wp_buf out = {0};
+    ck_assert_int_eq(wp_conninfo_append(&out, "host", "db1"), 0);
+    ck_assert_int_eq(wp_conninfo_append(&out, "password", "it's\\x"), 0);
+    ck_assert_str_eq(wp_buf_str(&out), "host='db1' password='it\\'s\\\\x'");
+    ck_assert_uint_eq(out.len, strlen(wp_buf_str(&out)));
+    wp_buf q = {0};
+    ck_assert_int_eq(wp_config_quote(&q, "user='u' x\\y"), 0);
+    ck_assert_str_eq(wp_buf_str(&q), "'user=''u'' x\\\\y'");
+    wp_buf_free(&out);
+    wp_buf_free(&q);
 }
 END_TEST
 
 START_TEST(test_basebackup_command_versions)
 {
-    char sql[512], lit[32];
-    ck_assert_int_eq(wp_quote_literal("it's", lit, sizeof(lit)), 0);
-    ck_assert_str_eq(lit, "'it''s'");
-    ck_assert_int_eq(wp_quote_literal("abcdef", lit, 6), WP_E_RANGE);
+    wp_buf lit = {0}, sql = {0};
+    ck_assert_int_eq(wp_quote_literal(&lit, "it's"), 0);
+    ck_assert_str_eq(wp_buf_str(&lit), "'it''s'");
     wp_basebackup_opts o = {.label = "l",
                             .fast_checkpoint = true,
                             .progress = true,
                             .nowait = true,
                             .max_rate = 1024,
                             .manifest = true};
-    ck_assert_int_eq(wp_basebackup_command(&o, 150004, sql, sizeof(sql)), 0);
-    ck_assert_str_eq(sql, "BASE_BACKUP (LABEL 'l', PROGRESS, CHECKPOINT 'fast', WAIT false, "
+    ck_assert_int_eq(wp_basebackup_command(&o, 150004, &sql), 0);
+    ck_assert_str_eq(wp_buf_str(&sql), "BASE_BACKUP (LABEL 'l', PROGRESS, CHECKPOINT 'fast', WAIT false, "
                           "MAX_RATE 1024, MANIFEST 'yes', MANIFEST_CHECKSUMS 'CRC32C')");
-    ck_assert_int_eq(wp_basebackup_command(&o, 140010, sql, sizeof(sql)), 0);
-    ck_assert_str_eq(sql, "BASE_BACKUP LABEL 'l' PROGRESS FAST NOWAIT MAX_RATE 1024 "
+    wp_buf_reset(&sql);
+    ck_assert_int_eq(wp_basebackup_command(&o, 140010, &sql), 0);
+    ck_assert_str_eq(wp_buf_str(&sql), "BASE_BACKUP LABEL 'l' PROGRESS FAST NOWAIT MAX_RATE 1024 "
                           "MANIFEST 'yes' MANIFEST_CHECKSUMS 'CRC32C'");
     wp_basebackup_opts fetch = {.label = "x", .include_wal = true};
-    ck_assert_int_eq(wp_basebackup_command(&fetch, 180000, sql, sizeof(sql)), 0);
-    ck_assert_str_eq(sql, "BASE_BACKUP (LABEL 'x', WAL)");
-    ck_assert_int_eq(wp_basebackup_command(&fetch, 130000, sql, 20), WP_E_RANGE);
+    wp_buf_reset(&sql);
+    ck_assert_int_eq(wp_basebackup_command(&fetch, 180000, &sql), 0);
+    ck_assert_str_eq(wp_buf_str(&sql), "BASE_BACKUP (LABEL 'x', WAL)");
+    /* A label far longer than any fixed buffer is quoted whole. */
+    char label[5000];
+    memset(label, '\'', sizeof(label) - 1);
+    label[sizeof(label) - 1] = '\0';
+    wp_basebackup_opts big = {.label = label};
+    wp_buf_reset(&sql);
+    ck_assert_int_eq(wp_basebackup_command(&big, 130000, &sql), 0);
+    ck_assert_uint_eq(sql.len, strlen("BASE_BACKUP LABEL ''") + 2 * (sizeof(label) - 1));
+    wp_buf_free(&lit);
+    wp_buf_free(&sql);
 }
 END_TEST
 
@@ -322,7 +326,7 @@ START_TEST(test_file_link_refuses_symlink)
     wp_link *l;
     wp_error err = {0};
     ck_assert_int_eq(wp_file_link_new(&fo, NULL, &l, &err), 0);
-    struct iovec v = {.iov_base = "data", .iov_len = 4};
+    struct iovec v = {.iov_base = (void *)"data", .iov_len = 4};
     ck_assert_int_lt(wp_link_content(l, &v, 1, &err), 0);
     ck_assert_ptr_nonnull(strstr(err.message, "could not open file \"seg\""));
     wp_link_free(l);

@@ -1,4 +1,5 @@
 #include "walpull/error.h"
+#include "walpull/clock.h"
 #include "walpull/msg.h"
 
 #include "check_main.h"
