@@ -207,6 +207,7 @@ wp_pgpass px
 for rep in $(seq 1 "$REPS"); do catchup_round px "$rep" "_$OTHER_MAJOR" 0; done
 "$BIN15/pgbench" -q -i -s "$SCALE" -h "$px_SOCK" -p "$px_PORT" -U postgres postgres >/dev/null 2>&1
 for rep in $(seq 1 "$REPS"); do
+    # shellcheck disable=SC2046 # the connection arguments are words
     timed "seed_walpull_$OTHER_MAJOR" "$rep" "$WALPULL" -D "$WP_TMP/sw$rep" -c fast -X stream $(wp_conn_args px)
 done
 rm -rf "$WP_TMP"/sw*

@@ -11,7 +11,7 @@
 #                                 cppcheck, clang-tidy, shellcheck, format
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$root"
+cd "$root" || exit 1
 
 majors=${WALPULL_TEST_MAJORS:-15}
 filter=

@@ -131,8 +131,7 @@ int wp_conn_wait(wp_conn *conn, int timeout_ms, int wake_fd, wp_error *err);
  * defaults, and without the password unless
  * with_password. Written into out (quoted for a conninfo string, not yet
  * for a configuration file). */
-int wp_conn_standby_conninfo(const wp_conn *conn, bool with_password, wp_buf *out,
-                             wp_error *err);
+int wp_conn_standby_conninfo(const wp_conn *conn, bool with_password, wp_buf *out, wp_error *err);
 
 /* End the COPY and read the results: after WP_E_STOPPED from copy_recv
  * (server_ended), or to end the stream ourselves. Sets *ret_end, with

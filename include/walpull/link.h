@@ -17,6 +17,7 @@
 
 #include "walpull/error.h"
 
+#include <assert.h>
 #include <stddef.h>
 #include <sys/uio.h>
 
@@ -34,18 +35,22 @@ struct wp_link {
     wp_link *next; /* owned; NULL for a sink */
 };
 
+/* Callers go through these wrappers, never through ops directly. */
 static inline int wp_link_content(wp_link *link, const struct iovec *iov, int iovcnt, wp_error *err)
 {
+    assert(link && link->ops->content && iovcnt >= 0);
     return iovcnt > 0 ? link->ops->content(link, iov, iovcnt, err) : 0;
 }
 
 static inline int wp_link_sync(wp_link *link, wp_error *err)
 {
+    assert(link && link->ops->sync);
     return link->ops->sync(link, err);
 }
 
 static inline int wp_link_finalize(wp_link *link, wp_error *err)
 {
+    assert(link && link->ops->finalize);
     return link->ops->finalize(link, err);
 }
 

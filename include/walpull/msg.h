@@ -66,5 +66,4 @@ size_t wp_msg_encode_hs_feedback(const wp_hs_feedback *msg, uint8_t out[WP_MSG_H
 int wp_msg_decode_status(const uint8_t *buf, size_t len, wp_status_update *ret_msg);
 int wp_msg_decode_hs_feedback(const uint8_t *buf, size_t len, wp_hs_feedback *ret_msg);
 
-
 #endif

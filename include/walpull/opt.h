@@ -44,21 +44,24 @@ typedef struct wp_opt wp_opt;
 typedef int (*wp_opt_parse_fn)(const char *value, void *target, wp_error *err);
 
 struct wp_opt {
-    int short_name;        /* 0 when there is none */
-    const char *long_name; /* NULL ends the table */
+    int short_name; /* 0 when there is none */
     wp_opt_kind kind;
+    unsigned flags;
+    unsigned given;        /* set by wp_opt_parse: how many times it was given */
+    const char *long_name; /* NULL ends the table */
     void *target;
     int64_t min, max;           /* WP_OPT_INT and WP_OPT_SIZE */
     const char *const *choices; /* WP_OPT_CHOICE, NULL-terminated */
-    wp_opt_parse_fn parse;      /* WP_OPT_CALL */
-    unsigned flags;
-    const char *arg_name; /* in the help: --slot=NAME; NULL for no value */
+    wp_opt_parse_fn parse;      /* WP_OPT_CALL and WP_OPT_ACTION */
+    const char *arg_name;       /* in the help: --slot=NAME; NULL for no value */
     const char *help;
     const char *section; /* a heading printed before this entry, or NULL */
-    unsigned given;      /* set by wp_opt_parse: how many times it was given */
 };
 
-#define WP_OPT_END {0, NULL, WP_OPT_FLAG, NULL, 0, 0, NULL, NULL, 0, NULL, NULL, NULL, 0}
+#define WP_OPT_END                                                                                 \
+    {                                                                                              \
+        .long_name = NULL                                                                          \
+    }
 
 /* A relation between two options, checked after parsing. */
 typedef enum wp_opt_rule_kind {

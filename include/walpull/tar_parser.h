@@ -10,6 +10,8 @@
 #include "walpull/link.h"
 #include "walpull/tar.h"
 
+#include <assert.h>
+
 typedef struct wp_tar_sink wp_tar_sink;
 
 typedef struct wp_tar_sink_ops {
@@ -25,6 +27,38 @@ typedef struct wp_tar_sink_ops {
 struct wp_tar_sink {
     const wp_tar_sink_ops *ops;
 };
+
+/* Callers go through these wrappers, never through ops directly. */
+static inline int wp_tar_sink_begin(wp_tar_sink *sink, const wp_tar_member *member, wp_error *err)
+{
+    assert(sink && sink->ops->begin && member);
+    return sink->ops->begin(sink, member, err);
+}
+
+static inline int wp_tar_sink_data(wp_tar_sink *sink, const struct iovec *iov, int iovcnt,
+                                   wp_error *err)
+{
+    assert(sink && sink->ops->data && iovcnt >= 0);
+    return sink->ops->data(sink, iov, iovcnt, err);
+}
+
+static inline int wp_tar_sink_end(wp_tar_sink *sink, wp_error *err)
+{
+    assert(sink && sink->ops->end);
+    return sink->ops->end(sink, err);
+}
+
+static inline int wp_tar_sink_finish(wp_tar_sink *sink, wp_error *err)
+{
+    assert(sink && sink->ops->finish);
+    return sink->ops->finish(sink, err);
+}
+
+static inline void wp_tar_sink_free(wp_tar_sink *sink)
+{
+    if (sink && sink->ops->free)
+        sink->ops->free(sink);
+}
 
 /* The parser owns sink (frees it, also when this call fails). */
 int wp_tar_parser_new(wp_tar_sink *sink, wp_link **ret_link, wp_error *err);

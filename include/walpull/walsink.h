@@ -11,6 +11,7 @@
 #include "walpull/error.h"
 #include "walpull/lsn.h"
 
+#include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
@@ -39,9 +40,33 @@ struct wp_walsink {
     wp_lsn durable;
 };
 
+/* Callers go through these wrappers, never through ops directly. */
+static inline int wp_walsink_write(wp_walsink *sink, uint32_t tli, wp_lsn start,
+                                   const struct iovec *iov, int iovcnt, wp_error *err)
+{
+    assert(sink && sink->ops->write && iovcnt > 0 && tli > 0);
+    return sink->ops->write(sink, tli, start, iov, iovcnt, err);
+}
+
+static inline int wp_walsink_flush(wp_walsink *sink, wp_error *err)
+{
+    assert(sink && sink->ops->flush);
+    int r = sink->ops->flush(sink, err);
+    assert(r < 0 || sink->durable == sink->written);
+    return r;
+}
+
+static inline int wp_walsink_end_timeline(wp_walsink *sink, uint32_t tli, wp_lsn end,
+                                          uint32_t next_tli, const char *history,
+                                          size_t history_len, wp_error *err)
+{
+    assert(sink && sink->ops->end_timeline && next_tli > tli);
+    return sink->ops->end_timeline(sink, tli, end, next_tli, history, history_len, err);
+}
+
 static inline void wp_walsink_free(wp_walsink *sink)
 {
-    if (sink)
+    if (sink && sink->ops->free)
         sink->ops->free(sink);
 }
 

@@ -78,31 +78,62 @@ static const wp_cli_cmd archive_cmd = {
 
 static int parse_args(int argc, char **argv, archive_opts *o)
 {
-    wp_opt table[] = {
-        {.short_name = 'D', .long_name = "directory", .kind = WP_OPT_STRING, .target = &o->dir,
-         .arg_name = "DIR", .help = "receive WAL files into this directory"},
-        {.short_name = 'S', .long_name = "slot", .kind = WP_OPT_STRING, .target = &o->slot,
-         .arg_name = "NAME", .help = "stream through this physical replication slot"},
-        {.long_name = "create-slot", .kind = WP_OPT_FLAG, .target = &o->create_slot,
-         .help = "create the slot first (then stream)"},
-        {.long_name = "if-not-exists", .kind = WP_OPT_FLAG, .target = &o->if_not_exists,
-         .help = "with --create-slot, an existing slot is fine"},
-        {.long_name = "synchronous", .kind = WP_OPT_FLAG, .target = &o->synchronous,
-         .help = "fsync after every batch and report it at once"},
-        {.short_name = 's', .long_name = "status-interval", .kind = WP_OPT_INT,
-         .target = &o->status_interval_secs, .min = 0, .max = 86400, .arg_name = "SECS",
-         .help = "time between status updates (default 10)"},
-        {.long_name = "compress", .kind = WP_OPT_CALL, .target = o, .parse = parse_compress,
-         .arg_name = "METHOD", .help = "none, or gzip[:LEVEL] (LEVEL 1-9)"},
-        {.short_name = 'E', .long_name = "endpos", .kind = WP_OPT_LSN, .target = &o->endpos,
-         .arg_name = "LSN", .help = "stop once this position is received and durable"},
-        {.short_name = 'n', .long_name = "no-loop", .kind = WP_OPT_FLAG, .target = &o->no_loop,
-         .help = "do not reconnect when the connection is lost"},
-        {.long_name = "no-direct-io", .kind = WP_OPT_FLAG, .target = &o->buffered_io,
-         .help = "write through the page cache instead of O_DIRECT"},
-        WP_CLI_VERBOSE_OPT,
-        WP_CLI_CONN_OPTS(&o->conn),
-        WP_OPT_END};
+    wp_opt table[] = {{.short_name = 'D',
+                       .long_name = "directory",
+                       .kind = WP_OPT_STRING,
+                       .target = &o->dir,
+                       .arg_name = "DIR",
+                       .help = "receive WAL files into this directory"},
+                      {.short_name = 'S',
+                       .long_name = "slot",
+                       .kind = WP_OPT_STRING,
+                       .target = &o->slot,
+                       .arg_name = "NAME",
+                       .help = "stream through this physical replication slot"},
+                      {.long_name = "create-slot",
+                       .kind = WP_OPT_FLAG,
+                       .target = &o->create_slot,
+                       .help = "create the slot first (then stream)"},
+                      {.long_name = "if-not-exists",
+                       .kind = WP_OPT_FLAG,
+                       .target = &o->if_not_exists,
+                       .help = "with --create-slot, an existing slot is fine"},
+                      {.long_name = "synchronous",
+                       .kind = WP_OPT_FLAG,
+                       .target = &o->synchronous,
+                       .help = "fsync after every batch and report it at once"},
+                      {.short_name = 's',
+                       .long_name = "status-interval",
+                       .kind = WP_OPT_INT,
+                       .target = &o->status_interval_secs,
+                       .min = 0,
+                       .max = 86400,
+                       .arg_name = "SECS",
+                       .help = "time between status updates (default 10)"},
+                      {.long_name = "compress",
+                       .kind = WP_OPT_CALL,
+                       .target = o,
+                       .parse = parse_compress,
+                       .arg_name = "METHOD",
+                       .help = "none, or gzip[:LEVEL] (LEVEL 1-9)"},
+                      {.short_name = 'E',
+                       .long_name = "endpos",
+                       .kind = WP_OPT_LSN,
+                       .target = &o->endpos,
+                       .arg_name = "LSN",
+                       .help = "stop once this position is received and durable"},
+                      {.short_name = 'n',
+                       .long_name = "no-loop",
+                       .kind = WP_OPT_FLAG,
+                       .target = &o->no_loop,
+                       .help = "do not reconnect when the connection is lost"},
+                      {.long_name = "no-direct-io",
+                       .kind = WP_OPT_FLAG,
+                       .target = &o->buffered_io,
+                       .help = "write through the page cache instead of O_DIRECT"},
+                      WP_CLI_VERBOSE_OPT,
+                      WP_CLI_CONN_OPTS(&o->conn),
+                      WP_OPT_END};
     static const wp_opt_rule rules[] = {{WP_OPT_NEEDS, "create-slot", "slot"},
                                         {WP_OPT_NEEDS, "if-not-exists", "create-slot"}};
     int first;
@@ -167,90 +198,117 @@ static int prepare_slot(wp_conn *conn, const archive_opts *o, bool first, wp_slo
     return 0;
 }
 
+/* Where to start: the directory, else the slot, else the server's current
+ * position; always at a segment boundary. Returns where it came from. */
+static const char *start_point(const wp_archive_resume *resume, const wp_slot_info *slot,
+                               const wp_identity *id, uint64_t segsize, wp_lsn *ret_start,
+                               uint32_t *ret_tli)
+{
+    const char *from;
+    if (resume->found) {
+        *ret_start = resume->start;
+        *ret_tli = resume->tli;
+        from = "the archive directory";
+    } else if (slot->has_restart_lsn) {
+        *ret_start = slot->restart_lsn;
+        *ret_tli = slot->restart_tli ? slot->restart_tli : id->timeline;
+        from = "the replication slot";
+    } else {
+        *ret_start = id->xlogpos;
+        *ret_tli = id->timeline;
+        from = "the server's current position";
+    }
+    *ret_start -= wp_lsn_segment_offset(*ret_start, segsize);
+    return from;
+}
+
+/* A timeline after the first needs its history file in the archive
+ * before its first segment. */
+static int ensure_history(wp_conn *conn, wp_walsink *sink, uint32_t tli, wp_error *err)
+{
+    if (tli <= 1 || wp_walarchive_has_history(sink, tli))
+        return 0;
+    char *history = NULL;
+    size_t len = 0;
+    int r = wp_conn_timeline_history(conn, tli, &history, &len, err);
+    if (r == 0)
+        r = wp_walarchive_write_history(sink, tli, history, len, err);
+    free(history);
+    return r;
+}
+
+/* What one session found before streaming. */
+typedef struct session_start {
+    wp_identity id;
+    uint64_t segsize;
+    wp_archive_resume resume;
+    wp_slot_info slot;
+} session_start;
+
+/* Connect, identify the server, and check the directory and the slot
+ * against it. */
+static int session_open(const archive_opts *o, bool first, wp_conn **ret_conn,
+                        session_start *ret_start, wp_error *err)
+{
+    session_start st = {0};
+    int r = wp_conn_open(&o->conn, WP_CONN_PHYSICAL, NULL, ret_conn, err);
+    if (r == 0)
+        r = wp_conn_identify_system(*ret_conn, &st.id, err);
+    if (r == 0)
+        r = wp_conn_wal_segment_size(*ret_conn, &st.segsize, err);
+    if (r == 0)
+        r = wp_walarchive_scan(o->dir, st.segsize, strtoull(st.id.systemid, NULL, 10), &st.resume,
+                               err);
+    if (r == 0 && o->slot)
+        r = prepare_slot(*ret_conn, o, first, &st.slot, err);
+    if (r == 0)
+        *ret_start = st;
+    return r;
+}
+
 /* One connection's worth of streaming. *ret_progress says whether any WAL
  * arrived (to reset the reconnect backoff). */
 static int session(const archive_opts *o, bool first, bool *ret_progress, wp_error *err)
 {
     wp_conn *conn = NULL;
     wp_walsink *sink = NULL;
-    wp_identity id;
-    uint64_t segsize;
-    wp_archive_resume resume;
-    wp_slot_info slot = {0};
-    int r = wp_conn_open(&o->conn, WP_CONN_PHYSICAL, NULL, &conn, err);
-    if (r == 0)
-        r = wp_conn_identify_system(conn, &id, err);
-    if (r == 0)
-        r = wp_conn_wal_segment_size(conn, &segsize, err);
-    if (r == 0)
-        r = wp_walarchive_scan(o->dir, segsize, strtoull(id.systemid, NULL, 10), &resume, err);
-    if (r == 0 && o->slot)
-        r = prepare_slot(conn, o, first, &slot, err);
+    session_start st = {0};
+    int r = session_open(o, first, &conn, &st, err);
     wp_walarchive_opts ao = {.dir = o->dir,
-                             .segsize = segsize,
+                             .segsize = st.segsize,
                              .compress = o->compress,
                              .gzip_level = o->gzip_level,
                              .partial_suffix = true,
                              .direct = !o->buffered_io};
     if (r == 0)
         r = wp_walarchive_open(&ao, &sink, err);
-    if (r < 0)
-        goto out;
-
-    /* Where to start: the directory, else the slot, else the server's
-     * current position; always at a segment boundary. */
-    wp_lsn start;
-    uint32_t tli;
-    const char *from;
-    if (resume.found) {
-        start = resume.start;
-        tli = resume.tli;
-        from = "the archive directory";
-    } else if (slot.has_restart_lsn) {
-        start = slot.restart_lsn;
-        tli = slot.restart_tli ? slot.restart_tli : id.timeline;
-        from = "the replication slot";
-    } else {
-        start = id.xlogpos;
-        tli = id.timeline;
-        from = "the server's current position";
-    }
-    start -= wp_lsn_segment_offset(start, segsize);
-    wp_log(WP_LOG_INFO, "starting log streaming at " WP_LSN_FMT " (timeline %u), from %s",
-           WP_LSN_ARGS(start), (unsigned)tli, from);
-
-    if (tli > 1 && !wp_walarchive_has_history(sink, tli)) {
-        char *history = NULL;
-        size_t len = 0;
-        r = wp_conn_timeline_history(conn, tli, &history, &len, err);
-        if (r == 0)
-            r = wp_walarchive_write_history(sink, tli, history, len, err);
-        free(history);
-        if (r < 0)
-            goto out;
-    }
-
     wp_walrecv_config cfg = {.slot = o->slot,
-                             .tli = tli,
-                             .start = start,
-                             .segsize = segsize,
+                             .segsize = st.segsize,
                              .endpos = o->endpos,
                              .synchronous = o->synchronous,
                              .status_interval_ms = o->status_interval_secs * 1000,
                              .should_stop = should_stop,
                              .on_timeline = on_timeline};
-    wp_walrecv_stats stats = {0};
-    wp_walrecv_result res;
-    r = wp_walrecv_run(conn, sink, &cfg, &stats, &res, err);
-    *ret_progress = stats.bytes > 0;
-    if (r == 0)
-        wp_log(WP_LOG_INFO, "%s at " WP_LSN_FMT " (timeline %u); %" PRIu64 " bytes received",
-               res.reason == WP_WALRECV_ENDPOS ? "reached the end position" : "stopped",
-               WP_LSN_ARGS(res.position), (unsigned)res.tli, stats.bytes);
-    else
-        wp_log(WP_LOG_DEBUG, "stream ended after %" PRIu64 " bytes, durable up to " WP_LSN_FMT,
-               stats.bytes, WP_LSN_ARGS(sink->durable));
-out:
+    if (r == 0) {
+        const char *from =
+            start_point(&st.resume, &st.slot, &st.id, st.segsize, &cfg.start, &cfg.tli);
+        wp_log(WP_LOG_INFO, "starting log streaming at " WP_LSN_FMT " (timeline %u), from %s",
+               WP_LSN_ARGS(cfg.start), (unsigned)cfg.tli, from);
+        r = ensure_history(conn, sink, cfg.tli, err);
+    }
+    if (r == 0) {
+        wp_walrecv_stats stats = {0};
+        wp_walrecv_result res;
+        r = wp_walrecv_run(conn, sink, &cfg, &stats, &res, err);
+        *ret_progress = stats.bytes > 0;
+        if (r == 0)
+            wp_log(WP_LOG_INFO, "%s at " WP_LSN_FMT " (timeline %u); %" PRIu64 " bytes received",
+                   res.reason == WP_WALRECV_ENDPOS ? "reached the end position" : "stopped",
+                   WP_LSN_ARGS(res.position), (unsigned)res.tli, stats.bytes);
+        else
+            wp_log(WP_LOG_DEBUG, "stream ended after %" PRIu64 " bytes, durable up to " WP_LSN_FMT,
+                   stats.bytes, WP_LSN_ARGS(sink->durable));
+    }
     wp_walsink_free(sink);
     wp_conn_free(conn);
     return r;

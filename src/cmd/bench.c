@@ -74,6 +74,31 @@ typedef struct sampler {
     bool tty;
 } sampler;
 
+/* A range of WAL to stream: from which server, through which slot. */
+typedef struct span {
+    wp_conn *conn;
+    uint64_t segsize;
+    const char *slot;
+    uint32_t tli;
+    wp_lsn start;
+    wp_lsn end; /* WP_LSN_INVALID: until the sampler stops */
+} span;
+
+/* What one walpull run measured. */
+typedef struct measured {
+    run_result res;
+    wp_walrecv_stats stats;
+    sampler s;
+} measured;
+
+static void measured_reset(measured *m)
+{
+    free(m->s.pts);
+    free(m->s.lag_bytes);
+    free(m->s.lag_ms);
+    *m = (measured){.s = {.tty = m->s.tty, .stop_after = m->s.stop_after}};
+}
+
 static volatile sig_atomic_t interrupted;
 
 static void on_signal(int signo)
@@ -142,70 +167,68 @@ static double tv(struct timeval v)
     return (double)v.tv_sec + (double)v.tv_usec / 1e6;
 }
 
-/* Stream [start, endpos) (endpos 0: until the sampler stops) into the
- * chosen sink and measure it. */
-static int run_walpull(const bench_opts *o, wp_conn *conn, const char *slot, uint32_t tli,
-                       wp_lsn start, wp_lsn endpos, uint64_t segsize, sampler *s, run_result *res,
-                       wp_walrecv_stats *stats, wp_error *err)
+/* Stream the span into the chosen sink and measure it. */
+static int run_walpull(const bench_opts *o, const span *sp, measured *m, wp_error *err)
 {
     wp_walsink *sink;
     int r;
     if (o->sink_dir) {
         wp_walarchive_opts ao = {.dir = o->sink_dir,
-                                 .segsize = segsize,
+                                 .segsize = sp->segsize,
                                  .partial_suffix = true,
                                  .direct = !o->buffered_io,
-                                 .stats = &res->io};
+                                 .stats = &m->res.io};
         r = wp_walarchive_open(&ao, &sink, err);
     } else {
         r = wp_walsink_null_new(&sink, err);
     }
     if (r < 0)
         return r;
+    sampler *s = &m->s;
     struct rusage ru0, ru1;
     getrusage(RUSAGE_SELF, &ru0);
     s->t0 = wp_clock_start();
-    s->stats = stats;
-    s->start = s->last_pos = start;
-    wp_walrecv_config cfg = {.slot = slot,
-                             .tli = tli,
-                             .start = start,
-                             .segsize = segsize,
-                             .endpos = endpos,
+    s->stats = &m->stats;
+    s->start = s->last_pos = sp->start;
+    wp_walrecv_config cfg = {.slot = sp->slot,
+                             .tli = sp->tli,
+                             .start = sp->start,
+                             .segsize = sp->segsize,
+                             .endpos = sp->end,
                              .status_interval_ms = 10000,
                              .should_stop = sample,
                              .user = s};
     wp_walrecv_result rr;
-    r = wp_walrecv_run(conn, sink, &cfg, stats, &rr, err);
+    r = wp_walrecv_run(sp->conn, sink, &cfg, &m->stats, &rr, err);
     wp_walsink_free(sink); /* includes the last fsync of a dir sink */
-    res->wall = wp_clock_since(&s->t0);
+    m->res.wall = wp_clock_since(&s->t0);
     getrusage(RUSAGE_SELF, &ru1);
     if (s->tty)
         fputc('\n', stderr);
-    res->bytes = stats->bytes;
-    res->cpu_user = tv(ru1.ru_utime) - tv(ru0.ru_utime);
-    res->cpu_sys = tv(ru1.ru_stime) - tv(ru0.ru_stime);
-    res->peak_rss_kib = ru1.ru_maxrss;
+    m->res.bytes = m->stats.bytes;
+    m->res.cpu_user = tv(ru1.ru_utime) - tv(ru0.ru_utime);
+    m->res.cpu_sys = tv(ru1.ru_stime) - tv(ru0.ru_stime);
+    m->res.peak_rss_kib = ru1.ru_maxrss;
     return r;
 }
 
 /* Run pg_receivewal over the same range through its own slot. */
-static int run_pg_receivewal(const bench_opts *o, wp_conn *conn, const char *slot, wp_lsn endpos,
-                             run_result *res, wp_error *err)
+static int run_pg_receivewal(const bench_opts *o, const span *sp, run_result *res, wp_error *err)
 {
+    wp_conn *conn = sp->conn;
     char dir[4096];
     snprintf(dir, sizeof(dir), "%s/pg_receivewal.XXXXXX", o->sink_dir ? o->sink_dir : "/tmp");
     if (!mkdtemp(dir))
         return wp_error_errno(err, errno, "could not create a directory for pg_receivewal");
     char end[32];
-    snprintf(end, sizeof(end), WP_LSN_FMT, WP_LSN_ARGS(endpos));
+    snprintf(end, sizeof(end), WP_LSN_FMT, WP_LSN_ARGS(sp->end));
     const char *argv[20];
     int n = 0;
     argv[n++] = o->compare;
     argv[n++] = "-D";
     argv[n++] = dir;
     argv[n++] = "--slot";
-    argv[n++] = slot;
+    argv[n++] = sp->slot;
     argv[n++] = "--endpos";
     argv[n++] = end;
     argv[n++] = "--no-loop";
@@ -262,10 +285,16 @@ typedef struct ratios {
     int rounds;
 } ratios;
 
-static void report(const bench_opts *o, const char *version, wp_lsn start, wp_lsn end,
-                   const run_result *w, const run_result *cmp, const ratios *rt, sampler *s,
-                   const wp_walrecv_stats *st)
+/* The summary, for people or (--json) machines; cmp and rt are the
+ * comparison's, or NULL. */
+static void report(const bench_opts *o, const span *sp, const measured *m, const run_result *cmp,
+                   const ratios *rt)
 {
+    const char *version = wp_conn_param(sp->conn, "server_version");
+    const run_result *w = &m->res;
+    const wp_walrecv_stats *st = &m->stats;
+    const sampler *s = &m->s;
+    wp_lsn start = sp->start, end = sp->end;
     double cpu = w->cpu_user + w->cpu_sys, gib = (double)w->bytes / GIB;
     double lb50 = wp_percentile(s->lag_bytes, s->nlag, 50),
            lb95 = wp_percentile(s->lag_bytes, s->nlag, 95),
@@ -340,41 +369,57 @@ static int write_plot(const bench_opts *o, const sampler *s, wp_error *err)
     return 0;
 }
 
-/* One comparison round: two slots made together keep the same WAL for
- * both tools; each streams it, in an order that alternates by round. */
-static int compare_round(const bench_opts *o, wp_conn *conn, int round, uint64_t segsize,
-                         sampler *s, run_result *w, run_result *cmp, wp_walrecv_stats *st,
-                         wp_lsn *ret_start, wp_lsn *ret_end, wp_error *err)
+/* Two slots made together keep the same WAL for both tools; *sp gets
+ * the range they keep (after --generate). On failure neither is left. */
+static int make_round_slots(const bench_opts *o, span *sp, const char *slot_w, const char *slot_r,
+                            wp_error *err)
+{
+    wp_identity id;
+    int r = wp_conn_identify_system(sp->conn, &id, err);
+    if (r == 0)
+        r = wp_conn_create_slot(sp->conn, slot_w, false, false, NULL, err);
+    if (r == 0 && (r = wp_conn_create_slot(sp->conn, slot_r, false, false, NULL, err)) < 0) {
+        wp_error ignored;
+        wp_conn_drop_slot(sp->conn, slot_w, false, &ignored);
+    }
+    if (r < 0)
+        return r;
+    sp->tli = id.timeline;
+    sp->start = id.xlogpos - wp_lsn_segment_offset(id.xlogpos, sp->segsize);
+    if (o->generate) {
+        wp_log(WP_LOG_INFO, "generating %.1f MiB of WAL", (double)o->generate / MIB);
+        r = wp_bench_generate(&o->conn, wp_conn_password(sp->conn), o->generate, err);
+    }
+    if (r == 0)
+        r = wp_conn_identify_system(sp->conn, &id, err);
+    sp->end = id.xlogpos;
+    if (r == 0 && sp->end <= sp->start) {
+        r = wp_error_set(err, WP_E_USAGE, "no WAL to stream from " WP_LSN_FMT,
+                         WP_LSN_ARGS(sp->start));
+        wp_error_hint(err, "Generate some with --generate SIZE.");
+    }
+    if (r < 0) {
+        wp_error ignored;
+        wp_conn_drop_slot(sp->conn, slot_w, false, &ignored);
+        wp_conn_drop_slot(sp->conn, slot_r, false, &ignored);
+    }
+    return r;
+}
+
+/* One comparison round: each tool streams the same WAL through its own
+ * slot, in an order that alternates by round. */
+static int compare_round(const bench_opts *o, int round, span *sp, measured *m, run_result *cmp,
+                         wp_error *err)
 {
     char slot_w[64], slot_r[64], dir[4096] = "";
     snprintf(slot_w, sizeof(slot_w), "walpull_bench_%ld_%d_w", (long)getpid(), round);
     snprintf(slot_r, sizeof(slot_r), "walpull_bench_%ld_%d_r", (long)getpid(), round);
-    wp_identity id;
-    int r = wp_conn_identify_system(conn, &id, err);
-    if (r == 0)
-        r = wp_conn_create_slot(conn, slot_w, false, false, NULL, err);
-    if (r == 0 && (r = wp_conn_create_slot(conn, slot_r, false, false, NULL, err)) < 0) {
-        wp_error ignored;
-        wp_conn_drop_slot(conn, slot_w, false, &ignored);
-    }
+    int r = make_round_slots(o, sp, slot_w, slot_r, err);
     if (r < 0)
         return r;
-    wp_lsn start = id.xlogpos - wp_lsn_segment_offset(id.xlogpos, segsize);
-    if (o->generate) {
-        wp_log(WP_LOG_INFO, "round %d: generating %.1f MiB of WAL", round,
-               (double)o->generate / MIB);
-        r = wp_bench_generate(&o->conn, wp_conn_password(conn), o->generate, err);
-    }
-    if (r == 0)
-        r = wp_conn_identify_system(conn, &id, err);
-    wp_lsn end = id.xlogpos;
-    if (r == 0 && end <= start) {
-        r = wp_error_set(err, WP_E_USAGE, "no WAL to stream from " WP_LSN_FMT, WP_LSN_ARGS(start));
-        wp_error_hint(err, "Generate some with --generate SIZE.");
-    }
     /* walpull's files go to a fresh directory each round. */
     bench_opts mine = *o;
-    if (r == 0 && o->sink_dir) {
+    if (o->sink_dir) {
         snprintf(dir, sizeof(dir), "%s/walpull.XXXXXX", o->sink_dir);
         if (!mkdtemp(dir)) {
             r = wp_error_errno(err, errno, "could not create a directory in \"%s\"", o->sink_dir);
@@ -384,42 +429,37 @@ static int compare_round(const bench_opts *o, wp_conn *conn, int round, uint64_t
     }
     /* Whoever goes first may find a colder machine: alternate. */
     for (int k = 0; k < 2 && r == 0; k++) {
+        span one = *sp;
         if ((k == 0) == (round % 2 == 1)) {
-            *st = (wp_walrecv_stats){0};
-            *w = (run_result){0};
-            r = run_walpull(&mine, conn, slot_w, id.timeline, start, end, segsize, s, w, st, err);
+            one.slot = slot_w;
+            r = run_walpull(&mine, &one, m, err);
         } else {
+            one.slot = slot_r;
             *cmp = (run_result){0};
-            r = run_pg_receivewal(o, conn, slot_r, end, cmp, err);
+            r = run_pg_receivewal(o, &one, cmp, err);
         }
     }
     if (dir[0])
         wp_dir_remove(dir, true);
     wp_error ignored;
-    wp_conn_drop_slot(conn, slot_w, false, &ignored);
-    wp_conn_drop_slot(conn, slot_r, false, &ignored);
-    *ret_start = start;
-    *ret_end = end;
+    wp_conn_drop_slot(sp->conn, slot_w, false, &ignored);
+    wp_conn_drop_slot(sp->conn, slot_r, false, &ignored);
     return r;
 }
 
-static int compare(const bench_opts *o, wp_conn *conn, uint64_t segsize, sampler *s, wp_error *err)
+static int compare(const bench_opts *o, span *sp, measured *m, wp_error *err)
 {
-    run_result w = {0}, cmp = {0};
-    wp_walrecv_stats st = {0};
+    run_result cmp = {0};
     double wall[64], cpu[64];
     int n = 0, r = 0;
-    wp_lsn start = 0, end = 0;
     for (int round = 1; round <= o->rounds && r == 0; round++) {
         /* The samples (for --plot) are those of the last round. */
-        free(s->pts);
-        free(s->lag_bytes);
-        free(s->lag_ms);
-        *s = (sampler){.tty = s->tty};
-        r = compare_round(o, conn, round, segsize, s, &w, &cmp, &st, &start, &end, err);
+        measured_reset(m);
+        wp_log(WP_LOG_INFO, "round %d of %d", round, o->rounds);
+        r = compare_round(o, round, sp, m, &cmp, err);
         if (r == 0 && cmp.exit_code == 0) {
-            wall[n] = w.wall / cmp.wall;
-            cpu[n] = (w.cpu_user + w.cpu_sys) / (cmp.cpu_user + cmp.cpu_sys + 1e-9);
+            wall[n] = m->res.wall / cmp.wall;
+            cpu[n] = (m->res.cpu_user + m->res.cpu_sys) / (cmp.cpu_user + cmp.cpu_sys + 1e-9);
             n++;
         }
         if (r == 0 && cmp.exit_code != 0)
@@ -428,94 +468,106 @@ static int compare(const bench_opts *o, wp_conn *conn, uint64_t segsize, sampler
     if (r < 0)
         return r;
     ratios rt = {.wall = wp_median(wall, (size_t)n), .cpu = wp_median(cpu, (size_t)n), .rounds = n};
-    report(o, wp_conn_param(conn, "server_version"), start, end, &w, &cmp, &rt, s, &st);
+    report(o, sp, m, &cmp, &rt);
     return 0;
+}
+
+/* The slot to stream from: the user's (its retained WAL is the span's
+ * start), or a temporary one of this connection's. */
+static int bench_slot(const bench_opts *o, const wp_identity *id, span *sp, char *name, size_t size,
+                      wp_error *err)
+{
+    sp->start = id->xlogpos;
+    sp->tli = id->timeline;
+    if (!o->slot) {
+        snprintf(name, size, "walpull_bench_%ld", (long)getpid());
+        sp->slot = name;
+        return wp_conn_create_slot(sp->conn, name, true, false, NULL, err);
+    }
+    wp_slot_info info;
+    int r = wp_conn_read_slot(sp->conn, &o->conn, o->slot, &info, err);
+    if (r == 0 && !info.exists)
+        r = wp_cli_slot_missing(o->slot, err);
+    if (r < 0)
+        return r;
+    sp->slot = o->slot;
+    if (info.has_restart_lsn)
+        sp->start = info.restart_lsn;
+    if (info.restart_tli)
+        sp->tli = info.restart_tli;
+    return 0;
+}
+
+/* Catch-up: the WAL to stream is there (or generated now); its end is
+ * the server's position. */
+static int catchup_span(const bench_opts *o, span *sp, wp_error *err)
+{
+    if (o->generate) {
+        wp_log(WP_LOG_INFO, "generating %.1f MiB of WAL", (double)o->generate / MIB);
+        int r = wp_bench_generate(&o->conn, wp_conn_password(sp->conn), o->generate, err);
+        if (r < 0)
+            return r;
+    }
+    wp_identity id;
+    int r = wp_conn_identify_system(sp->conn, &id, err);
+    if (r < 0)
+        return r;
+    sp->end = id.xlogpos;
+    if (sp->end <= sp->start) {
+        r = wp_error_set(err, WP_E_USAGE, "no WAL to stream from " WP_LSN_FMT,
+                         WP_LSN_ARGS(sp->start));
+        wp_error_hint(err, "Generate some with --generate SIZE, or use --mode live.");
+    }
+    return r;
+}
+
+/* Live mode: the clients write WAL while walpull follows it. */
+static int live_run(const bench_opts *o, span *sp, measured *m, wp_error *err)
+{
+    wp_bench_clients clients = {0};
+    int r = wp_bench_clients_start(&clients, &o->conn, wp_conn_password(sp->conn), o->clients, err);
+    if (r < 0)
+        return r;
+    r = run_walpull(o, sp, m, err);
+    wp_bench_clients_stop(&clients);
+    sp->end = sp->start + m->res.bytes;
+    if (atomic_load(&clients.failed))
+        wp_log(WP_LOG_WARNING, "%d of %d client connections stopped early on an error",
+               atomic_load(&clients.failed), o->clients);
+    return r;
 }
 
 static int bench(const bench_opts *o, wp_error *err)
 {
-    wp_conn *conn = NULL;
     wp_identity id;
-    uint64_t segsize;
-    char slot_w[64] = "";
-    const char *slot = o->slot;
-    sampler s = {.tty = isatty(STDERR_FILENO) && !o->json,
-                 .stop_after = o->mode == MODE_LIVE ? o->duration : 0};
-    run_result w = {0};
-    wp_walrecv_stats st = {0};
-    wp_bench_clients clients = {0};
-    int r = wp_conn_open(&o->conn, WP_CONN_PHYSICAL, NULL, &conn, err);
+    span sp = {0};
+    measured m = {.s = {.tty = isatty(STDERR_FILENO) && !o->json,
+                        .stop_after = o->mode == MODE_LIVE ? o->duration : 0}};
+    char slot_name[64];
+    int r = wp_conn_open(&o->conn, WP_CONN_PHYSICAL, NULL, &sp.conn, err);
     if (r == 0)
-        r = wp_conn_identify_system(conn, &id, err);
+        r = wp_conn_identify_system(sp.conn, &id, err);
     if (r == 0)
-        r = wp_conn_wal_segment_size(conn, &segsize, err);
-    if (r < 0)
-        goto out;
-    if (o->compare) {
-        r = compare(o, conn, segsize, &s, err);
-        goto plot;
-    }
-    const char *pw = wp_conn_password(conn);
-    wp_lsn start = id.xlogpos;
-    uint32_t tli = id.timeline;
-    if (o->slot) {
-        wp_slot_info info;
-        r = wp_conn_read_slot(conn, &o->conn, o->slot, &info, err);
-        if (r == 0 && !info.exists)
-            r = wp_error_set(err, WP_E_USAGE, "replication slot \"%s\" does not exist", o->slot);
-        if (r == 0 && info.has_restart_lsn)
-            start = info.restart_lsn;
-        if (r == 0 && info.restart_tli)
-            tli = info.restart_tli;
-    } else {
-        snprintf(slot_w, sizeof(slot_w), "walpull_bench_%ld", (long)getpid());
-        r = wp_conn_create_slot(conn, slot_w, true, false, NULL, err);
-        slot = slot_w;
-    }
-    if (r < 0)
-        goto out;
-    start -= wp_lsn_segment_offset(start, segsize);
-
-    wp_lsn end = 0;
-    if (o->mode == MODE_CATCHUP) {
-        if (o->generate) {
-            wp_log(WP_LOG_INFO, "generating %.1f MiB of WAL", (double)o->generate / MIB);
-            r = wp_bench_generate(&o->conn, pw, o->generate, err);
+        r = wp_conn_wal_segment_size(sp.conn, &sp.segsize, err);
+    if (r == 0 && o->compare) {
+        r = compare(o, &sp, &m, err);
+    } else if (r == 0) {
+        r = bench_slot(o, &id, &sp, slot_name, sizeof(slot_name), err);
+        sp.start -= wp_lsn_segment_offset(sp.start, sp.segsize);
+        if (r == 0 && o->mode == MODE_CATCHUP) {
+            r = catchup_span(o, &sp, err);
             if (r == 0)
-                r = wp_conn_identify_system(conn, &id, err);
-            if (r < 0)
-                goto out;
+                r = run_walpull(o, &sp, &m, err);
+        } else if (r == 0) {
+            r = live_run(o, &sp, &m, err);
         }
-        end = id.xlogpos;
-        if (end <= start) {
-            r = wp_error_set(err, WP_E_USAGE, "no WAL to stream from " WP_LSN_FMT,
-                             WP_LSN_ARGS(start));
-            wp_error_hint(err, "Generate some with --generate SIZE, or use --mode live.");
-            goto out;
-        }
-    } else {
-        r = wp_bench_clients_start(&clients, &o->conn, pw, o->clients, err);
-        if (r < 0)
-            goto out;
+        if (r == 0)
+            report(o, &sp, &m, NULL, NULL);
     }
-    r = run_walpull(o, conn, slot, tli, start, end, segsize, &s, &w, &st, err);
-    if (o->mode == MODE_LIVE) {
-        wp_bench_clients_stop(&clients);
-        end = start + w.bytes;
-        if (atomic_load(&clients.failed))
-            wp_log(WP_LOG_WARNING, "%d of %d client connections stopped early on an error",
-                   atomic_load(&clients.failed), o->clients);
-    }
-    if (r == 0)
-        report(o, wp_conn_param(conn, "server_version"), start, end, &w, NULL, NULL, &s, &st);
-plot:
     if (r == 0 && o->plot)
-        r = write_plot(o, &s, err);
-out:
-    free(s.pts);
-    free(s.lag_bytes);
-    free(s.lag_ms);
-    wp_conn_free(conn);
+        r = write_plot(o, &m.s, err);
+    measured_reset(&m);
+    wp_conn_free(sp.conn);
     return r;
 }
 
@@ -540,34 +592,75 @@ int wp_cmd_bench(int argc, char **argv)
     bench_opts o = {.mode = MODE_CATCHUP, .duration = 10, .clients = 2, .rounds = 1};
     bool temp = false;
     wp_opt table[] = {
-        {.short_name = 'S', .long_name = "slot", .kind = WP_OPT_STRING, .target = &o.slot,
-         .arg_name = "NAME", .help = "stream the WAL this slot retains (catchup)"},
-        {.long_name = "temporary-slot", .kind = WP_OPT_FLAG, .target = &temp,
+        {.short_name = 'S',
+         .long_name = "slot",
+         .kind = WP_OPT_STRING,
+         .target = &o.slot,
+         .arg_name = "NAME",
+         .help = "stream the WAL this slot retains (catchup)"},
+        {.long_name = "temporary-slot",
+         .kind = WP_OPT_FLAG,
+         .target = &temp,
          .help = "use a temporary slot (the default)"},
-        {.long_name = "mode", .kind = WP_OPT_CHOICE, .target = &o.mode, .choices = modes,
+        {.long_name = "mode",
+         .kind = WP_OPT_CHOICE,
+         .target = &o.mode,
+         .choices = modes,
          .arg_name = "catchup|live",
          .help = "stream retained WAL as fast as possible, or follow WAL written while the "
                  "bench runs (default catchup)"},
-        {.long_name = "generate", .kind = WP_OPT_SIZE, .target = &o.generate, .min = 1,
-         .max = INT64_C(1) << 50, .arg_name = "SIZE",
+        {.long_name = "generate",
+         .kind = WP_OPT_SIZE,
+         .target = &o.generate,
+         .min = 1,
+         .max = INT64_C(1) << 50,
+         .arg_name = "SIZE",
          .help = "first write SIZE of WAL (e.g. 512MB, 2GB)"},
-        {.long_name = "duration", .kind = WP_OPT_INT, .target = &o.duration, .min = 1,
-         .max = 86400, .arg_name = "SECS", .help = "live mode: how long (default 10)"},
-        {.long_name = "clients", .kind = WP_OPT_INT, .target = &o.clients, .min = 0, .max = 64,
-         .arg_name = "N", .help = "live mode: client connections writing WAL (default 2)"},
-        {.long_name = "sink", .kind = WP_OPT_CALL, .target = &o.sink_dir, .parse = parse_sink,
-         .arg_name = "null|dir:PATH", .help = "discard the WAL, or write segments into PATH"},
-        {.long_name = "no-direct-io", .kind = WP_OPT_FLAG, .target = &o.buffered_io,
+        {.long_name = "duration",
+         .kind = WP_OPT_INT,
+         .target = &o.duration,
+         .min = 1,
+         .max = 86400,
+         .arg_name = "SECS",
+         .help = "live mode: how long (default 10)"},
+        {.long_name = "clients",
+         .kind = WP_OPT_INT,
+         .target = &o.clients,
+         .min = 0,
+         .max = 64,
+         .arg_name = "N",
+         .help = "live mode: client connections writing WAL (default 2)"},
+        {.long_name = "sink",
+         .kind = WP_OPT_CALL,
+         .target = &o.sink_dir,
+         .parse = parse_sink,
+         .arg_name = "null|dir:PATH",
+         .help = "discard the WAL, or write segments into PATH"},
+        {.long_name = "no-direct-io",
+         .kind = WP_OPT_FLAG,
+         .target = &o.buffered_io,
          .help = "dir sink: write through the page cache, not O_DIRECT"},
-        {.long_name = "compare-with", .kind = WP_OPT_STRING, .target = &o.compare,
-         .arg_name = "PROG", .help = "also run pg_receivewal (PROG) over the same WAL"},
-        {.long_name = "rounds", .kind = WP_OPT_INT, .target = &o.rounds, .min = 1, .max = 64,
+        {.long_name = "compare-with",
+         .kind = WP_OPT_STRING,
+         .target = &o.compare,
+         .arg_name = "PROG",
+         .help = "also run pg_receivewal (PROG) over the same WAL"},
+        {.long_name = "rounds",
+         .kind = WP_OPT_INT,
+         .target = &o.rounds,
+         .min = 1,
+         .max = 64,
          .arg_name = "N",
          .help = "with --compare-with: N alternating rounds (default 1; more than 1 needs "
                  "--generate)"},
-        {.long_name = "json", .kind = WP_OPT_FLAG, .target = &o.json,
+        {.long_name = "json",
+         .kind = WP_OPT_FLAG,
+         .target = &o.json,
          .help = "print the summary as JSON"},
-        {.long_name = "plot", .kind = WP_OPT_STRING, .target = &o.plot, .arg_name = "FILE.svg",
+        {.long_name = "plot",
+         .kind = WP_OPT_STRING,
+         .target = &o.plot,
+         .arg_name = "FILE.svg",
          .help = "chart throughput and lag over time"},
         WP_CLI_VERBOSE_OPT,
         WP_CLI_CONN_OPTS(&o.conn),

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MESSAGE_BYTES (1024 * 1024)
+#define MESSAGE_BYTES (1 << 20)
 
 int wp_bench_generate(const wp_conn_opts *opts, const char *password, uint64_t bytes, wp_error *err)
 {

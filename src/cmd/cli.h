@@ -28,19 +28,42 @@ int wp_cli_set_password(const char *value, void *target, wp_error *err);
 /* -v, then the connection options (-d -h -p -U -w -W) writing into the
  * wp_conn_opts at c; they end a command's table, before WP_OPT_END. */
 #define WP_CLI_VERBOSE_OPT                                                                         \
-    {.short_name = 'v', .long_name = "verbose", .kind = WP_OPT_ACTION,                             \
-     .parse = wp_cli_set_verbose, .flags = WP_OPT_REPEAT, .help = "more messages (twice: debug)"}
+    {                                                                                              \
+        .short_name = 'v', .long_name = "verbose", .kind = WP_OPT_ACTION,                          \
+        .parse = wp_cli_set_verbose, .flags = WP_OPT_REPEAT,                                       \
+        .help = "more messages (twice: debug)"                                                     \
+    }
 #define WP_CLI_CONN_OPTS(c)                                                                        \
-    {.short_name = 'd', .long_name = "dbname", .kind = WP_OPT_STRING, .target = &(c)->connstr,     \
-     .arg_name = "CONNSTR", .help = "connection string or URI", .section = "Connection options"},  \
-        {.short_name = 'h', .long_name = "host", .kind = WP_OPT_STRING, .target = &(c)->host,      \
-         .arg_name = "HOSTNAME", .help = "database server host or socket directory"},              \
-        {.short_name = 'p', .long_name = "port", .kind = WP_OPT_STRING, .target = &(c)->port,      \
-         .arg_name = "PORT", .help = "database server port number"},                               \
-        {.short_name = 'U', .long_name = "username", .kind = WP_OPT_STRING, .target = &(c)->user,  \
-         .arg_name = "NAME", .help = "connect as the specified database user"},                    \
-        {.short_name = 'w', .long_name = "no-password", .kind = WP_OPT_ACTION,                     \
-         .target = &(c)->prompt, .parse = wp_cli_set_no_password,                                  \
+    {.short_name = 'd',                                                                            \
+     .long_name = "dbname",                                                                        \
+     .kind = WP_OPT_STRING,                                                                        \
+     .target = &(c)->connstr,                                                                      \
+     .arg_name = "CONNSTR",                                                                        \
+     .help = "connection string or URI",                                                           \
+     .section = "Connection options"},                                                             \
+        {.short_name = 'h',                                                                        \
+         .long_name = "host",                                                                      \
+         .kind = WP_OPT_STRING,                                                                    \
+         .target = &(c)->host,                                                                     \
+         .arg_name = "HOSTNAME",                                                                   \
+         .help = "database server host or socket directory"},                                      \
+        {.short_name = 'p',                                                                        \
+         .long_name = "port",                                                                      \
+         .kind = WP_OPT_STRING,                                                                    \
+         .target = &(c)->port,                                                                     \
+         .arg_name = "PORT",                                                                       \
+         .help = "database server port number"},                                                   \
+        {.short_name = 'U',                                                                        \
+         .long_name = "username",                                                                  \
+         .kind = WP_OPT_STRING,                                                                    \
+         .target = &(c)->user,                                                                     \
+         .arg_name = "NAME",                                                                       \
+         .help = "connect as the specified database user"},                                        \
+        {.short_name = 'w',                                                                        \
+         .long_name = "no-password",                                                               \
+         .kind = WP_OPT_ACTION,                                                                    \
+         .target = &(c)->prompt,                                                                   \
+         .parse = wp_cli_set_no_password,                                                          \
          .help = "never prompt for password"},                                                     \
     {                                                                                              \
         .short_name = 'W', .long_name = "password", .kind = WP_OPT_ACTION, .target = &(c)->prompt, \

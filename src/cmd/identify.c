@@ -14,7 +14,9 @@ int wp_cmd_identify(int argc, char **argv)
 {
     wp_conn_opts copts = {0};
     bool json = false;
-    wp_opt table[] = {{.long_name = "json", .kind = WP_OPT_FLAG, .target = &json,
+    wp_opt table[] = {{.long_name = "json",
+                       .kind = WP_OPT_FLAG,
+                       .target = &json,
                        .help = "print one JSON object"},
                       WP_CLI_VERBOSE_OPT,
                       WP_CLI_CONN_OPTS(&copts),

@@ -88,8 +88,8 @@ int wp_opt_convert(const wp_opt *opt, const char *name, const char *value, wp_er
     case WP_OPT_INT: {
         int64_t v;
         if (wp_opt_parse_int(value, opt->min, opt->max, &v) < 0) {
-            snprintf(why, sizeof(why), "expected an integer from %lld to %lld",
-                     (long long)opt->min, (long long)opt->max);
+            snprintf(why, sizeof(why), "expected an integer from %lld to %lld", (long long)opt->min,
+                     (long long)opt->max);
             return bad_value(err, name, value, why);
         }
         *(int *)opt->target = (int)v;
@@ -143,15 +143,16 @@ static void option_name(const wp_opt *opt, bool typed_short, char *buf, size_t s
 }
 
 /* getopt_long's inputs for a table; freed by the caller. */
-static int build_getopt(const wp_opt *table, size_t n, struct option **ret_longs,
-                        char **ret_shorts, wp_error *err)
+static int build_getopt(const wp_opt *table, size_t n, struct option **ret_longs, char **ret_shorts,
+                        wp_error *err)
 {
     struct option *longs = calloc(n + 1, sizeof(*longs));
     char *shorts = malloc(2 + 2 * n + 1);
     if (!longs || !shorts) {
         free(longs);
         free(shorts);
-        return wp_error_set(err, -ENOMEM, "out of memory");
+        wp_error_set(err, -ENOMEM, "out of memory");
+        return -ENOMEM;
     }
     /* A leading ':' makes a missing value ':' rather than '?', so the
      * message can say which option lacked it; '+' is not used: options may
@@ -189,6 +190,40 @@ static const char *last_arg(int argc, char **argv)
     return i >= 1 && i < argc ? argv[i] : "?";
 }
 
+/* getopt's '?' (an unknown option) or ':' (a missing value) as a
+ * message naming the option as it was typed. */
+static int getopt_error(const wp_opt *table, size_t n, int c, int argc, char **argv, wp_error *err)
+{
+    if (c == '?') {
+        if (optopt && optopt < VAL_BASE)
+            return wp_error_set(err, WP_E_USAGE, "invalid option \"-%c\"", optopt);
+        return wp_error_set(err, WP_E_USAGE, "invalid option \"%s\"", last_arg(argc, argv));
+    }
+    ssize_t i = optopt >= VAL_BASE ? optopt - VAL_BASE : find_short(table, n, optopt);
+    char name[64];
+    if (i >= 0)
+        option_name(&table[i], optopt < VAL_BASE, name, sizeof(name));
+    else
+        snprintf(name, sizeof(name), "%s", last_arg(argc, argv));
+    return wp_error_set(err, WP_E_USAGE, "option %s needs a value", name);
+}
+
+/* One option getopt recognised (c: its short name or VAL_BASE + index). */
+static int take_option(wp_opt *table, size_t n, int c, wp_error *err)
+{
+    bool typed_short = c < VAL_BASE;
+    ssize_t i = typed_short ? find_short(table, n, c) : c - VAL_BASE;
+    if (i < 0)
+        return wp_error_set(err, WP_E_USAGE, "invalid option \"-%c\"", c);
+    wp_opt *opt = &table[i];
+    char name[64];
+    option_name(opt, typed_short, name, sizeof(name));
+    if (opt->given && takes_value(opt) && !(opt->flags & WP_OPT_REPEAT))
+        return wp_error_set(err, WP_E_USAGE, "option %s given more than once", name);
+    opt->given++;
+    return wp_opt_convert(opt, name, takes_value(opt) ? optarg : "", err);
+}
+
 int wp_opt_parse(wp_opt *table, int argc, char **argv, int *ret_first, wp_error *err)
 {
     size_t n = table_len(table);
@@ -203,38 +238,10 @@ int wp_opt_parse(wp_opt *table, int argc, char **argv, int *ret_first, wp_error 
     opterr = 0;
     int c;
     while (r == 0 && (c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
-        if (c == '?') {
-            if (optopt && optopt < VAL_BASE)
-                r = wp_error_set(err, WP_E_USAGE, "invalid option \"-%c\"", optopt);
-            else
-                r = wp_error_set(err, WP_E_USAGE, "invalid option \"%s\"", last_arg(argc, argv));
-            break;
-        }
-        if (c == ':') {
-            ssize_t i = optopt >= VAL_BASE ? optopt - VAL_BASE : find_short(table, n, optopt);
-            char name[64];
-            if (i >= 0)
-                option_name(&table[i], optopt < VAL_BASE, name, sizeof(name));
-            else
-                snprintf(name, sizeof(name), "%s", last_arg(argc, argv));
-            r = wp_error_set(err, WP_E_USAGE, "option %s needs a value", name);
-            break;
-        }
-        bool typed_short = c < VAL_BASE;
-        ssize_t i = typed_short ? find_short(table, n, c) : c - VAL_BASE;
-        if (i < 0) {
-            r = wp_error_set(err, WP_E_USAGE, "invalid option \"-%c\"", c);
-            break;
-        }
-        wp_opt *opt = &table[i];
-        char name[64];
-        option_name(opt, typed_short, name, sizeof(name));
-        if (opt->given && takes_value(opt) && !(opt->flags & WP_OPT_REPEAT)) {
-            r = wp_error_set(err, WP_E_USAGE, "option %s given more than once", name);
-            break;
-        }
-        opt->given++;
-        r = wp_opt_convert(opt, name, takes_value(opt) ? optarg : "", err);
+        if (c == '?' || c == ':')
+            r = getopt_error(table, n, c, argc, argv, err);
+        else
+            r = take_option(table, n, c, err);
     }
     if (r == 0)
         *ret_first = optind;
@@ -265,8 +272,7 @@ int wp_opt_check(const wp_opt *table, const wp_opt_rule *rules, size_t n_rules, 
             return wp_error_set(err, WP_E_USAGE, "options --%s and --%s cannot be used together",
                                 rules[i].a, rules[i].b);
         if (rules[i].kind == WP_OPT_NEEDS && a && !b)
-            return wp_error_set(err, WP_E_USAGE, "option --%s needs --%s", rules[i].a,
-                                rules[i].b);
+            return wp_error_set(err, WP_E_USAGE, "option --%s needs --%s", rules[i].a, rules[i].b);
     }
     return 0;
 }
@@ -280,9 +286,10 @@ void wp_opt_print_help(FILE *out, const wp_opt *table)
         if ((opt->flags & WP_OPT_HIDDEN) || !opt->help)
             continue;
         char left[80];
-        int len = snprintf(left, sizeof(left), "  %c%c%s--%s%s%s", opt->short_name ? '-' : ' ',
-                           opt->short_name ? opt->short_name : ' ', opt->short_name ? ", " : "  ",
-                           opt->long_name, opt->arg_name ? "=" : "", opt->arg_name ? opt->arg_name : "");
+        int len =
+            snprintf(left, sizeof(left), "  %c%c%s--%s%s%s", opt->short_name ? '-' : ' ',
+                     opt->short_name ? opt->short_name : ' ', opt->short_name ? ", " : "  ",
+                     opt->long_name, opt->arg_name ? "=" : "", opt->arg_name ? opt->arg_name : "");
         /* The help column starts at 27, as in the stock tools; a longer
          * left side gets a line of its own. */
         if (len > 25)

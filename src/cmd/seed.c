@@ -43,7 +43,8 @@ typedef struct seed_opts {
     int checkpoint; /* CHECKPOINT_* */
     bool progress;
     uint32_t max_rate;
-    const char *map_old[WP_MAX_TABLESPACES];
+    const char *map_old[WP_MAX_TABLESPACES]; /* "OLDDIR=NEWDIR" in argv: up to map_old_len */
+    size_t map_old_len[WP_MAX_TABLESPACES];
     const char *map_new[WP_MAX_TABLESPACES];
     size_t n_map;
     int wal; /* wal_mode */
@@ -105,7 +106,8 @@ static void on_progress(void *user, uint64_t bytes)
 static const char *mapped(const seed_opts *o, const char *location)
 {
     for (size_t i = 0; i < o->n_map; i++)
-        if (strcmp(o->map_old[i], location) == 0)
+        if (strlen(location) == o->map_old_len[i] &&
+            strncmp(o->map_old[i], location, o->map_old_len[i]) == 0)
             return o->map_new[i];
     return location;
 }
@@ -170,7 +172,7 @@ static int on_archive(void *user, size_t idx, wp_link **ret_link, wp_error *err)
     wp_extract_opts eo = {.root = s->ts_target[idx],
                           .tblspc = main_dir ? s->maps : NULL,
                           .n_tblspc = main_dir ? s->n_maps : 0,
-                          .prealloc_min = 64 * 1024,
+                          .prealloc_min = UINT64_C(64) << 10,
                           .direct_min = s->o->direct_io ? DIRECT_MIN : 0,
                           .stats = &s->stats};
     wp_tar_sink *sink;
@@ -205,7 +207,8 @@ static int open_in_dir(const char *dir, const char *name, int flags, int *ret_fd
     if (wp_buf_ok(&path) < 0)
         return wp_error_set(err, -ENOMEM, "out of memory");
     int fd = open(wp_buf_str(&path), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | flags, 0600);
-    int r = fd < 0 ? wp_error_errno(err, errno, "could not open file \"%s\"", wp_buf_str(&path)) : 0;
+    int r =
+        fd < 0 ? wp_error_errno(err, errno, "could not open file \"%s\"", wp_buf_str(&path)) : 0;
     wp_buf_free(&path);
     if (r == 0)
         *ret_fd = fd;
@@ -240,13 +243,12 @@ static int recovery_settings(seed *s, wp_buf *out, wp_error *err)
  * to postgresql.auto.conf. */
 static int write_recovery(seed *s, wp_error *err)
 {
-    int fd;
+    int fd = -1;
     int r = open_in_dir(s->o->dir, "standby.signal", O_TRUNC, &fd, err);
     if (r < 0)
         return r;
     if (close(fd) < 0)
-        return wp_error_errno(err, errno, "could not create file \"%s/standby.signal\"",
-                              s->o->dir);
+        return wp_error_errno(err, errno, "could not create file \"%s/standby.signal\"", s->o->dir);
     wp_buf text = {0};
     r = recovery_settings(s, &text, err);
     if (r == 0)
@@ -453,10 +455,8 @@ static int parse_mapping(const char *arg, void *target, wp_error *err)
         return wp_error_set(err, WP_E_USAGE, "both directories must be absolute paths");
     if (o->n_map >= WP_MAX_TABLESPACES)
         return wp_error_set(err, WP_E_USAGE, "at most %d mappings", WP_MAX_TABLESPACES);
-    char *old = strndup(arg, (size_t)(eq - arg));
-    if (!old)
-        return wp_error_set(err, WP_E_USAGE, "out of memory");
-    o->map_old[o->n_map] = old; /* lives until exit */
+    o->map_old[o->n_map] = arg;
+    o->map_old_len[o->n_map] = (size_t)(eq - arg);
     o->map_new[o->n_map++] = eq + 1;
     return 0;
 }
@@ -483,42 +483,88 @@ int wp_cmd_seed(int argc, char **argv)
                    .clean = true,
                    .wal = WAL_STREAM,
                    .label = "walpull base backup"};
-    wp_opt table[] = {
-        {.short_name = 'D', .long_name = "pgdata", .kind = WP_OPT_STRING, .target = &o.dir,
-         .arg_name = "DIR", .help = "receive the data directory here (new or empty)"},
-        {.short_name = 'S', .long_name = "slot", .kind = WP_OPT_STRING, .target = &o.slot,
-         .arg_name = "NAME", .help = "stream WAL through this replication slot"},
-        {.short_name = 'C', .long_name = "create-slot", .kind = WP_OPT_FLAG,
-         .target = &o.create_slot, .help = "create the slot first"},
-        {.short_name = 'R', .long_name = "write-recovery-conf", .kind = WP_OPT_FLAG,
-         .target = &o.write_recovery, .help = "write standby.signal and primary_conninfo"},
-        {.short_name = 'c', .long_name = "checkpoint", .kind = WP_OPT_CHOICE,
-         .target = &o.checkpoint, .choices = checkpoints, .arg_name = "fast|spread",
-         .help = "set fast or spread checkpointing (default spread)"},
-        {.short_name = 'P', .long_name = "progress", .kind = WP_OPT_FLAG, .target = &o.progress,
-         .help = "show progress"},
-        {.short_name = 'r', .long_name = "max-rate", .kind = WP_OPT_CALL, .target = &o.max_rate,
-         .parse = parse_rate, .arg_name = "RATE",
-         .help = "maximum transfer rate (kB/s, or with k or M)"},
-        {.short_name = 'T', .long_name = "tablespace-mapping", .kind = WP_OPT_CALL, .target = &o,
-         .parse = parse_mapping, .flags = WP_OPT_REPEAT, .arg_name = "OLDDIR=NEWDIR",
-         .help = "put the tablespace at OLDDIR in NEWDIR"},
-        {.short_name = 'X', .long_name = "wal-method", .kind = WP_OPT_CHOICE, .target = &o.wal,
-         .choices = wal_methods, .arg_name = "stream|fetch|none",
-         .help = "how to include the WAL (default stream)"},
-        {.long_name = "no-manifest", .kind = WP_OPT_UNSET, .target = &o.manifest,
-         .help = "do not write backup_manifest"},
-        {.long_name = "no-sync", .kind = WP_OPT_UNSET, .target = &o.sync,
-         .help = "do not wait for the files to be safely on disk"},
-        {.long_name = "no-direct-io", .kind = WP_OPT_UNSET, .target = &o.direct_io,
-         .help = "write through the page cache instead of O_DIRECT"},
-        {.short_name = 'n', .long_name = "no-clean", .kind = WP_OPT_UNSET, .target = &o.clean,
-         .help = "do not remove anything after an error"},
-        {.short_name = 'l', .long_name = "label", .kind = WP_OPT_STRING, .target = &o.label,
-         .arg_name = "LABEL", .help = "set the backup label"},
-        WP_CLI_VERBOSE_OPT,
-        WP_CLI_CONN_OPTS(&o.conn),
-        WP_OPT_END};
+    wp_opt table[] = {{.short_name = 'D',
+                       .long_name = "pgdata",
+                       .kind = WP_OPT_STRING,
+                       .target = &o.dir,
+                       .arg_name = "DIR",
+                       .help = "receive the data directory here (new or empty)"},
+                      {.short_name = 'S',
+                       .long_name = "slot",
+                       .kind = WP_OPT_STRING,
+                       .target = &o.slot,
+                       .arg_name = "NAME",
+                       .help = "stream WAL through this replication slot"},
+                      {.short_name = 'C',
+                       .long_name = "create-slot",
+                       .kind = WP_OPT_FLAG,
+                       .target = &o.create_slot,
+                       .help = "create the slot first"},
+                      {.short_name = 'R',
+                       .long_name = "write-recovery-conf",
+                       .kind = WP_OPT_FLAG,
+                       .target = &o.write_recovery,
+                       .help = "write standby.signal and primary_conninfo"},
+                      {.short_name = 'c',
+                       .long_name = "checkpoint",
+                       .kind = WP_OPT_CHOICE,
+                       .target = &o.checkpoint,
+                       .choices = checkpoints,
+                       .arg_name = "fast|spread",
+                       .help = "set fast or spread checkpointing (default spread)"},
+                      {.short_name = 'P',
+                       .long_name = "progress",
+                       .kind = WP_OPT_FLAG,
+                       .target = &o.progress,
+                       .help = "show progress"},
+                      {.short_name = 'r',
+                       .long_name = "max-rate",
+                       .kind = WP_OPT_CALL,
+                       .target = &o.max_rate,
+                       .parse = parse_rate,
+                       .arg_name = "RATE",
+                       .help = "maximum transfer rate (kB/s, or with k or M)"},
+                      {.short_name = 'T',
+                       .long_name = "tablespace-mapping",
+                       .kind = WP_OPT_CALL,
+                       .target = &o,
+                       .parse = parse_mapping,
+                       .flags = WP_OPT_REPEAT,
+                       .arg_name = "OLDDIR=NEWDIR",
+                       .help = "put the tablespace at OLDDIR in NEWDIR"},
+                      {.short_name = 'X',
+                       .long_name = "wal-method",
+                       .kind = WP_OPT_CHOICE,
+                       .target = &o.wal,
+                       .choices = wal_methods,
+                       .arg_name = "stream|fetch|none",
+                       .help = "how to include the WAL (default stream)"},
+                      {.long_name = "no-manifest",
+                       .kind = WP_OPT_UNSET,
+                       .target = &o.manifest,
+                       .help = "do not write backup_manifest"},
+                      {.long_name = "no-sync",
+                       .kind = WP_OPT_UNSET,
+                       .target = &o.sync,
+                       .help = "do not wait for the files to be safely on disk"},
+                      {.long_name = "no-direct-io",
+                       .kind = WP_OPT_UNSET,
+                       .target = &o.direct_io,
+                       .help = "write through the page cache instead of O_DIRECT"},
+                      {.short_name = 'n',
+                       .long_name = "no-clean",
+                       .kind = WP_OPT_UNSET,
+                       .target = &o.clean,
+                       .help = "do not remove anything after an error"},
+                      {.short_name = 'l',
+                       .long_name = "label",
+                       .kind = WP_OPT_STRING,
+                       .target = &o.label,
+                       .arg_name = "LABEL",
+                       .help = "set the backup label"},
+                      WP_CLI_VERBOSE_OPT,
+                      WP_CLI_CONN_OPTS(&o.conn),
+                      WP_OPT_END};
     static const wp_opt_rule rules[] = {{WP_OPT_NEEDS, "create-slot", "slot"}};
     int first;
     int r = wp_cli_parse(&seed_cmd, table, rules, 1, argc, argv, 0, &first);

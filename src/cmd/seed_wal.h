@@ -15,7 +15,7 @@ typedef struct wp_seed_wal {
     /* Set by the caller before wp_seed_wal_start. */
     const wp_conn_opts *conn;
     const char *password; /* typed at a prompt, or NULL */
-    const char *waldir; /* borrowed until the thread ends */
+    const char *waldir;   /* borrowed until the thread ends */
     uint64_t segsize;
     const char *slot; /* NULL: a temporary slot of the thread's own */
     wp_lsn start;

@@ -250,6 +250,52 @@ static int tuples(run_state *s, const PGresult *res, wp_lsn *ret_start, uint32_t
     return 0;
 }
 
+/* One result of the backup: what it ends (an archive still open) and
+ * what it starts (a COPY, a result set), or the server's error. */
+static int handle_result(run_state *s, PGresult *res, wp_lsn *start, uint32_t *start_tli,
+                         wp_error *err)
+{
+    ExecStatusType st = PQresultStatus(res);
+    if (s->link) {
+        if (st == PGRES_FATAL_ERROR || st == PGRES_NONFATAL_ERROR || st == PGRES_BAD_RESPONSE) {
+            wp_link_free(s->link);
+            s->link = NULL;
+        } else {
+            int r = close_link(s, err);
+            if (r < 0)
+                return r;
+        }
+    }
+    if (st == PGRES_COPY_OUT)
+        return copy_stream(s, err);
+    if (st == PGRES_TUPLES_OK)
+        return tuples(s, res, start, start_tli, err);
+    if (st != PGRES_COMMAND_OK)
+        return wp_conn_set_error(err, s->conn->pg, res, "BASE_BACKUP");
+    return 0;
+}
+
+/* Every result up to the end; after an error, what is left is read and
+ * dropped while the connection can still say more. */
+static int read_results(run_state *s, wp_error *err)
+{
+    wp_lsn start = 0;
+    uint32_t start_tli = 0;
+    int r = 0;
+    PGresult *res;
+    while ((res = PQgetResult(s->conn->pg)) != NULL) {
+        ExecStatusType st = PQresultStatus(res);
+        if (r == 0)
+            r = handle_result(s, res, &start, &start_tli, err);
+        PQclear(res);
+        if (r < 0 && PQstatus(s->conn->pg) == CONNECTION_BAD)
+            break;
+        if (r < 0 && st == PGRES_COPY_OUT)
+            break; /* the COPY was abandoned: the connection is of no more use */
+    }
+    return r;
+}
+
 int wp_basebackup_run(wp_conn *conn, const wp_basebackup_opts *opts, const wp_basebackup_handler *h,
                       wp_lsn *ret_end, uint32_t *ret_tli, wp_error *err)
 {
@@ -267,34 +313,7 @@ int wp_basebackup_run(wp_conn *conn, const wp_basebackup_opts *opts, const wp_ba
         return wp_error_set(err, -ENOMEM, "out of memory");
     s->conn = conn;
     s->h = h;
-    wp_lsn start = 0;
-    uint32_t start_tli = 0;
-    int r = 0;
-    PGresult *res;
-    while ((res = PQgetResult(conn->pg)) != NULL) {
-        ExecStatusType st = PQresultStatus(res);
-        if (r == 0 && s->link) {
-            if (st == PGRES_FATAL_ERROR || st == PGRES_NONFATAL_ERROR || st == PGRES_BAD_RESPONSE) {
-                wp_link_free(s->link);
-                s->link = NULL;
-            } else {
-                r = close_link(s, err);
-            }
-        }
-        if (r == 0) {
-            if (st == PGRES_COPY_OUT)
-                r = copy_stream(s, err);
-            else if (st == PGRES_TUPLES_OK)
-                r = tuples(s, res, &start, &start_tli, err);
-            else if (st != PGRES_COMMAND_OK)
-                r = wp_conn_set_error(err, conn->pg, res, "BASE_BACKUP");
-        }
-        PQclear(res);
-        if (r < 0 && PQstatus(conn->pg) == CONNECTION_BAD)
-            break;
-        if (r < 0 && st == PGRES_COPY_OUT)
-            break; /* the COPY was abandoned: the connection is of no more use */
-    }
+    int r = read_results(s, err);
     if (r == 0 && s->link)
         r = close_link(s, err);
     wp_link_free(s->link);

@@ -162,6 +162,36 @@ static PGconn *connect_once(const wp_conn_opts *opts, wp_conn_kind kind, const c
     return PQconnectdbParams(keys, vals, 1);
 }
 
+/* A connection that failed: one line from libpq's text, the code by
+ * whether trying again can help, and a hint where one is known. */
+static int connect_error(PGconn *pg, wp_error *err)
+{
+    wp_buf msg = {0};
+    wp_buf_puts(&msg, pg ? PQerrorMessage(pg) : "out of memory");
+    /* libpq's message may span lines; the last non-empty one is the
+     * server's reason, the first names the server. */
+    char *text = msg.data ? msg.data : (char *)"out of memory";
+    size_t len = strlen(text);
+    while (len && text[len - 1] == '\n')
+        text[--len] = '\0';
+    for (char *p = text; *p; p++)
+        if (*p == '\n')
+            *p = ' ';
+    /* A FATAL answer is the server refusing us (authentication,
+     * privileges, pg_hba); a server starting up or shutting down, or
+     * none at all, is worth trying again. */
+    int code =
+        strstr(text, "FATAL") && !strstr(text, "the database system is") ? WP_E_SERVER : WP_E_CONN;
+    wp_error_set(err, code, "could not connect to the server: %s", text);
+    const char *hint = wp_conn_hint_for(NULL, text);
+    if (!hint && pg && PQconnectionNeedsPassword(pg))
+        hint = "Give a password in ~/.pgpass or PGPASSWORD, or use -W to be asked for one.";
+    if (hint)
+        wp_error_hint(err, "%s", hint);
+    wp_buf_free(&msg);
+    return code;
+}
+
 int wp_conn_open(const wp_conn_opts *opts, wp_conn_kind kind, const char *password,
                  wp_conn **ret_conn, wp_error *err)
 {
@@ -179,27 +209,7 @@ int wp_conn_open(const wp_conn_opts *opts, wp_conn_kind kind, const char *passwo
         pg = connect_once(opts, kind, password);
     }
     if (!pg || PQstatus(pg) == CONNECTION_BAD) {
-        char msg[400];
-        snprintf(msg, sizeof(msg), "%s", pg ? PQerrorMessage(pg) : "out of memory");
-        /* libpq's message may span lines; the last non-empty one is the
-         * server's reason, the first names the server. */
-        size_t len = strlen(msg);
-        while (len && msg[len - 1] == '\n')
-            msg[--len] = '\0';
-        for (char *p = msg; *p; p++)
-            if (*p == '\n')
-                *p = ' ';
-        /* A FATAL answer is the server refusing us (authentication,
-         * privileges, pg_hba); a server starting up or shutting down, or
-         * none at all, is worth trying again. */
-        int code = strstr(msg, "FATAL") && !strstr(msg, "the database system is") ? WP_E_SERVER
-                                                                                  : WP_E_CONN;
-        wp_error_set(err, code, "could not connect to the server: %s", msg);
-        const char *hint = wp_conn_hint_for(NULL, msg);
-        if (!hint && pg && PQconnectionNeedsPassword(pg))
-            hint = "Give a password in ~/.pgpass or PGPASSWORD, or use -W to be asked for one.";
-        if (hint)
-            wp_error_hint(err, "%s", hint);
+        int code = connect_error(pg, err);
         PQfinish(pg);
         free(typed);
         return code;
@@ -315,7 +325,8 @@ int wp_conn_identify_system(wp_conn *conn, wp_identity *ret_id, wp_error *err)
 int wp_conn_wal_segment_size(wp_conn *conn, uint64_t *ret_size, wp_error *err)
 {
     PGresult *res = NULL;
-    int rr = run(conn, "SHOW wal_segment_size", PGRES_TUPLES_OK, "SHOW wal_segment_size", &res, err);
+    int rr =
+        run(conn, "SHOW wal_segment_size", PGRES_TUPLES_OK, "SHOW wal_segment_size", &res, err);
     if (rr < 0)
         return rr;
     int r = check_shape(res, 1, 1, "SHOW wal_segment_size", err);
@@ -385,9 +396,9 @@ int wp_conn_create_slot(wp_conn *conn, const char *name, bool temporary, bool if
 static int read_slot_sql(const wp_conn_opts *opts, const char *name, wp_slot_info *info,
                          const char *password, wp_error *err)
 {
-    wp_conn *sql;
+    wp_conn *sql = NULL;
     int r = wp_conn_open(opts, WP_CONN_SQL, password, &sql, err);
-    if (r < 0) {
+    if (r < 0 || !sql) {
         if (err)
             wp_error_hint(err, "On servers before 15 walpull reads slots from "
                                "pg_replication_slots; allow the role an ordinary connection "
@@ -618,8 +629,7 @@ int wp_conn_wait(wp_conn *conn, int timeout_ms, int wake_fd, wp_error *err)
         return wp_error_set(err, WP_E_CONN, "the connection to the server is lost");
     int r = poll(pfd, wake_fd >= 0 ? 2 : 1, timeout_ms);
     if (r < 0)
-        return errno == EINTR ? -EINTR
-                              : wp_error_errno(err, errno, "poll failed");
+        return errno == EINTR ? -EINTR : wp_error_errno(err, errno, "poll failed");
     /* After a timeout too: under a receive low-water mark (SO_RCVLOWAT)
      * fewer bytes than the mark may be waiting without waking poll. */
     if ((r == 0 || (pfd[0].revents & (POLLIN | POLLERR | POLLHUP))) &&
@@ -655,6 +665,49 @@ static int send_copy_end(wp_conn *conn, wp_error *err)
     return 0;
 }
 
+/* Discard the rest of a COPY's data until libpq reports its end (or the
+ * deadline passes). */
+static int discard_copy_data(wp_conn *conn, int64_t deadline, wp_error *err)
+{
+    for (;;) {
+        char *buf;
+        int n = PQgetCopyData(conn->pg, &buf, 1);
+        if (n > 0)
+            PQfreemem(buf);
+        else if (n < 0)
+            return 0; /* -1: done; -2: the error shows in the results */
+        else {
+            int r = await_input(conn, deadline, err);
+            if (r < 0)
+                return r;
+        }
+    }
+}
+
+/* One result after a COPY: the server's CopyDone (answered with ours
+ * unless sent already), a leftover COPY OUT, the next timeline, or an
+ * error. */
+static int end_copy_result(wp_conn *conn, PGresult *res, int64_t deadline, bool *sent_end,
+                           wp_stream_end *end, wp_error *err)
+{
+    switch (PQresultStatus(res)) {
+    case PGRES_COPY_IN:
+    case PGRES_COPY_BOTH:
+        if (*sent_end)
+            return 0;
+        *sent_end = true;
+        return send_copy_end(conn, err);
+    case PGRES_COPY_OUT:
+        return discard_copy_data(conn, deadline, err);
+    case PGRES_TUPLES_OK:
+        return parse_stream_end(res, end, err);
+    case PGRES_COMMAND_OK:
+        return 0;
+    default:
+        return wp_conn_set_error(err, conn->pg, res, "replication stream");
+    }
+}
+
 int wp_conn_end_copy(wp_conn *conn, bool server_ended, wp_stream_end *ret_end, wp_error *err)
 {
     wp_stream_end end = {0};
@@ -666,45 +719,17 @@ int wp_conn_end_copy(wp_conn *conn, bool server_ended, wp_stream_end *ret_end, w
          * deadline) what the server still sends until its own CopyDone. */
         r = send_copy_end(conn, err);
         sent_end = true;
-        while (r == 0) {
-            char *buf;
-            int n = PQgetCopyData(conn->pg, &buf, 1);
-            if (n > 0)
-                PQfreemem(buf);
-            else if (n == 0)
-                r = await_input(conn, deadline, err);
-            else
-                break; /* -1: done; -2: the error shows in the results */
-        }
+        if (r == 0)
+            r = discard_copy_data(conn, deadline, err);
     }
-    while (r == 0) {
+    while (r == 0 && PQstatus(conn->pg) != CONNECTION_BAD) {
         if (PQisBusy(conn->pg) && (r = await_input(conn, deadline, err)) < 0)
             break;
         PGresult *res = PQgetResult(conn->pg);
         if (!res)
             break;
-        ExecStatusType st = PQresultStatus(res);
-        if (st == PGRES_COPY_IN || st == PGRES_COPY_BOTH) {
-            /* The server ended the COPY; answer with ours. */
-            if (!sent_end) {
-                r = send_copy_end(conn, err);
-                sent_end = true;
-            }
-        } else if (st == PGRES_COPY_OUT) {
-            char *buf;
-            int n;
-            while ((n = PQgetCopyData(conn->pg, &buf, 1)) > 0 ||
-                   (n == 0 && (r = await_input(conn, deadline, err)) == 0))
-                if (n > 0)
-                    PQfreemem(buf);
-        } else if (st == PGRES_TUPLES_OK) {
-            r = parse_stream_end(res, &end, err);
-        } else if (st != PGRES_COMMAND_OK) {
-            r = wp_conn_set_error(err, conn->pg, res, "replication stream");
-        }
+        r = end_copy_result(conn, res, deadline, &sent_end, &end, err);
         PQclear(res);
-        if (PQstatus(conn->pg) == CONNECTION_BAD)
-            break;
     }
     if (r == 0 && PQstatus(conn->pg) == CONNECTION_BAD)
         r = wp_error_set(err, WP_E_CONN, "the connection to the server was lost: %s",
@@ -714,8 +739,7 @@ int wp_conn_end_copy(wp_conn *conn, bool server_ended, wp_stream_end *ret_end, w
     return r;
 }
 
-int wp_conn_standby_conninfo(const wp_conn *conn, bool with_password, wp_buf *out,
-                             wp_error *err)
+int wp_conn_standby_conninfo(const wp_conn *conn, bool with_password, wp_buf *out, wp_error *err)
 {
     static const char *const skip[] = {"replication", "dbname", "fallback_application_name"};
     PQconninfoOption *opts = PQconninfo(conn->pg);

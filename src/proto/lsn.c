@@ -64,7 +64,7 @@ int wp_size_parse(const char *text, uint64_t *ret_bytes)
         {"", 1},
         {"B", 1},
         {"kB", 1024},
-        {"MB", 1024 * 1024},
+        {"MB", 1024ull * 1024},
         {"GB", 1024ull * 1024 * 1024},
         {"TB", 1024ull * 1024 * 1024 * 1024},
     };

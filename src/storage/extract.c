@@ -40,6 +40,36 @@ static int fs_error(extractor *x, int e, const char *what, const char *path, wp_
 
 /* Open the parent directory of path without following any symlink,
  * creating missing directories; sets *ret_base to the last component. */
+/* Open (creating it if missing) the directory comp below cur, never
+ * through a symbolic link; cur is closed unless it is the root. */
+static int open_component(extractor *x, int cur, const char *comp, const char *path, int *ret_fd,
+                          wp_error *err)
+{
+    int next = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (next < 0 && errno == ENOENT) {
+        if (mkdirat(cur, comp, 0700) < 0 && errno != EEXIST) {
+            int e = errno;
+            if (cur != x->rootfd)
+                close(cur);
+            return fs_error(x, e, "create directory", path, err);
+        }
+        next = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }
+    int e = errno;
+    if (cur != x->rootfd)
+        close(cur);
+    if (next >= 0) {
+        *ret_fd = next;
+        return 0;
+    }
+    if (e == ELOOP || e == ENOTDIR)
+        return wp_error_set(err, WP_E_STATE,
+                            "backup member \"%s\" lies below a symbolic link or file; "
+                            "refusing to follow it",
+                            path);
+    return fs_error(x, e, "open directory", path, err);
+}
+
 static int open_parent(extractor *x, const char *path, int *ret_fd, const char **ret_base,
                        wp_error *err)
 {
@@ -58,30 +88,13 @@ static int open_parent(extractor *x, const char *path, int *ret_fd, const char *
         size_t j = i;
         while (j < plen && path[j] != '/')
             j++;
+        if (j - i >= sizeof(comp))
+            return wp_error_set(err, WP_E_STATE, "backup member \"%s\": a name is too long", path);
         memcpy(comp, path + i, j - i);
         comp[j - i] = '\0';
-        int next = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (next < 0 && errno == ENOENT) {
-            if (mkdirat(cur, comp, 0700) < 0 && errno != EEXIST) {
-                int e = errno;
-                if (cur != x->rootfd)
-                    close(cur);
-                return fs_error(x, e, "create directory", path, err);
-            }
-            next = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        }
-        int e = errno;
-        if (cur != x->rootfd)
-            close(cur);
-        if (next < 0) {
-            if (e == ELOOP || e == ENOTDIR)
-                return wp_error_set(err, WP_E_STATE,
-                                    "backup member \"%s\" lies below a symbolic link or file; "
-                                    "refusing to follow it",
-                                    path);
-            return fs_error(x, e, "open directory", path, err);
-        }
-        cur = next;
+        int r = open_component(x, cur, comp, path, &cur, err);
+        if (r < 0)
+            return r;
         i = j + 1;
     }
     memcpy(x->cached, path, plen);
@@ -106,6 +119,40 @@ static const char *tblspc_target(const extractor *x, const char *path)
     return NULL;
 }
 
+static int begin_dir(extractor *x, int dirfd, const char *base, const wp_tar_member *m,
+                     wp_error *err)
+{
+    if (mkdirat(dirfd, base, (m->mode & 0750) | 0700) == 0)
+        return 0;
+    int e = errno;
+    struct stat st;
+    if (e != EEXIST || fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+        return fs_error(x, e, "create directory", m->path, err);
+    return 0;
+}
+
+static int begin_file(extractor *x, int dirfd, const char *base, const wp_tar_member *m,
+                      wp_error *err)
+{
+    x->fd = openat(dirfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                   (m->mode & 0640) | 0600);
+    if (x->fd < 0)
+        return fs_error(x, errno, "create file", m->path, err);
+    if (m->size >= x->opts.prealloc_min && m->size > 0 &&
+        fallocate(x->fd, 0, 0, (off_t)m->size) < 0 && errno != EOPNOTSUPP && errno != ENOSYS)
+        return fs_error(x, errno, "preallocate file", m->path, err);
+    if (x->opts.stats)
+        x->opts.stats->files++;
+    x->offset = 0;
+    x->staged = x->opts.direct_min && m->size >= x->opts.direct_min;
+    if (!x->staged)
+        return 0;
+    if (!x->dio.slot[0].buf && wp_dio_init(&x->dio, WP_DIO_BUFSIZE) < 0)
+        return wp_error_set(err, -ENOMEM, "out of memory");
+    int r = wp_dio_begin(&x->dio, x->fd, 0);
+    return r < 0 ? fs_error(x, -r, "write file", m->path, err) : 0;
+}
+
 static int ex_begin(wp_tar_sink *sink, const wp_tar_member *m, wp_error *err)
 {
     extractor *x = (extractor *)sink;
@@ -124,14 +171,7 @@ static int ex_begin(wp_tar_sink *sink, const wp_tar_member *m, wp_error *err)
     snprintf(x->path, sizeof(x->path), "%s", m->path);
     switch (m->type) {
     case WP_TAR_DIR:
-        if (mkdirat(dirfd, base, (m->mode & 0750) | 0700) < 0) {
-            int e = errno;
-            struct stat st;
-            if (e != EEXIST || fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-                !S_ISDIR(st.st_mode))
-                return fs_error(x, e, "create directory", m->path, err);
-        }
-        return 0;
+        return begin_dir(x, dirfd, base, m, err);
     case WP_TAR_SYMLINK: {
         const char *target = tblspc_target(x, m->path);
         if (symlinkat(target ? target : m->linkname, dirfd, base) < 0)
@@ -139,25 +179,7 @@ static int ex_begin(wp_tar_sink *sink, const wp_tar_member *m, wp_error *err)
         return 0;
     }
     case WP_TAR_FILE:
-        x->fd = openat(dirfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                       (m->mode & 0640) | 0600);
-        if (x->fd < 0)
-            return fs_error(x, errno, "create file", m->path, err);
-        if (m->size >= x->opts.prealloc_min && m->size > 0 &&
-            fallocate(x->fd, 0, 0, (off_t)m->size) < 0 && errno != EOPNOTSUPP && errno != ENOSYS) {
-            return fs_error(x, errno, "preallocate file", m->path, err);
-        }
-        if (x->opts.stats)
-            x->opts.stats->files++;
-        x->offset = 0;
-        x->staged = x->opts.direct_min && m->size >= x->opts.direct_min;
-        if (x->staged) {
-            if (!x->dio.slot[0].buf && wp_dio_init(&x->dio, WP_DIO_BUFSIZE) < 0)
-                return wp_error_set(err, -ENOMEM, "out of memory");
-            if ((r = wp_dio_begin(&x->dio, x->fd, 0)) < 0)
-                return fs_error(x, -r, "write file", m->path, err);
-        }
-        return 0;
+        return begin_file(x, dirfd, base, m, err);
     }
     return wp_error_set(err, WP_E_UNSUPPORTED, "unsupported tar entry for \"%s\"", m->path);
 }

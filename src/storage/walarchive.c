@@ -120,7 +120,7 @@ static int complete_segment(walarchive *a, wp_error *err)
         return r;
     if (strcmp(a->path, a->final) != 0 && renameat(a->dirfd, a->path, a->dirfd, a->final) < 0)
         return wp_error_errno(err, errno, "could not rename file \"%s\" to \"%s\"", a->path,
-                            a->final);
+                              a->final);
     r = sync_dir(a, err);
     if (r == 0)
         a->base.durable = a->base.written;
@@ -366,6 +366,32 @@ static int read_head(int dirfd, const char *name, bool gz, uint8_t *buf, size_t 
     return got == (ssize_t)len ? 0 : -EIO;
 }
 
+/* The newest file must be this server's WAL: system identifier and
+ * segment size from its long page header. A partial may begin with zeros
+ * (a mid-segment start): only a readable long header is checked. */
+static int check_identity(int dfd, const char *dir, const char *name, bool gz, uint64_t segsize,
+                          uint64_t sysid, wp_error *err)
+{
+    uint8_t head[WP_WALPAGE_LONG_HDR];
+    wp_walpage_ident id;
+    if (read_head(dfd, name, gz, head, sizeof(head)) < 0 ||
+        wp_walpage_ident_parse(head, sizeof(head), &id) < 0)
+        return 0;
+    if (id.sysid != sysid) {
+        int r = wp_error_set(err, WP_E_STATE,
+                             "WAL file \"%s/%s\" belongs to database system %llu, but the "
+                             "server is system %llu",
+                             dir, name, (unsigned long long)id.sysid, (unsigned long long)sysid);
+        wp_error_hint(err, "Use a separate archive directory for each primary.");
+        return r;
+    }
+    if (id.seg_size != segsize)
+        return wp_error_set(err, WP_E_STATE,
+                            "WAL file \"%s/%s\" has segment size %u, but the server's is %llu", dir,
+                            name, id.seg_size, (unsigned long long)segsize);
+    return 0;
+}
+
 int wp_walarchive_scan(const char *dir, uint64_t segsize, uint64_t sysid,
                        wp_archive_resume *ret_resume, wp_error *err)
 {
@@ -416,26 +442,8 @@ int wp_walarchive_scan(const char *dir, uint64_t segsize, uint64_t sysid,
     }
     if (r == 0 && res.found) {
         res.start = wp_segno_start(best_partial ? best_segno : best_segno + 1, segsize);
-        uint8_t head[WP_WALPAGE_LONG_HDR];
-        wp_walpage_ident id;
-        /* A partial may begin with zeros (a mid-segment start): only a
-         * readable long header is checked. */
-        if (sysid && read_head(dirfd(d), res.newest, best_gz, head, sizeof(head)) == 0 &&
-            wp_walpage_ident_parse(head, sizeof(head), &id) == 0) {
-            if (id.sysid != sysid) {
-                r = wp_error_set(err, WP_E_STATE,
-                                 "WAL file \"%s/%s\" belongs to database system %llu, but the "
-                                 "server is system %llu",
-                                 dir, res.newest, (unsigned long long)id.sysid,
-                                 (unsigned long long)sysid);
-                wp_error_hint(err, "Use a separate archive directory for each primary.");
-            } else if (id.seg_size != segsize) {
-                r = wp_error_set(err, WP_E_STATE,
-                                 "WAL file \"%s/%s\" has segment size %u, but the server's is "
-                                 "%llu",
-                                 dir, res.newest, id.seg_size, (unsigned long long)segsize);
-            }
-        }
+        if (sysid)
+            r = check_identity(dirfd(d), dir, res.newest, best_gz, segsize, sysid, err);
     }
     closedir(d);
     if (r == 0)

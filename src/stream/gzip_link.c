@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <zlib.h>
 
-#define OUT_SIZE (256 * 1024)
+#define OUT_SIZE ((size_t)256 << 10)
 
 typedef struct gzip_link {
     wp_link base;

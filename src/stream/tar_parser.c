@@ -35,17 +35,60 @@ static int begin_member(tar_parser *p, wp_error *err)
                             (char)m.type, m.path);
     if (r < 0)
         return wp_error_set(err, r, "invalid tar header in the backup stream");
-    r = p->sink->ops->begin(p->sink, &m, err);
+    r = wp_tar_sink_begin(p->sink, &m, err);
     if (r < 0)
         return r;
     p->left = m.size;
     p->padding = wp_tar_padding(m.size);
     p->st = IN_DATA;
     if (p->left == 0) {
-        r = p->sink->ops->end(p->sink, err);
+        r = wp_tar_sink_end(p->sink, err);
         p->left = p->padding;
         p->st = p->left ? IN_PADDING : IN_HEADER;
     }
+    return r;
+}
+
+/* Take as much of data as the current state wants: *ret_used bytes. */
+static int step(tar_parser *p, const uint8_t *data, size_t len, size_t *ret_used, wp_error *err)
+{
+    size_t take = len;
+    int r = 0;
+    switch (p->st) {
+    case IN_HEADER:
+        if (take > WP_TAR_BLOCK - p->hdr_have)
+            take = WP_TAR_BLOCK - p->hdr_have;
+        memcpy(p->hdr + p->hdr_have, data, take);
+        p->hdr_have += take;
+        if (p->hdr_have == WP_TAR_BLOCK) {
+            p->hdr_have = 0;
+            r = begin_member(p, err);
+        }
+        break;
+    case IN_DATA: {
+        if (take > p->left)
+            take = (size_t)p->left;
+        struct iovec v = {.iov_base = (void *)data, .iov_len = take};
+        r = wp_tar_sink_data(p->sink, &v, 1, err);
+        p->left -= take;
+        if (r == 0 && p->left == 0) {
+            r = wp_tar_sink_end(p->sink, err);
+            p->left = p->padding;
+            p->st = p->left ? IN_PADDING : IN_HEADER;
+        }
+        break;
+    }
+    case IN_PADDING:
+        if (take > p->left)
+            take = (size_t)p->left;
+        p->left -= take;
+        if (p->left == 0)
+            p->st = IN_HEADER;
+        break;
+    case AT_END:
+        break; /* whatever follows the end marker is ignored */
+    }
+    *ret_used = take;
     return r;
 }
 
@@ -56,51 +99,12 @@ static int parser_content(wp_link *link, const struct iovec *iov, int iovcnt, wp
         const uint8_t *data = iov[i].iov_base;
         size_t len = iov[i].iov_len;
         while (len > 0) {
-            int r = 0;
-            switch (p->st) {
-            case IN_HEADER: {
-                size_t take = WP_TAR_BLOCK - p->hdr_have;
-                if (take > len)
-                    take = len;
-                memcpy(p->hdr + p->hdr_have, data, take);
-                p->hdr_have += take;
-                data += take;
-                len -= take;
-                if (p->hdr_have == WP_TAR_BLOCK) {
-                    p->hdr_have = 0;
-                    r = begin_member(p, err);
-                }
-                break;
-            }
-            case IN_DATA: {
-                size_t take = p->left < len ? (size_t)p->left : len;
-                struct iovec v = {.iov_base = (void *)data, .iov_len = take};
-                r = p->sink->ops->data(p->sink, &v, 1, err);
-                data += take;
-                len -= take;
-                p->left -= take;
-                if (r == 0 && p->left == 0) {
-                    r = p->sink->ops->end(p->sink, err);
-                    p->left = p->padding;
-                    p->st = p->left ? IN_PADDING : IN_HEADER;
-                }
-                break;
-            }
-            case IN_PADDING: {
-                size_t take = p->left < len ? (size_t)p->left : len;
-                data += take;
-                len -= take;
-                p->left -= take;
-                if (p->left == 0)
-                    p->st = IN_HEADER;
-                break;
-            }
-            case AT_END:
-                len = 0;
-                break;
-            }
+            size_t used;
+            int r = step(p, data, len, &used, err);
             if (r < 0)
                 return r;
+            data += used;
+            len -= used;
         }
     }
     return 0;
@@ -118,7 +122,7 @@ static int parser_finalize(wp_link *link, wp_error *err)
     tar_parser *p = (tar_parser *)link;
     if (p->st == IN_DATA || (p->st == IN_HEADER && p->hdr_have > 0))
         return wp_error_set(err, WP_E_TRUNCATED, "the backup's tar stream ends inside a member");
-    return p->sink->ops->finish(p->sink, err);
+    return wp_tar_sink_finish(p->sink, err);
 }
 
 static void parser_free(wp_link *link)
@@ -126,7 +130,7 @@ static void parser_free(wp_link *link)
     tar_parser *p = (tar_parser *)link;
     if (!p)
         return;
-    p->sink->ops->free(p->sink);
+    wp_tar_sink_free(p->sink);
     free(p);
 }
 
@@ -136,7 +140,7 @@ int wp_tar_parser_new(wp_tar_sink *sink, wp_link **ret_link, wp_error *err)
 {
     tar_parser *p = calloc(1, sizeof(*p));
     if (!p) {
-        sink->ops->free(sink);
+        wp_tar_sink_free(sink);
         return wp_error_set(err, -ENOMEM, "out of memory");
     }
     p->base.ops = &parser_ops;

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define DEFAULT_BATCH_BYTES (8u * 1024 * 1024)
+#define DEFAULT_BATCH_BYTES ((size_t)8 << 20)
 
 /* One batch of XLogData payloads, each still in the libpq buffer it came in. */
 typedef struct batch {
@@ -64,12 +64,12 @@ static int write_batch(stream_state *s, wp_error *err)
     batch *b = &s->b;
     if (b->n == 0)
         return 0;
-    int r = s->sink->ops->write(s->sink, s->tli, b->start, b->iov, b->n, err);
+    int r = wp_walsink_write(s->sink, s->tli, b->start, b->iov, b->n, err);
     b->start += b->bytes;
     batch_release(b);
     s->stats->batches++;
     if (r == 0 && s->cfg->synchronous) {
-        r = s->sink->ops->flush(s->sink, err);
+        r = wp_walsink_flush(s->sink, err);
         s->reply_now = true;
     }
     return r;
@@ -114,6 +114,24 @@ static int take_xlogdata(stream_state *s, uint8_t *buf, int len, bool *ret_at_en
     return 0;
 }
 
+/* A keepalive: the server's position and time, and whether it wants an
+ * answer. The buffer is freed here. */
+static int take_keepalive(stream_state *s, uint8_t *buf, int len, wp_error *err)
+{
+    wp_keepalive k;
+    int r = wp_msg_decode_keepalive(buf, (size_t)len, &k);
+    wp_conn_buf_free(buf);
+    if (r < 0)
+        return wp_error_set(err, WP_E_PROTO, "malformed keepalive message (%d bytes)", len);
+    s->stats->keepalives++;
+    if (k.wal_end > s->stats->server_wal_end)
+        s->stats->server_wal_end = k.wal_end;
+    s->stats->server_time = k.send_time;
+    if (k.reply_requested)
+        s->server_asked = true;
+    return 0;
+}
+
 typedef enum drain_end {
     DRAIN_EMPTY,      /* nothing more buffered */
     DRAIN_FULL,       /* the batch is full */
@@ -125,8 +143,12 @@ typedef enum drain_end {
 static int drain(stream_state *s, drain_end *ret_end, wp_error *err)
 {
     size_t max_bytes = s->cfg->batch_max_bytes ? s->cfg->batch_max_bytes : DEFAULT_BATCH_BYTES;
-    for (;;) {
-        if (s->b.n == WP_WALRECV_BATCH_MSGS || s->b.bytes >= max_bytes) {
+    /* Messages that add nothing to the batch (keepalives, empty XLogData)
+     * count too: a flood of them must not starve status updates and stop
+     * checks. */
+    for (int taken = 0;; taken++) {
+        if (s->b.n == WP_WALRECV_BATCH_MSGS || s->b.bytes >= max_bytes ||
+            taken == 2 * WP_WALRECV_BATCH_MSGS) {
             *ret_end = DRAIN_FULL;
             return 0;
         }
@@ -152,17 +174,9 @@ static int drain(stream_state *s, drain_end *ret_end, wp_error *err)
                 return 0;
             }
         } else if (buf[0] == 'k') {
-            wp_keepalive k;
-            int r = wp_msg_decode_keepalive(buf, (size_t)len, &k);
-            wp_conn_buf_free(buf);
+            int r = take_keepalive(s, buf, len, err);
             if (r < 0)
-                return wp_error_set(err, WP_E_PROTO, "malformed keepalive message (%d bytes)", len);
-            s->stats->keepalives++;
-            if (k.wal_end > s->stats->server_wal_end)
-                s->stats->server_wal_end = k.wal_end;
-            s->stats->server_time = k.send_time;
-            if (k.reply_requested)
-                s->server_asked = true;
+                return r;
         } else {
             int kind = buf[0];
             wp_conn_buf_free(buf);
@@ -174,7 +188,7 @@ static int drain(stream_state *s, drain_end *ret_end, wp_error *err)
 /* Make everything durable, tell the server, and end the COPY ourselves. */
 static int finish_stream(stream_state *s, wp_error *err)
 {
-    int r = s->sink->ops->flush(s->sink, err);
+    int r = wp_walsink_flush(s->sink, err);
     if (r == 0)
         r = send_status(s, err);
     wp_stream_end end;
@@ -183,74 +197,103 @@ static int finish_stream(stream_state *s, wp_error *err)
     return r;
 }
 
-/* Stream one timeline until it ends, endpos, a stop, or an error.
- * Returns 0 (ENDPOS/STOPPED in *ret_reason) or WP_E_STOPPED when the
- * server ended the COPY. */
+/* When the next status update is due (monotonic ms). */
+static int64_t status_due(const stream_state *s)
+{
+    int ms = s->cfg->status_interval_ms;
+    return ms > 0 ? s->last_status_ms + ms : INT64_MAX;
+}
+
+/* What a drain ended with decides whether this timeline's stream goes on:
+ * *ret_done when it is over (endpos, a stop request: the stream is
+ * finished here; the server's end: WP_E_STOPPED is returned). */
+static int check_end(stream_state *s, drain_end how, wp_walrecv_reason *ret_reason, bool *ret_done,
+                     wp_error *err)
+{
+    const wp_walrecv_config *cfg = s->cfg;
+    *ret_done = true;
+    if (how == DRAIN_ENDPOS) {
+        *ret_reason = WP_WALRECV_ENDPOS;
+        return finish_stream(s, err);
+    }
+    if (how == DRAIN_SERVER_END) {
+        int r = wp_walsink_flush(s->sink, err);
+        return r < 0 ? r : WP_E_STOPPED;
+    }
+    if (cfg->should_stop && cfg->should_stop(cfg->user, s->sink->written)) {
+        *ret_reason = WP_WALRECV_STOPPED;
+        return finish_stream(s, err);
+    }
+    *ret_done = false;
+    return 0;
+}
+
+/* Answer the server: a keepalive that asked for a reply, or the status
+ * interval passing. */
+static int report(stream_state *s, wp_error *err)
+{
+    if (s->server_asked) {
+        /* The server asks when it needs to know what is safe, notably
+         * while shutting down, when it waits for the flush position to
+         * reach the end of WAL: make everything durable first. */
+        int r = wp_walsink_flush(s->sink, err);
+        if (r < 0)
+            return r;
+        s->server_asked = false;
+        s->reply_now = true;
+    }
+    if (s->reply_now || wp_clock_mono_ms() >= status_due(s))
+        return send_status(s, err);
+    return 0;
+}
+
+/* Nothing buffered: wait for input until the next status update, and at
+ * most a second, so that a stop request is seen even without signals. */
+static int wait_input(stream_state *s, wp_error *err)
+{
+    int64_t wait = status_due(s) - wp_clock_mono_ms();
+    if (wait > 1000)
+        wait = 1000;
+    if (wait < 0)
+        wait = 0;
+    int wake = s->cfg->has_wake_fd ? s->cfg->wake_fd : -1;
+    int r = wp_conn_wait(s->conn, (int)wait, wake, err);
+    if (r == -EINTR)
+        r = 0;
+    if (wake >= 0) {
+        char drainbuf[64];
+        while (read(wake, drainbuf, sizeof(drainbuf)) > 0) {
+        }
+    }
+    return r;
+}
+
+/* Stream one timeline until it ends, endpos, a stop, or an error: each
+ * turn drains what arrived into a batch, writes it, checks for the end,
+ * reports to the server, and waits when nothing is left. Returns 0
+ * (ENDPOS/STOPPED in *ret_reason) or WP_E_STOPPED when the server ended
+ * the COPY. */
 static int stream_timeline(stream_state *s, wp_lsn *pos, wp_walrecv_reason *ret_reason,
                            wp_error *err)
 {
-    const wp_walrecv_config *cfg = s->cfg;
     s->b.start = *pos;
     s->last_status_ms = wp_clock_mono_ms();
     int r = send_status(s, err);
     while (r == 0) {
         drain_end how = DRAIN_EMPTY;
+        bool done = false;
         r = drain(s, &how, err);
         if (r == 0)
             r = write_batch(s, err);
         *pos = s->b.start;
-        if (r < 0)
-            break;
-        if (how == DRAIN_ENDPOS) {
-            *ret_reason = WP_WALRECV_ENDPOS;
-            return finish_stream(s, err);
-        }
-        if (how == DRAIN_SERVER_END) {
-            r = s->sink->ops->flush(s->sink, err);
-            return r < 0 ? r : WP_E_STOPPED;
-        }
-        if (cfg->should_stop && cfg->should_stop(cfg->user, s->sink->written)) {
-            *ret_reason = WP_WALRECV_STOPPED;
-            return finish_stream(s, err);
-        }
-        if (s->server_asked) {
-            /* The server asks when it needs to know what is safe, notably
-             * while shutting down, when it waits for the flush position to
-             * reach the end of WAL: make everything durable first. */
-            r = s->sink->ops->flush(s->sink, err);
-            if (r < 0)
-                break;
-            s->server_asked = false;
-            s->reply_now = true;
-        }
-        int64_t now = wp_clock_mono_ms();
-        int64_t due =
-            cfg->status_interval_ms > 0 ? s->last_status_ms + cfg->status_interval_ms : INT64_MAX;
-        if (s->reply_now || now >= due) {
-            r = send_status(s, err);
-            if (r < 0)
-                break;
-            due = cfg->status_interval_ms > 0 ? s->last_status_ms + cfg->status_interval_ms
-                                              : INT64_MAX;
-        }
-        if (how == DRAIN_EMPTY) {
-            /* Wake for the next status update, and at least each second so
-             * a stop request is seen even without signals. */
-            int64_t wait = due - wp_clock_mono_ms();
-            if (wait > 1000)
-                wait = 1000;
-            if (wait < 0)
-                wait = 0;
-            int wake = cfg->has_wake_fd ? cfg->wake_fd : -1;
-            r = wp_conn_wait(s->conn, (int)wait, wake, err);
-            if (r == -EINTR)
-                r = 0;
-            if (wake >= 0) {
-                char drainbuf[64];
-                while (read(wake, drainbuf, sizeof(drainbuf)) > 0) {
-                }
-            }
-        }
+        if (r == 0)
+            r = check_end(s, how, ret_reason, &done, err);
+        if (done)
+            return r;
+        if (r == 0)
+            r = report(s, err);
+        if (r == 0 && how == DRAIN_EMPTY)
+            r = wait_input(s, err);
     }
     batch_release(&s->b);
     return r;
@@ -267,8 +310,8 @@ static int switch_timeline(stream_state *s, const wp_stream_end *end, wp_lsn *po
     size_t len = 0;
     int r = wp_conn_timeline_history(s->conn, end->next_tli, &history, &len, err);
     if (r == 0)
-        r = s->sink->ops->end_timeline(s->sink, s->tli, end->next_start, end->next_tli, history,
-                                       len, err);
+        r = wp_walsink_end_timeline(s->sink, s->tli, end->next_start, end->next_tli, history, len,
+                                    err);
     free(history);
     if (r < 0)
         return r;
@@ -302,7 +345,7 @@ int wp_walrecv_run(wp_conn *conn, wp_walsink *sink, const wp_walrecv_config *cfg
     int r;
     for (;;) {
         if (cfg->endpos != WP_LSN_INVALID && pos >= cfg->endpos) {
-            r = sink->ops->flush(sink, err);
+            r = wp_walsink_flush(sink, err);
             reason = WP_WALRECV_ENDPOS;
             break;
         }

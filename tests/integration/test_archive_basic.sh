@@ -52,7 +52,6 @@ wp_case "gzip: valid .gz files whose content is the segment"
 gz=$WP_TMP/gz
 mkdir "$gz"
 expect_exit 0 "$WALPULL" slot create keep2 $conn
-gzstart=$(wp_psql pri -c "SELECT restart_lsn FROM pg_replication_slots WHERE slot_name='keep2'")
 wp_make_wal pri 2
 endpos3=$(wp_segment_floor_lsn pri $segsize)
 expect_exit 0 "$WALPULL" archive -D "$gz" --slot keep2 --compress gzip:3 --endpos "$endpos3" --no-loop $conn

@@ -11,7 +11,7 @@ expect_contains "$WP_OUT" "no target directory specified (-D)"
 expect_exit 2 "$WALPULL" archive -D "$arch" --compress lz9 $conn
 expect_contains "$WP_OUT" 'invalid value "lz9" for option --compress: use none or gzip[:LEVEL]'
 expect_exit 2 "$WALPULL" archive -D "$arch" --endpos nonsense $conn
-expect_contains "$WP_OUT" 'invalid end position "nonsense"'
+expect_contains "$WP_OUT" 'invalid value "nonsense" for option --endpos'
 
 wp_case "Directory missing"
 expect_exit 1 "$WALPULL" archive -D "$WP_TMP/nope" --no-loop $conn
@@ -52,19 +52,21 @@ wp_pg_start pri2 "$major" --wal-segsize=1
 wp_pg_start big "$major"
 wp_pgpass pri2
 wp_pgpass big
+# shellcheck disable=SC2046 # the connection arguments are words
 expect_exit 1 "$WALPULL" archive -D "$arch" --no-loop $(wp_conn_args pri2)
 expect_contains "$WP_OUT" "belongs to database system"
 expect_contains "$WP_OUT" "separate archive directory"
 wp_make_wal pri 1
 endpos=$(wp_segment_floor_lsn pri $segsize)
 expect_exit 0 "$WALPULL" archive -D "$arch" --slot s --endpos "$endpos" --no-loop $conn
+# shellcheck disable=SC2046 # the connection arguments are words
 expect_exit 1 "$WALPULL" archive -D "$arch" --no-loop $(wp_conn_args big)
 expect_contains "$WP_OUT" "has 1048576 bytes, but the server's WAL segment size is 16777216"
 
 wp_case "Slot invalidated: its WAL was removed (max_slot_wal_keep_size)"
 wp_psql pri -c "ALTER SYSTEM SET max_slot_wal_keep_size = '2MB'" -c "SELECT pg_reload_conf()" >/dev/null
 expect_exit 0 "$WALPULL" slot create lost $conn
-for i in 1 2 3; do wp_make_wal pri 2; done
+for _ in 1 2 3; do wp_make_wal pri 2; done
 wp_psql pri -c "CHECKPOINT" >/dev/null
 expect_eq "$(wp_psql pri -c "SELECT wal_status FROM pg_replication_slots WHERE slot_name = 'lost'")" lost "slot state"
 lostdir=$WP_TMP/lost

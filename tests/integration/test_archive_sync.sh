@@ -30,7 +30,7 @@ expect_eq "$(wp_psql pri -c "SELECT flush_lsn >= '$lsn' FROM pg_stat_replication
 
 kill -INT "$pid"
 wait "$pid" || fail "walpull did not exit 0 on SIGINT"
-PGOPTIONS= "$WP_CLIENT_BIN/psql" -X -q -h "$pri_SOCK" -p "$pri_PORT" -U postgres -d postgres -c "INSERT INTO t VALUES (99)" &
+PGOPTIONS='' "$WP_CLIENT_BIN/psql" -X -q -h "$pri_SOCK" -p "$pri_PORT" -U postgres -d postgres -c "INSERT INTO t VALUES (99)" &
 waiter=$!
 WP_PIDS+=("$waiter")
 sleep 3

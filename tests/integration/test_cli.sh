@@ -6,7 +6,8 @@
 major=$1
 # No server: a usage error must never get as far as connecting. Point
 # libpq at a port nothing listens on, so a connection attempt would show.
-export PGHOST=127.0.0.1 PGPORT=$(wp_free_port) PGCONNECT_TIMEOUT=2
+PGPORT=$(wp_free_port)
+export PGHOST=127.0.0.1 PGPORT PGCONNECT_TIMEOUT=2
 
 wp_case "bad values are usage errors before any connection ($major)"
 check_usage() {

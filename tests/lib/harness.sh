@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Test harness: real PostgreSQL servers on 127.0.0.1, started as the
 # unprivileged postgres user when run as root, always torn down on exit.
 # Source it from a test script; see tests/README.md.
@@ -226,6 +227,7 @@ wp_archive_setup() {
     segsize=$((1024 * 1024))
     wp_pg_start pri "$1" --wal-segsize=1
     wp_pgpass pri
+    # shellcheck disable=SC2034 # read by the test scripts
     conn=$(wp_conn_args pri)
     arch=$WP_TMP/archive
     mkdir "$arch"

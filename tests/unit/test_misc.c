@@ -97,12 +97,13 @@ START_TEST(test_basebackup_command_versions)
                             .max_rate = 1024,
                             .manifest = true};
     ck_assert_int_eq(wp_basebackup_command(&o, 150004, &sql), 0);
-    ck_assert_str_eq(wp_buf_str(&sql), "BASE_BACKUP (LABEL 'l', PROGRESS, CHECKPOINT 'fast', WAIT false, "
-                          "MAX_RATE 1024, MANIFEST 'yes', MANIFEST_CHECKSUMS 'CRC32C')");
+    ck_assert_str_eq(wp_buf_str(&sql),
+                     "BASE_BACKUP (LABEL 'l', PROGRESS, CHECKPOINT 'fast', WAIT false, "
+                     "MAX_RATE 1024, MANIFEST 'yes', MANIFEST_CHECKSUMS 'CRC32C')");
     wp_buf_reset(&sql);
     ck_assert_int_eq(wp_basebackup_command(&o, 140010, &sql), 0);
     ck_assert_str_eq(wp_buf_str(&sql), "BASE_BACKUP LABEL 'l' PROGRESS FAST NOWAIT MAX_RATE 1024 "
-                          "MANIFEST 'yes' MANIFEST_CHECKSUMS 'CRC32C'");
+                                       "MANIFEST 'yes' MANIFEST_CHECKSUMS 'CRC32C'");
     wp_basebackup_opts fetch = {.label = "x", .include_wal = true};
     wp_buf_reset(&sql);
     ck_assert_int_eq(wp_basebackup_command(&fetch, 180000, &sql), 0);

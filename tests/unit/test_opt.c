@@ -44,21 +44,39 @@ static const char *const modes[] = {"catchup", "live|l", NULL};
 
 #define TABLE(t)                                                                                   \
     wp_opt table[] = {                                                                             \
-        {.short_name = 'D', .long_name = "directory", .kind = WP_OPT_STRING, .target = &(t).dir, \
-         .arg_name = "DIR", .help = "where"},                                                      \
-        {.short_name = 'S', .long_name = "slot", .kind = WP_OPT_STRING, .target = &(t).slot},     \
-        {.long_name = "create-slot", .kind = WP_OPT_FLAG, .target = &(t).create_slot},            \
-        {.long_name = "no-sync", .kind = WP_OPT_UNSET, .target = &(t).sync},                      \
+        {.short_name = 'D',                                                                        \
+         .long_name = "directory",                                                                 \
+         .kind = WP_OPT_STRING,                                                                    \
+         .target = &(t).dir,                                                                       \
+         .arg_name = "DIR",                                                                        \
+         .help = "where"},                                                                         \
+        {.short_name = 'S', .long_name = "slot", .kind = WP_OPT_STRING, .target = &(t).slot},      \
+        {.long_name = "create-slot", .kind = WP_OPT_FLAG, .target = &(t).create_slot},             \
+        {.long_name = "no-sync", .kind = WP_OPT_UNSET, .target = &(t).sync},                       \
         {.long_name = "clients", .kind = WP_OPT_INT, .target = &(t).clients, .min = 0, .max = 64}, \
-        {.short_name = 's', .long_name = "duration", .kind = WP_OPT_INT, .target = &(t).duration, \
-         .min = 1, .max = 86400},                                                                  \
-        {.long_name = "generate", .kind = WP_OPT_SIZE, .target = &(t).size, .min = 1,             \
+        {.short_name = 's',                                                                        \
+         .long_name = "duration",                                                                  \
+         .kind = WP_OPT_INT,                                                                       \
+         .target = &(t).duration,                                                                  \
+         .min = 1,                                                                                 \
+         .max = 86400},                                                                            \
+        {.long_name = "generate",                                                                  \
+         .kind = WP_OPT_SIZE,                                                                      \
+         .target = &(t).size,                                                                      \
+         .min = 1,                                                                                 \
          .max = INT64_C(1) << 40},                                                                 \
-        {.long_name = "mode", .kind = WP_OPT_CHOICE, .target = &(t).mode, .choices = modes},      \
-        {.short_name = 'E', .long_name = "endpos", .kind = WP_OPT_LSN, .target = &(t).endpos},    \
-        {.short_name = 'v', .long_name = "verbose", .kind = WP_OPT_ACTION, .target = &(t).verbose, \
-         .parse = count_up, .flags = WP_OPT_REPEAT},                                               \
-        {.long_name = "tag", .kind = WP_OPT_CALL, .target = &(t).tags, .parse = even_only,        \
+        {.long_name = "mode", .kind = WP_OPT_CHOICE, .target = &(t).mode, .choices = modes},       \
+        {.short_name = 'E', .long_name = "endpos", .kind = WP_OPT_LSN, .target = &(t).endpos},     \
+        {.short_name = 'v',                                                                        \
+         .long_name = "verbose",                                                                   \
+         .kind = WP_OPT_ACTION,                                                                    \
+         .target = &(t).verbose,                                                                   \
+         .parse = count_up,                                                                        \
+         .flags = WP_OPT_REPEAT},                                                                  \
+        {.long_name = "tag",                                                                       \
+         .kind = WP_OPT_CALL,                                                                      \
+         .target = &(t).tags,                                                                      \
+         .parse = even_only,                                                                       \
          .flags = WP_OPT_REPEAT},                                                                  \
         WP_OPT_END}
 
@@ -83,9 +101,10 @@ START_TEST(test_wp_opt_parse_values)
     targets t = {.sync = true, .duration = 10};
     TABLE(t);
     wp_error err = {0};
-    const char *args[] = {"-D",     "/a",        "--slot=s1",  "--create-slot", "--no-sync",
-                          "--clients=0", "-s", "86400", "--generate", "2GB", "--mode=l",
-                          "-E",     "16/B374D848", "-vv", "-v", "--tag", "4", "extra", NULL};
+    const char *args[] = {
+        "-D",    "/a",         "--slot=s1", "--create-slot", "--no-sync", "--clients=0", "-s",
+        "86400", "--generate", "2GB",       "--mode=l",      "-E",        "16/B374D848", "-vv",
+        "-v",    "--tag",      "4",         "extra",         NULL};
     int rest;
     ck_assert_int_eq(parse(table, args, &rest, &err), 0);
     ck_assert_str_eq(t.dir, "/a");
@@ -113,35 +132,46 @@ START_TEST(test_wp_opt_parse_bad_values)
         const char *args[4];
         const char *message;
     } cases[] = {
-        {{"--clients=", NULL}, "invalid value \"\" for option --clients: expected an integer "
-                               "from 0 to 64"},
-        {{"--clients=65", NULL}, "invalid value \"65\" for option --clients: expected an "
-                                 "integer from 0 to 64"},
-        {{"--clients=-1", NULL}, "invalid value \"-1\" for option --clients: expected an "
-                                 "integer from 0 to 64"},
-        {{"--clients= 3", NULL}, "invalid value \" 3\" for option --clients: expected an "
-                                 "integer from 0 to 64"},
-        {{"--clients=+3", NULL}, "invalid value \"+3\" for option --clients: expected an "
-                                 "integer from 0 to 64"},
-        {{"--clients=3x", NULL}, "invalid value \"3x\" for option --clients: expected an "
-                                 "integer from 0 to 64"},
-        {{"--duration=4294967297", NULL}, "invalid value \"4294967297\" for option --duration: "
-                                          "expected an integer from 1 to 86400"},
-        {{"-s", "4294967306", NULL}, "invalid value \"4294967306\" for option -s: expected an "
-                                     "integer from 1 to 86400"},
+        {{"--clients=", NULL},
+         "invalid value \"\" for option --clients: expected an integer "
+         "from 0 to 64"},
+        {{"--clients=65", NULL},
+         "invalid value \"65\" for option --clients: expected an "
+         "integer from 0 to 64"},
+        {{"--clients=-1", NULL},
+         "invalid value \"-1\" for option --clients: expected an "
+         "integer from 0 to 64"},
+        {{"--clients= 3", NULL},
+         "invalid value \" 3\" for option --clients: expected an "
+         "integer from 0 to 64"},
+        {{"--clients=+3", NULL},
+         "invalid value \"+3\" for option --clients: expected an "
+         "integer from 0 to 64"},
+        {{"--clients=3x", NULL},
+         "invalid value \"3x\" for option --clients: expected an "
+         "integer from 0 to 64"},
+        {{"--duration=4294967297", NULL},
+         "invalid value \"4294967297\" for option --duration: "
+         "expected an integer from 1 to 86400"},
+        {{"-s", "4294967306", NULL},
+         "invalid value \"4294967306\" for option -s: expected an "
+         "integer from 1 to 86400"},
         {{"--duration=99999999999999999999", NULL},
          "invalid value \"99999999999999999999\" for option --duration: expected an integer "
          "from 1 to 86400"},
-        {{"--generate=0", NULL}, "invalid value \"0\" for option --generate: expected a size "
-                                 "from 1 to 1099511627776 bytes, with an optional unit (kB, "
-                                 "MB, GB, TB), e.g. 512MB"},
-        {{"--generate=2PB", NULL}, "invalid value \"2PB\" for option --generate: expected a "
-                                   "size from 1 to 1099511627776 bytes, with an optional unit "
-                                   "(kB, MB, GB, TB), e.g. 512MB"},
+        {{"--generate=0", NULL},
+         "invalid value \"0\" for option --generate: expected a size "
+         "from 1 to 1099511627776 bytes, with an optional unit (kB, "
+         "MB, GB, TB), e.g. 512MB"},
+        {{"--generate=2PB", NULL},
+         "invalid value \"2PB\" for option --generate: expected a "
+         "size from 1 to 1099511627776 bytes, with an optional unit "
+         "(kB, MB, GB, TB), e.g. 512MB"},
         {{"--mode=fast", NULL}, "invalid value \"fast\" for option --mode: use catchup or live"},
         {{"--mode=", NULL}, "invalid value \"\" for option --mode: use catchup or live"},
-        {{"-E", "nope", NULL}, "invalid value \"nope\" for option -E: expected a WAL position "
-                               "such as 0/3000000"},
+        {{"-E", "nope", NULL},
+         "invalid value \"nope\" for option -E: expected a WAL position "
+         "such as 0/3000000"},
         {{"--slot=", NULL}, "invalid value \"\" for option --slot: it must not be empty"},
         {{"-D", "", NULL}, "invalid value \"\" for option -D: it must not be empty"},
         {{"--tag=3", NULL}, "invalid value \"3\" for option --tag: use an even number up to 100"},
@@ -230,16 +260,28 @@ END_TEST
 START_TEST(test_wp_opt_print_help_layout)
 {
     targets t = {0};
-    wp_opt table[] = {
-        {.short_name = 'D', .long_name = "directory", .kind = WP_OPT_STRING, .target = &t.dir,
-         .arg_name = "DIR", .help = "where"},
-        {.long_name = "create-slot", .kind = WP_OPT_FLAG, .target = &t.create_slot,
-         .help = "make it", .section = "Slot options"},
-        {.long_name = "hidden", .kind = WP_OPT_FLAG, .target = &t.sync, .help = "no",
-         .flags = WP_OPT_HIDDEN},
-        {.long_name = "a-really-long-option", .kind = WP_OPT_STRING, .target = &t.slot,
-         .arg_name = "VALUE", .help = "long"},
-        WP_OPT_END};
+    wp_opt table[] = {{.short_name = 'D',
+                       .long_name = "directory",
+                       .kind = WP_OPT_STRING,
+                       .target = &t.dir,
+                       .arg_name = "DIR",
+                       .help = "where"},
+                      {.long_name = "create-slot",
+                       .kind = WP_OPT_FLAG,
+                       .target = &t.create_slot,
+                       .help = "make it",
+                       .section = "Slot options"},
+                      {.long_name = "hidden",
+                       .kind = WP_OPT_FLAG,
+                       .target = &t.sync,
+                       .help = "no",
+                       .flags = WP_OPT_HIDDEN},
+                      {.long_name = "a-really-long-option",
+                       .kind = WP_OPT_STRING,
+                       .target = &t.slot,
+                       .arg_name = "VALUE",
+                       .help = "long"},
+                      WP_OPT_END};
     char *text = NULL;
     size_t size = 0;
     FILE *f = open_memstream(&text, &size);

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# The quality gates, each of which must pass: the build with gcc and with
+# clang under -Werror, the unit and PostgreSQL 15 integration tests under
+# ASan+UBSan, cppcheck, clang-tidy (.clang-tidy), shellcheck on every
+# script, and clang-format. Build trees go to .build/ (ignored).
+#   tools/gates.sh            all of them
+#   tools/gates.sh NAME...    some: gcc clang format cppcheck tidy shellcheck sanitize
+set -uo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root" || exit 1
+
+failed=()
+gate() {
+    local name=$1 t0
+    shift
+    t0=$(date +%s)
+    echo "== gate: $name"
+    if "$@"; then
+        echo "gate $name: ok ($(( $(date +%s) - t0 ))s)"
+    else
+        echo "gate $name: FAILED"
+        failed+=("$name")
+    fi
+}
+
+# build CC DIR [meson options...]: configure once, then build.
+build() {
+    local cc=$1 dir=$2
+    shift 2
+    if [ ! -f "$dir/build.ninja" ]; then
+        CC=$cc meson setup "$dir" "$@" >/dev/null || return 1
+    fi
+    ninja -C "$dir" >/dev/null
+}
+
+c_files() { git ls-files '*.c' '*.h'; }
+
+gate_gcc() { build gcc .build/gcc -Dwerror=true -Dpg_majors=[]; }
+gate_clang() { build clang .build/clang -Dwerror=true -Dpg_majors=[]; }
+gate_format() { c_files | xargs clang-format --dry-run -Werror; }
+gate_cppcheck() {
+    cppcheck --quiet --enable=warning,performance,portability --std=c11 --inline-suppr \
+        --error-exitcode=1 -D_GNU_SOURCE -DWALPULL_VERSION='"0"' -I include -I src \
+        --suppress=missingIncludeSystem src tests/unit
+}
+gate_tidy() {
+    # The clang tree's compile_commands.json names every source with flags
+    # clang-tidy (a clang) understands.
+    build clang .build/clang -Dwerror=true -Dpg_majors=[] || return 1
+    git ls-files 'src/*.c' 'tests/unit/*.c' |
+        xargs -P "$(nproc)" -n 4 clang-tidy -p .build/clang --quiet 2>&1 |
+        tee .build/clang-tidy.log | grep -E 'warning:|error:' && return 1
+    return 0
+}
+gate_shellcheck() { git ls-files '*.sh' .ci/run | xargs shellcheck -x -S warning; }
+gate_sanitize() {
+    build clang .build/asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug \
+        -Dpg_majors=15 || return 1
+    # Any report fails the test: UBSan stops at the first, LeakSanitizer
+    # turns the exit code non-zero.
+    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
+        meson test -C .build/asan --print-errorlogs --suite unit --suite pg15
+}
+
+all=(gcc clang format cppcheck tidy shellcheck sanitize)
+[ $# -gt 0 ] && all=("$@")
+for g in "${all[@]}"; do
+    case "$g" in
+    gcc) gate "gcc -Werror" gate_gcc ;;
+    clang) gate "clang -Werror" gate_clang ;;
+    format) gate "clang-format" gate_format ;;
+    cppcheck) gate cppcheck gate_cppcheck ;;
+    tidy) gate clang-tidy gate_tidy ;;
+    shellcheck) gate shellcheck gate_shellcheck ;;
+    sanitize) gate "ASan+UBSan (unit, PostgreSQL 15)" gate_sanitize ;;
+    *) echo "gates.sh: unknown gate \"$g\"" >&2; exit 2 ;;
+    esac
+done
+if [ ${#failed[@]} -gt 0 ]; then
+    echo "gates failed: ${failed[*]}"
+    exit 1
+fi
+echo "all gates passed"
