@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what walpull's build and tests need, then build. Idempotent: a
 # second run installs nothing and only rebuilds what changed.
+#   tools/setup.sh [--gates]
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -8,7 +9,11 @@ cd "$root"
 say() { printf 'setup: %s\n' "$*"; }
 
 packages=(build-essential meson ninja-build pkg-config libpq-dev zlib1g-dev check postgresql-15
-          gzip procps)
+          gzip procps python3)
+# --gates: also the tools of the quality gates (tools/gates.sh).
+if [ "${1:-}" = --gates ]; then
+    packages+=(clang clang-tidy clang-format cppcheck shellcheck)
+fi
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")

@@ -26,7 +26,7 @@ while [ $# -gt 0 ]; do
     shift
 done
 
-bash tools/setup.sh || exit 1
+if $gates; then bash tools/setup.sh --gates || exit 1; else bash tools/setup.sh || exit 1; fi
 start=$(date +%s)
 failed_steps=()
 

@@ -4,8 +4,11 @@
  * copy), report write/flush positions, follow timeline switches.
  *
  * Batching: every message already received is drained before the batch is
- * written, up to WP_WALRECV_BATCH_MSGS messages or batch_max_bytes; the
- * sink gets one call per batch and writes it with one pwritev per segment.
+ * written, up to WP_WALRECV_BATCH_MSGS messages or batch_max_bytes (and
+ * at most twice that many messages in all, so keepalives cannot starve
+ * status updates); the sink gets one call per batch (the segment archive
+ * stages it for O_DIRECT writes, or writes it with one pwritev per
+ * segment through the page cache).
  * Memory stays bounded by the batch limits whatever the WAL volume. */
 #ifndef WALPULL_WALRECV_H
 #define WALPULL_WALRECV_H

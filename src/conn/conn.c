@@ -289,7 +289,8 @@ static int run(wp_conn *conn, const char *sql, ExecStatusType want, const char *
     return r;
 }
 
-/* Check a result's shape: at least `rows` rows and exactly `cols` columns. */
+/* Check a result's shape: at least `rows` rows and at least `cols` columns
+ * (newer servers may add columns at the end). */
 static int check_shape(const PGresult *res, int rows, int cols, const char *what, wp_error *err)
 {
     if (PQntuples(res) < rows || PQnfields(res) < cols)
