@@ -27,7 +27,10 @@ int main(int argc, char **argv)
         int (*run)(int, char **);
     } commands[] = {
         {"archive", wp_cmd_archive}, {"bench", wp_cmd_bench}, {"identify", wp_cmd_identify},
-        {"seed", wp_cmd_seed},       {"slot", wp_cmd_slot},
+        {"seed", wp_cmd_seed},       {"slot", wp_cmd_slot},         {"verify", wp_cmd_verify},
+        {"restore-wal", wp_cmd_restore_wal},
+        {"expire", wp_cmd_expire},
+        {"status", wp_cmd_status},
     };
     /* WAL arrives in buffers of about 128 kB that libpq allocates for each
      * message and walpull frees after the batch is written. glibc would

@@ -8,5 +8,9 @@ int wp_cmd_slot(int argc, char **argv);
 int wp_cmd_archive(int argc, char **argv);
 int wp_cmd_seed(int argc, char **argv);
 int wp_cmd_bench(int argc, char **argv);
+int wp_cmd_verify(int argc, char **argv);
+int wp_cmd_restore_wal(int argc, char **argv);
+int wp_cmd_expire(int argc, char **argv);
+int wp_cmd_status(int argc, char **argv);
 
 #endif

@@ -56,6 +56,13 @@ typedef struct wp_slot_info {
     wp_lsn restart_lsn;
     uint32_t restart_tli; /* 0 when the server does not say */
     char wal_status[16];  /* "lost" for an invalidated slot, where known */
+    /* From pg_replication_slots only (wp_conn_slot_health; servers 13 and
+     * 14 in wp_conn_read_slot): */
+    bool known_active;
+    bool active;
+    long active_pid;
+    bool has_safe_wal_size;
+    int64_t safe_wal_size; /* bytes that can still be written before the slot is lost */
 } wp_slot_info;
 
 /* How a COPY BOTH stream ended. */
@@ -102,6 +109,12 @@ int wp_conn_timeline_history(wp_conn *conn, uint32_t tli, char **ret_content, si
 
 /* Run a query on an ordinary (or replication=database) connection and
  * return the first column of the first row as text, malloc'd. */
+/* The slot as pg_replication_slots shows it (active, by which pid,
+ * wal_status, safe_wal_size), over an ordinary connection to database
+ * "postgres" (or the one -d names). */
+int wp_conn_slot_health(const wp_conn_opts *opts, const char *name, const char *password,
+                        wp_slot_info *ret_info, wp_error *err);
+
 int wp_conn_query_value(wp_conn *conn, const char *sql, char **ret_value, wp_error *err);
 
 /* START_REPLICATION [SLOT s] PHYSICAL lsn TIMELINE tli. Returns 0 with the

@@ -21,6 +21,16 @@
 
 #define WP_WALRECV_BATCH_MSGS 512
 
+typedef struct wp_walrecv_stats {
+    uint64_t bytes;    /* WAL payload received */
+    uint64_t messages; /* XLogData messages */
+    uint64_t keepalives;
+    uint64_t batches;
+    uint64_t status_sent;
+    wp_lsn server_wal_end; /* newest walEnd the server announced */
+    int64_t server_time;   /* its sendTime (server epoch, microseconds) */
+} wp_walrecv_stats;
+
 typedef struct wp_walrecv_config {
     const char *slot; /* NULL: stream without a slot */
     uint32_t tli;
@@ -28,7 +38,11 @@ typedef struct wp_walrecv_config {
     uint64_t segsize;       /* the server's WAL segment size */
     wp_lsn endpos;          /* stop once this is durable; WP_LSN_INVALID: never */
     bool synchronous;       /* flush every batch and report at once */
-    int status_interval_ms; /* at least this often; 0: only when asked */
+    int status_interval_ms; /* at least this often; 0: only when asked. Each
+                             * interval also makes what was written durable,
+                             * so the flush position (and what survives a
+                             * crash) lags by one interval at most, not by a
+                             * segment */
     size_t batch_max_bytes; /* 0: 8 MB */
     /* Polled between batches and after each wait, with the position
      * written so far; true ends the stream cleanly (flush, final status,
@@ -41,18 +55,13 @@ typedef struct wp_walrecv_config {
     int wake_fd;
     /* Told of each timeline switch (may be NULL). */
     void (*on_timeline)(void *user, uint32_t old_tli, uint32_t new_tli, wp_lsn at);
+    /* Told after each status update sent, with the timeline and the sink's
+     * positions (may be NULL). */
+    void (*on_status)(void *user, uint32_t tli, const wp_walsink *sink,
+                      const wp_walrecv_stats *stats);
     void *user;
 } wp_walrecv_config;
 
-typedef struct wp_walrecv_stats {
-    uint64_t bytes;    /* WAL payload received */
-    uint64_t messages; /* XLogData messages */
-    uint64_t keepalives;
-    uint64_t batches;
-    uint64_t status_sent;
-    wp_lsn server_wal_end; /* newest walEnd the server announced */
-    int64_t server_time;   /* its sendTime (server epoch, microseconds) */
-} wp_walrecv_stats;
 
 typedef enum wp_walrecv_reason {
     WP_WALRECV_ENDPOS,  /* endpos reached and durable */

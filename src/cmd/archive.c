@@ -1,4 +1,5 @@
 #include "cmd/cli.h"
+#include "walpull/archstate.h"
 #include "walpull/cmd.h"
 #include "walpull/conn.h"
 #include "walpull/log.h"
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define BACKOFF_MAX_SECS 60
 
@@ -44,6 +46,34 @@ static bool should_stop(void *user, wp_lsn written)
     (void)user;
     (void)written;
     return stop_requested != 0;
+}
+
+/* What the archiver tells other commands (walpull.state), kept across
+ * sessions. */
+typedef struct state_writer {
+    const char *dir;
+    wp_archstate st;
+    bool warned; /* a failed write is said once */
+} state_writer;
+
+static void on_status(void *user, uint32_t tli, const wp_walsink *sink,
+                      const wp_walrecv_stats *stats)
+{
+    state_writer *w = user;
+    int64_t now = (int64_t)time(NULL);
+    if (sink->durable != w->st.durable || w->st.progressed == 0)
+        w->st.progressed = now;
+    w->st.pid = (long)getpid();
+    w->st.tli = tli;
+    w->st.written = sink->written;
+    w->st.durable = sink->durable;
+    w->st.server_end = stats->server_wal_end;
+    w->st.updated = now;
+    wp_error err = {0};
+    if (wp_archstate_write(w->dir, &w->st, &err) < 0 && !w->warned) {
+        wp_log(WP_LOG_WARNING, "%s", err.message);
+        w->warned = true;
+    }
 }
 
 static void on_timeline(void *user, uint32_t old_tli, uint32_t new_tli, wp_lsn at)
@@ -268,7 +298,8 @@ static int session_open(const archive_opts *o, bool first, wp_conn **ret_conn,
 
 /* One connection's worth of streaming. *ret_progress says whether any WAL
  * arrived (to reset the reconnect backoff). */
-static int session(const archive_opts *o, bool first, bool *ret_progress, wp_error *err)
+static int session(const archive_opts *o, bool first, state_writer *sw, bool *ret_progress,
+                   wp_error *err)
 {
     wp_conn *conn = NULL;
     wp_walsink *sink = NULL;
@@ -288,7 +319,9 @@ static int session(const archive_opts *o, bool first, bool *ret_progress, wp_err
                              .synchronous = o->synchronous,
                              .status_interval_ms = o->status_interval_secs * 1000,
                              .should_stop = should_stop,
-                             .on_timeline = on_timeline};
+                             .on_timeline = on_timeline,
+                             .on_status = on_status,
+                             .user = sw};
     if (r == 0) {
         const char *from =
             start_point(&st.resume, &st.slot, &st.id, st.segsize, &cfg.start, &cfg.tli);
@@ -334,11 +367,19 @@ int wp_cmd_archive(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* One archiver per directory, for as long as this one runs. */
+    int lock_fd;
+    wp_error lock_err = {0};
+    if (wp_archlock_acquire(o.dir, &lock_fd, &lock_err) < 0) {
+        wp_log_error(&lock_err);
+        return WP_EXIT_ERROR;
+    }
+    state_writer sw = {.dir = o.dir};
     int backoff = 1;
     for (bool first = true;; first = false) {
         wp_error err = {0};
         bool progress = false;
-        r = session(&o, first, &progress, &err);
+        r = session(&o, first, &sw, &progress, &err);
         if (r == 0)
             return WP_EXIT_OK;
         if (stop_requested)

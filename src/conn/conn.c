@@ -408,7 +408,8 @@ static int read_slot_sql(const wp_conn_opts *opts, const char *name, wp_slot_inf
     }
     const char *params[1] = {name};
     PGresult *res = PQexecParams(sql->pg,
-                                 "SELECT slot_type, restart_lsn::text, wal_status "
+                                 "SELECT slot_type, restart_lsn::text, wal_status, active, "
+                                 "active_pid, safe_wal_size "
                                  "FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
                                  1, NULL, params, NULL, NULL, 0);
     if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -420,9 +421,24 @@ static int read_slot_sql(const wp_conn_opts *opts, const char *name, wp_slot_inf
             info->has_restart_lsn = wp_lsn_parse(PQgetvalue(res, 0, 1), &info->restart_lsn) == 0;
         if (!PQgetisnull(res, 0, 2))
             snprintf(info->wal_status, sizeof(info->wal_status), "%s", PQgetvalue(res, 0, 2));
+        info->known_active = true;
+        info->active = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
+        info->active_pid = PQgetisnull(res, 0, 4) ? 0 : strtol(PQgetvalue(res, 0, 4), NULL, 10);
+        info->has_safe_wal_size = !PQgetisnull(res, 0, 5);
+        info->safe_wal_size = info->has_safe_wal_size ? strtoll(PQgetvalue(res, 0, 5), NULL, 10) : 0;
     }
     PQclear(res);
     wp_conn_free(sql);
+    return r;
+}
+
+int wp_conn_slot_health(const wp_conn_opts *opts, const char *name, const char *password,
+                        wp_slot_info *ret_info, wp_error *err)
+{
+    wp_slot_info info = {0};
+    int r = read_slot_sql(opts, name, &info, password, err);
+    if (r == 0)
+        *ret_info = info;
     return r;
 }
 

@@ -54,6 +54,8 @@ static int send_status(stream_state *s, wp_error *err)
         s->last_status_ms = wp_clock_mono_ms();
         s->reply_now = false;
         s->stats->status_sent++;
+        if (s->cfg->on_status)
+            s->cfg->on_status(s->cfg->user, s->tli, s->sink, s->stats);
     }
     return r;
 }
@@ -242,7 +244,16 @@ static int report(stream_state *s, wp_error *err)
         s->server_asked = false;
         s->reply_now = true;
     }
-    if (s->reply_now || wp_clock_mono_ms() >= status_due(s))
+    bool due = wp_clock_mono_ms() >= status_due(s);
+    if (due && s->sink->durable < s->sink->written) {
+        /* A quiet server may take hours to complete a segment: make what
+         * was written durable once per interval, so that is all the
+         * reported flush position (and a crash) can lag by. */
+        int r = wp_walsink_flush(s->sink, err);
+        if (r < 0)
+            return r;
+    }
+    if (s->reply_now || due)
         return send_status(s, err);
     return 0;
 }
