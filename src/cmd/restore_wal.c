@@ -12,6 +12,7 @@
 #include "walpull/timeline.h"
 #include "walpull/walfiles.h"
 #include "walpull/walpage.h"
+#include "walpull/walrec.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -129,8 +130,26 @@ static int check_first_page(const uint8_t *buf, size_t len, const found *f, uint
     return 0;
 }
 
+/* Check the records of the pages in buf (whole pages only). A complete
+ * segment must hold WAL to its end (or to a switch record): the WAL
+ * ending inside it means damage. In a partial one the WAL ends where its
+ * durable bytes end, which is what the server will find too. */
+static int check_records(wp_walrec_decoder *d, const uint8_t *buf, size_t len, const found *f,
+                         bool *ended, wp_error *err)
+{
+    for (size_t off = 0; off + WP_WAL_BLCKSZ <= len && !*ended; off += WP_WAL_BLCKSZ) {
+        wp_walrec_status st = wp_walrec_feed(d, buf + off, f->n.tli);
+        if (st == WP_WALREC_BAD || (st == WP_WALREC_END && !f->n.partial))
+            return wp_error_set(err, WP_E_STATE, "\"%s\" is damaged at " WP_LSN_FMT ": %s",
+                                f->name, WP_LSN_ARGS(d->at), d->why);
+        *ended = st == WP_WALREC_END;
+    }
+    return 0;
+}
+
 /* Copy a segment into the target: whole when complete (exactly the
- * segment size), padded with zeros to it when partial. */
+ * segment size), padded with zeros to it when partial; its page headers
+ * and records checked on the way. */
 static int copy_segment(const char *dir, const found *f, int out, wp_error *err)
 {
     wp_walfile_reader rd;
@@ -139,6 +158,8 @@ static int copy_segment(const char *dir, const found *f, int out, wp_error *err)
         return r;
     uint8_t *buf = malloc(COPY_CHUNK);
     uint64_t total = 0, segsize = 0;
+    wp_walrec_decoder d;
+    bool ended = false;
     if (!buf)
         r = wp_error_set(err, -ENOMEM, "out of memory");
     while (r == 0) {
@@ -148,6 +169,13 @@ static int copy_segment(const char *dir, const found *f, int out, wp_error *err)
             break;
         if (total == 0)
             r = check_first_page(buf, got, f, &segsize, err);
+        if (r == 0 && total == 0) {
+            uint64_t segno = 0;
+            wp_walname_segno(&f->n, segsize, &segno);
+            wp_walrec_init(&d, segsize, wp_segno_start(segno, segsize));
+        }
+        if (r == 0)
+            r = check_records(&d, buf, got, f, &ended, err);
         if (r == 0 && total + got > segsize)
             r = wp_error_set(err, WP_E_STATE, "\"%s\" holds more than a %llu-byte segment",
                              f->name, (unsigned long long)segsize);
@@ -185,6 +213,68 @@ static int copy_history(const char *dir, const found *f, int out, wp_error *err)
     if (r == 0 && wp_write_all(out, text, len) < 0)
         r = wp_error_errno(err, errno, "could not write the restored history file");
     free(text);
+    return r;
+}
+
+/* Did timeline tli begin at or before segment segno, by its history? */
+static bool history_begins_by(const char *dir, const wp_walfiles *w, uint32_t tli, uint64_t segno)
+{
+    for (size_t i = w->n_segments; i < w->n; i++) {
+        const wp_walfile *f = &w->f[i];
+        if (f->n.tli != tli)
+            continue;
+        char *text = NULL;
+        size_t len = 0;
+        wp_error ignored = {0};
+        wp_tli_entry e[64];
+        size_t n = 0;
+        bool begun = false;
+        if (wp_walfile_slurp(dir, f->name, &f->n, MAX_HISTORY, &text, &len, &ignored) == 0 &&
+            wp_timeline_history_parse(text, len, tli, e, 64, &n) == 0 && n >= 2)
+            begun = wp_lsn_segno(e[n - 2].end, w->segsize) <= segno;
+        free(text);
+        return begun;
+    }
+    return false;
+}
+
+/* A segment that is not in the archive is the end of the WAL only when
+ * nothing of its timeline follows it: with later segments of the same
+ * timeline there, and that timeline already begun at it (timeline 1, or
+ * its history's switch point at or before it), it is a hole that recovery
+ * must not end at. 1: not found; an error for a hole. */
+static int check_not_a_gap(const char *dir, const wp_walname *n, wp_error *err)
+{
+    wp_walfiles w = {0};
+    wp_error ignored = {0};
+    if (wp_walfiles_read(dir, 0, &w, &ignored) < 0 || w.segsize == 0) {
+        wp_walfiles_free(&w);
+        return 1;
+    }
+    uint64_t segno = 0, first_later = 0;
+    bool later = false, begun = n->tli == 1;
+    wp_walname_segno(n, w.segsize, &segno);
+    for (size_t i = 0; i < w.n; i++) {
+        const wp_walfile *f = &w.f[i];
+        if (f->n.kind == WP_WALNAME_SEGMENT && f->n.tli == n->tli && f->segno > segno && !later) {
+            later = true;
+            first_later = f->segno;
+        }
+        if (f->n.kind == WP_WALNAME_SEGMENT && f->n.tli == n->tli && f->segno < segno)
+            begun = true;
+    }
+    if (!begun && later)
+        begun = history_begins_by(dir, &w, n->tli, segno);
+    int r = 1;
+    if (later && begun) {
+        char next[32];
+        wp_segment_name(n->tli, first_later, w.segsize, next);
+        r = wp_error_set(err, WP_E_STATE,
+                         "segment \"%08X%08X%08X\" is missing from the archive, but \"%s\" of "
+                         "the same timeline follows: a gap",
+                         (unsigned)n->tli, (unsigned)n->log, (unsigned)n->seg, next);
+    }
+    wp_walfiles_free(&w);
     return r;
 }
 
@@ -229,6 +319,8 @@ int wp_cmd_restore_wal(int argc, char **argv)
     wp_error err = {0};
     found f = {0};
     r = find_file(dir, want, &n, &f, &err);
+    if (r == 1 && n.kind == WP_WALNAME_SEGMENT)
+        r = check_not_a_gap(dir, &n, &err);
     if (r == 1) {
         wp_log(WP_LOG_INFO, "\"%s\" is not in the archive \"%s\"", want, dir);
         return EXIT_NOT_FOUND;
