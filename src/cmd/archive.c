@@ -3,6 +3,7 @@
 #include "walpull/cmd.h"
 #include "walpull/conn.h"
 #include "walpull/log.h"
+#include "walpull/verify_sink.h"
 #include "walpull/walarchive.h"
 #include "walpull/walrecv.h"
 
@@ -26,6 +27,7 @@ typedef struct archive_opts {
     bool synchronous;
     bool no_loop;
     bool buffered_io;
+    bool verify;
     int status_interval_secs;
     wp_compress compress;
     int gzip_level;
@@ -157,7 +159,11 @@ static int parse_args(int argc, char **argv, archive_opts *o)
                        .kind = WP_OPT_FLAG,
                        .target = &o->no_loop,
                        .help = "do not reconnect when the connection is lost"},
-                      {.long_name = "no-direct-io",
+                      {.long_name = "verify",
+         .kind = WP_OPT_FLAG,
+         .target = &o->verify,
+         .help = "check every page header and record CRC as WAL arrives"},
+        {.long_name = "no-direct-io",
                        .kind = WP_OPT_FLAG,
                        .target = &o->buffered_io,
                        .help = "write through the page cache instead of O_DIRECT"},
@@ -302,7 +308,8 @@ static int session(const archive_opts *o, bool first, state_writer *sw, bool *re
                    wp_error *err)
 {
     wp_conn *conn = NULL;
-    wp_walsink *sink = NULL;
+    wp_walsink *sink = NULL;    /* what the receive loop writes to */
+    wp_walsink *archive = NULL; /* the segment archive (sink, or behind it) */
     session_start st = {0};
     int r = session_open(o, first, &conn, &st, err);
     wp_walarchive_opts ao = {.dir = o->dir,
@@ -312,7 +319,12 @@ static int session(const archive_opts *o, bool first, state_writer *sw, bool *re
                              .partial_suffix = true,
                              .direct = !o->buffered_io};
     if (r == 0)
-        r = wp_walarchive_open(&ao, &sink, err);
+        r = wp_walarchive_open(&ao, &archive, err);
+    sink = archive;
+    if (r == 0 && o->verify) {
+        sink = NULL; /* the checker owns the archive sink from here, also on failure */
+        r = wp_verify_sink_new(archive, st.segsize, NULL, &sink, err);
+    }
     wp_walrecv_config cfg = {.slot = o->slot,
                              .segsize = st.segsize,
                              .endpos = o->endpos,
@@ -327,7 +339,7 @@ static int session(const archive_opts *o, bool first, state_writer *sw, bool *re
             start_point(&st.resume, &st.slot, &st.id, st.segsize, &cfg.start, &cfg.tli);
         wp_log(WP_LOG_INFO, "starting log streaming at " WP_LSN_FMT " (timeline %u), from %s",
                WP_LSN_ARGS(cfg.start), (unsigned)cfg.tli, from);
-        r = ensure_history(conn, sink, cfg.tli, err);
+        r = ensure_history(conn, archive, cfg.tli, err);
     }
     if (r == 0) {
         wp_walrecv_stats stats = {0};

@@ -10,6 +10,7 @@
 #include "walpull/stats.h"
 #include "walpull/svgplot.h"
 #include "walpull/walarchive.h"
+#include "walpull/verify_sink.h"
 #include "walpull/walrecv.h"
 
 #include <errno.h>
@@ -42,6 +43,7 @@ typedef struct bench_opts {
     int clients;
     const char *sink_dir; /* NULL: the null sink */
     bool buffered_io;     /* dir sink through the page cache */
+    bool verify;          /* check every record as it arrives */
     const char *compare;  /* NULL, or the pg_receivewal to run */
     int rounds;           /* with compare: alternating rounds */
     bool json;
@@ -181,6 +183,11 @@ static int run_walpull(const bench_opts *o, const span *sp, measured *m, wp_erro
         r = wp_walarchive_open(&ao, &sink, err);
     } else {
         r = wp_walsink_null_new(&sink, err);
+    }
+    if (r == 0 && o->verify) {
+        wp_walsink *inner = sink;
+        sink = NULL;
+        r = wp_verify_sink_new(inner, sp->segsize, NULL, &sink, err);
     }
     if (r < 0)
         return r;
@@ -640,6 +647,10 @@ int wp_cmd_bench(int argc, char **argv)
          .kind = WP_OPT_FLAG,
          .target = &o.buffered_io,
          .help = "dir sink: write through the page cache, not O_DIRECT"},
+        {.long_name = "verify",
+         .kind = WP_OPT_FLAG,
+         .target = &o.verify,
+         .help = "check every page header and record CRC as WAL arrives (as archive --verify)"},
         {.long_name = "compare-with",
          .kind = WP_OPT_STRING,
          .target = &o.compare,

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # walpull archive from a cascading standby that is then promoted: the
 # archive gains the .history file and continues on the new timeline with
-# no gap; the old timeline's last segment stays .partial.
+# no gap; the old timeline's last segment stays .partial. walpull verify
+# accepts the archive across the switch, and a base backup taken before it
+# recovers through restore-wal to the end of the new timeline.
 . "$(dirname "$0")/../lib/harness.sh"
 major=$1
 segsize=$((1024 * 1024))
@@ -16,8 +18,13 @@ mkdir "$arch"
 expect_exit 0 "$WALPULL" slot create keep $conn
 log=$WP_TMP/walpull.log
 
-wp_spawn "$WALPULL" archive -D "$arch" --slot s --create-slot -s 1 -v $conn 2>"$log"
+wp_spawn "$WALPULL" archive -D "$arch" --slot s --create-slot -s 1 --verify -v $conn 2>"$log"
 pid=${WP_PIDS[-1]}
+wait_for 30 wp_query_is sb "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 's' AND active" 1
+# A base backup of the standby, its WAL left to the archive.
+expect_exit 0 "$WALPULL" seed -D "$WP_TMP/base" -X none -c fast $conn
+wp_psql pri -c "CREATE TABLE rows_seen (id int)"
+wp_psql pri -c "INSERT INTO rows_seen SELECT generate_series(1, 100)"
 wp_make_wal pri 2
 wp_psql pri -c "INSERT INTO wal_filler SELECT g, 'half' FROM generate_series(1, 3000) g"
 sync_lsn=$(wp_psql pri -c "SELECT pg_current_wal_lsn()")
@@ -27,6 +34,7 @@ wait_for 30 wp_walpull_written sb
 wp_pg_ctl sb promote
 wait_for 30 wp_query_is sb "SELECT pg_is_in_recovery()" f
 wp_make_wal sb 2
+wp_psql sb -c "INSERT INTO rows_seen SELECT generate_series(101, 150)"
 wait_for 60 test -f "$arch/00000002.history"
 wait_for 60 wp_walpull_caught_up sb
 kill -INT "$pid"
@@ -56,3 +64,23 @@ expect_eq "$(wp_complete_segments "$arch" | grep '^00000002' | head -1)" "$new" 
 cmp -n "$off" "$arch/$new" "$arch/$old.partial" || fail "$new does not begin with the old timeline's bytes"
 n2=$(wp_check_segments "$arch" "$sb_DATA/pg_wal" 2)
 [ "$n2" -ge 2 ] || fail "expected timeline 2 segments, got $n2"
+
+wp_case "verify accepts the archive across the switch; recovery from a base backup before it follows the new timeline to its end"
+expect_exit 0 "$WALPULL" verify -D "$arch"
+expect_contains "$WP_OUT" "on 2 timelines, 1 history file"
+expect_contains "$WP_OUT" "no problems found"
+chmod -R a+rX "$arch"
+rec=$WP_TMP/rec
+cp -a "$WP_TMP/base" "$rec"
+rm -f "$rec/standby.signal"
+{
+    echo "restore_command = '$WALPULL restore-wal -D $arch %f %p'"
+    echo "recovery_target_timeline = 'latest'"
+    echo "hot_standby = on"
+    echo "primary_conninfo = ''"
+} >>"$rec/postgresql.conf"
+touch "$rec/recovery.signal"
+wp_start_seeded rec "$rec" sb
+wait_for 60 wp_query_is rec "SELECT pg_is_in_recovery()" f
+expect_eq "$(wp_psql rec -c "SELECT count(*), max(id) FROM rows_seen")" "150|150" "rows after recovery across the switch"
+expect_eq "$(wp_psql rec -c "SELECT timeline_id > 2 FROM pg_control_checkpoint()")" "t" "recovery ended on a timeline after 2"
