@@ -26,8 +26,12 @@ int main(int argc, char **argv)
         const char *name;
         int (*run)(int, char **);
     } commands[] = {
-        {"archive", wp_cmd_archive}, {"bench", wp_cmd_bench}, {"identify", wp_cmd_identify},
-        {"seed", wp_cmd_seed},       {"slot", wp_cmd_slot},         {"verify", wp_cmd_verify},
+        {"archive", wp_cmd_archive},
+        {"bench", wp_cmd_bench},
+        {"identify", wp_cmd_identify},
+        {"seed", wp_cmd_seed},
+        {"slot", wp_cmd_slot},
+        {"verify", wp_cmd_verify},
         {"restore-wal", wp_cmd_restore_wal},
         {"expire", wp_cmd_expire},
         {"status", wp_cmd_status},

@@ -18,10 +18,10 @@
 typedef struct wp_archstate {
     long pid;
     uint32_t tli;
-    wp_lsn written;    /* handed to the kernel */
-    wp_lsn durable;    /* on disk: what was reported as flushed */
-    wp_lsn server_end; /* the server's end of WAL, as it last said */
-    int64_t updated;   /* seconds since the epoch */
+    wp_lsn written;     /* handed to the kernel */
+    wp_lsn durable;     /* on disk: what was reported as flushed */
+    wp_lsn server_end;  /* the server's end of WAL, as it last said */
+    int64_t updated;    /* seconds since the epoch */
     int64_t progressed; /* when durable last moved */
 } wp_archstate;
 

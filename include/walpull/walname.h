@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 typedef enum wp_walname_kind {
-    WP_WALNAME_OTHER,   /* not a WAL archive file */
+    WP_WALNAME_OTHER, /* not a WAL archive file */
     WP_WALNAME_SEGMENT,
     WP_WALNAME_HISTORY,
 } wp_walname_kind;

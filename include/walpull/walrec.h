@@ -19,10 +19,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WP_WAL_BLCKSZ      8192
-#define WP_WAL_SHORT_PHD   24
-#define WP_WAL_LONG_PHD    40
-#define WP_WAL_RECORD_HDR  24
+#define WP_WAL_BLCKSZ     8192
+#define WP_WAL_SHORT_PHD  24
+#define WP_WAL_LONG_PHD   40
+#define WP_WAL_RECORD_HDR 24
 
 /* xlp_info bits */
 #define WP_XLP_FIRST_IS_CONTRECORD           0x0001
@@ -73,9 +73,9 @@ typedef struct wp_walrec_decoder {
     uint32_t crc;
     /* results */
     uint64_t records;
-    wp_lsn end;      /* where the last complete record ended */
-    wp_lsn at;       /* with END or BAD: where */
-    char why[160];   /* with END or BAD: what */
+    wp_lsn end;    /* where the last complete record ended */
+    wp_lsn at;     /* with END or BAD: where */
+    char why[160]; /* with END or BAD: what */
 } wp_walrec_decoder;
 
 /* Start at the beginning of a segment (not knowing where its first record

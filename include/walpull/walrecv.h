@@ -62,7 +62,6 @@ typedef struct wp_walrecv_config {
     void *user;
 } wp_walrecv_config;
 
-
 typedef enum wp_walrecv_reason {
     WP_WALRECV_ENDPOS,  /* endpos reached and durable */
     WP_WALRECV_STOPPED, /* should_stop said so */

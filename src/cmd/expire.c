@@ -21,8 +21,8 @@ static int cutoff_segno(const char *before, uint64_t segsize, uint64_t *ret_segn
     wp_walname n = wp_walname_parse(before);
     if (n.kind == WP_WALNAME_SEGMENT && !n.gz && !n.partial) {
         if (!wp_walname_segno(&n, segsize, ret_segno))
-            return wp_error_set(err, WP_E_USAGE, "\"%s\" is not a segment name for %" PRIu64
-                                                 "-byte segments",
+            return wp_error_set(err, WP_E_USAGE,
+                                "\"%s\" is not a segment name for %" PRIu64 "-byte segments",
                                 before, segsize);
         return 0;
     }
@@ -48,8 +48,7 @@ static int cutoff_segno(const char *before, uint64_t segsize, uint64_t *ret_segn
     }
     fclose(f);
     if (r == 1)
-        return wp_error_set(err, WP_E_USAGE, "\"%s\" has no START WAL LOCATION line",
-                            before);
+        return wp_error_set(err, WP_E_USAGE, "\"%s\" has no START WAL LOCATION line", before);
     return 0;
 }
 
@@ -62,15 +61,39 @@ static int check_cutoff(const char *dir, const wp_walfiles *w, uint64_t cut, wp_
     if (r < 0)
         return r;
     if (r == 0 && cut > wp_lsn_segno(st.durable, w->segsize))
-        return wp_error_set(err, WP_E_USAGE,
-                            "refusing to remove WAL past the archiver's durable position "
-                            WP_LSN_FMT,
-                            WP_LSN_ARGS(st.durable));
+        return wp_error_set(
+            err, WP_E_USAGE,
+            "refusing to remove WAL past the archiver's durable position " WP_LSN_FMT,
+            WP_LSN_ARGS(st.durable));
     uint64_t newest = w->n_segments ? w->f[w->n_segments - 1].segno : 0;
     if (w->n_segments && cut > newest)
         return wp_error_set(err, WP_E_USAGE,
                             "refusing to remove the newest segment of the archive");
     return 0;
+}
+
+/* Remove (or with dry_run, list) every segment file before segment cut,
+ * oldest first; the directory is synced once at the end. */
+static int remove_before(const char *dir, const wp_walfiles *w, uint64_t cut, bool dry_run,
+                         uint64_t *ret_files, uint64_t *ret_bytes, wp_error *err)
+{
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return wp_error_errno(err, errno, "could not open directory \"%s\"", dir);
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < w->n_segments && w->f[i].segno < cut; i++) {
+        if (!dry_run && unlinkat(dfd, w->f[i].name, 0) < 0 && errno != ENOENT) {
+            r = wp_error_errno(err, errno, "could not remove \"%s/%s\"", dir, w->f[i].name);
+            break;
+        }
+        printf("%s %s\n", dry_run ? "would remove" : "removed", w->f[i].name);
+        (*ret_files)++;
+        *ret_bytes += w->f[i].size;
+    }
+    if (r == 0 && !dry_run && *ret_files && fsync(dfd) < 0)
+        r = wp_error_errno(err, errno, "could not fsync directory \"%s\"", dir);
+    close(dfd);
+    return r;
 }
 
 static const wp_cli_cmd expire_cmd = {
@@ -124,23 +147,9 @@ int wp_cmd_expire(int argc, char **argv)
         r = cutoff_segno(before, w.segsize, &cut, &err);
     if (r == 0)
         r = check_cutoff(dir, &w, cut, &err);
-    int dfd = r == 0 ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-    if (r == 0 && dfd < 0)
-        r = wp_error_errno(&err, errno, "could not open directory \"%s\"", dir);
     uint64_t files = 0, bytes = 0;
-    for (size_t i = 0; r == 0 && i < w.n_segments && w.f[i].segno < cut; i++) {
-        if (!dry_run && unlinkat(dfd, w.f[i].name, 0) < 0 && errno != ENOENT)
-            r = wp_error_errno(&err, errno, "could not remove \"%s/%s\"", dir, w.f[i].name);
-        if (r == 0) {
-            printf("%s %s\n", dry_run ? "would remove" : "removed", w.f[i].name);
-            files++;
-            bytes += w.f[i].size;
-        }
-    }
-    if (r == 0 && !dry_run && files && fsync(dfd) < 0)
-        r = wp_error_errno(&err, errno, "could not fsync directory \"%s\"", dir);
-    if (dfd >= 0)
-        close(dfd);
+    if (r == 0)
+        r = remove_before(dir, &w, cut, dry_run, &files, &bytes, &err);
     wp_walfiles_free(&w);
     if (r < 0) {
         wp_log_error(&err);

@@ -27,7 +27,7 @@
 #define EXIT_ABORT_RECOVERY 255
 #define EXIT_NOT_FOUND      1
 #define COPY_CHUNK          ((size_t)1 << 20)
-#define MAX_HISTORY         (64 * 1024)
+#define MAX_HISTORY         ((size_t)64 << 10)
 
 /* The file found for a name: which form, and its name in the archive. */
 typedef struct found {
@@ -140,8 +140,8 @@ static int check_records(wp_walrec_decoder *d, const uint8_t *buf, size_t len, c
     for (size_t off = 0; off + WP_WAL_BLCKSZ <= len && !*ended; off += WP_WAL_BLCKSZ) {
         wp_walrec_status st = wp_walrec_feed(d, buf + off, f->n.tli);
         if (st == WP_WALREC_BAD || (st == WP_WALREC_END && !f->n.partial))
-            return wp_error_set(err, WP_E_STATE, "\"%s\" is damaged at " WP_LSN_FMT ": %s",
-                                f->name, WP_LSN_ARGS(d->at), d->why);
+            return wp_error_set(err, WP_E_STATE, "\"%s\" is damaged at " WP_LSN_FMT ": %s", f->name,
+                                WP_LSN_ARGS(d->at), d->why);
         *ended = st == WP_WALREC_END;
     }
     return 0;
@@ -152,7 +152,7 @@ static int check_records(wp_walrec_decoder *d, const uint8_t *buf, size_t len, c
  * and records checked on the way. */
 static int copy_segment(const char *dir, const found *f, int out, wp_error *err)
 {
-    wp_walfile_reader rd;
+    wp_walfile_reader rd = {.fd = -1};
     int r = wp_walfile_open(dir, f->name, &f->n, &rd, err);
     if (r < 0)
         return r;
@@ -177,8 +177,8 @@ static int copy_segment(const char *dir, const found *f, int out, wp_error *err)
         if (r == 0)
             r = check_records(&d, buf, got, f, &ended, err);
         if (r == 0 && total + got > segsize)
-            r = wp_error_set(err, WP_E_STATE, "\"%s\" holds more than a %llu-byte segment",
-                             f->name, (unsigned long long)segsize);
+            r = wp_error_set(err, WP_E_STATE, "\"%s\" holds more than a %llu-byte segment", f->name,
+                             (unsigned long long)segsize);
         if (r == 0 && wp_write_all(out, buf, got) < 0)
             r = wp_error_errno(err, errno, "could not write the restored segment");
         total += got;
@@ -279,16 +279,15 @@ static int check_not_a_gap(const char *dir, const wp_walname *n, wp_error *err)
 }
 
 static const wp_cli_cmd restore_cmd = {
-    "restore-wal",
-    "walpull restore-wal serves one WAL file from an archive to the server, as its\n"
-    "restore_command:\n\n"
-    "  restore_command = 'walpull restore-wal -D /archive %f %p'\n\n"
-    "A segment is served from its plain or .gz file, or, when only a partial one\n"
-    "exists, from the .partial or .gz.partial padded to the segment size. Exit\n"
-    "status: 0 served; 1 not in the archive (the server then ends recovery, or\n"
-    "tries the next timeline); 255 damaged or unreadable, which makes the server\n"
-    "stop recovery instead of ending it early.\n\n"
-    "Usage:\n  walpull restore-wal -D DIR WALFILE TARGET [OPTION]...\n"};
+    "restore-wal", "walpull restore-wal serves one WAL file from an archive to the server, as its\n"
+                   "restore_command:\n\n"
+                   "  restore_command = 'walpull restore-wal -D /archive %f %p'\n\n"
+                   "A segment is served from its plain or .gz file, or, when only a partial one\n"
+                   "exists, from the .partial or .gz.partial padded to the segment size. Exit\n"
+                   "status: 0 served; 1 not in the archive (the server then ends recovery, or\n"
+                   "tries the next timeline); 255 damaged or unreadable, which makes the server\n"
+                   "stop recovery instead of ending it early.\n\n"
+                   "Usage:\n  walpull restore-wal -D DIR WALFILE TARGET [OPTION]...\n"};
 
 int wp_cmd_restore_wal(int argc, char **argv)
 {
@@ -336,9 +335,10 @@ int wp_cmd_restore_wal(int argc, char **argv)
     target_drop(&t);
     if (r < 0) {
         wp_log_error(&err);
-        fprintf(stderr, "walpull: hint: Recovery stops here rather than end early with WAL "
-                        "missing; repair or replace \"%s/%s\", or end recovery deliberately "
-                        "with a recovery target.\n",
+        fprintf(stderr,
+                "walpull: hint: Recovery stops here rather than end early with WAL "
+                "missing; repair or replace \"%s/%s\", or end recovery deliberately "
+                "with a recovery target.\n",
                 dir, f.name[0] ? f.name : want);
         return EXIT_ABORT_RECOVERY;
     }

@@ -67,7 +67,8 @@ typedef struct status {
     wp_slot_info slot;
 } status;
 
-static void raise_to(status *s, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void raise_to(status *s, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void raise_to(status *s, int code, const char *fmt, ...)
 {
     if (code > s->code)
@@ -120,7 +121,8 @@ static void print_text(const char *dir, const status *s)
     printf("archive \"%s\": %" PRIu64 " segments on %u timeline%s, newest %s\n", dir,
            s->rep.segments, (unsigned)s->rep.timelines, s->rep.timelines == 1 ? "" : "s",
            s->rep.newest[0] ? s->rep.newest : "(none)");
-    printf("durable up to " WP_LSN_FMT ", last written %" PRId64 " s ago\n", WP_LSN_ARGS(s->durable),
+    printf("durable up to " WP_LSN_FMT ", last written %" PRId64 " s ago\n",
+           WP_LSN_ARGS(s->durable),
            s->have_state ? now - s->st.updated : now - s->rep.newest_mtime);
     if (s->rep.problems)
         printf("problems: %" PRIu64 "; the first: %s\n", s->rep.problems, s->first_problem);
@@ -159,8 +161,9 @@ static void print_json(const char *dir, const status *s)
                   s->rep.problems);
     wp_buf_json_string(&b, s->first_problem);
     if (s->have_server || s->have_state)
-        wp_buf_printf(&b, ", \"server_lsn\": \"" WP_LSN_FMT "\", \"lag_bytes\": %" PRIu64
-                          ", \"lag_seconds\": %" PRId64,
+        wp_buf_printf(&b,
+                      ", \"server_lsn\": \"" WP_LSN_FMT "\", \"lag_bytes\": %" PRIu64
+                      ", \"lag_seconds\": %" PRId64,
                       WP_LSN_ARGS(s->have_server ? s->server : s->st.server_end), s->lag_bytes,
                       s->lag_secs);
     if (s->have_slot) {
@@ -178,6 +181,33 @@ static void print_json(const char *dir, const status *s)
     wp_buf_free(&b);
 }
 
+/* The lag against the thresholds: the critical one first. */
+static void judge_lag(status *s, const threshold *warn, const threshold *crit)
+{
+    const threshold *ts[] = {crit, warn};
+    for (int i = 0; i < 2; i++) {
+        const threshold *t = ts[i];
+        uint64_t lag = t->is_time ? (uint64_t)s->lag_secs : s->lag_bytes;
+        if (t->set && (s->have_server || s->have_state) && lag >= t->value) {
+            raise_to(s, i == 0 ? ST_CRITICAL : ST_WARNING, "lag %" PRIu64 " %s >= %" PRIu64, lag,
+                     t->is_time ? "s" : "bytes", t->value);
+            return;
+        }
+    }
+}
+
+static void judge_slot(status *s)
+{
+    if (!s->have_slot)
+        return;
+    if (!s->slot.exists)
+        raise_to(s, ST_CRITICAL, "the replication slot does not exist");
+    else if (strcmp(s->slot.wal_status, "lost") == 0)
+        raise_to(s, ST_CRITICAL, "the replication slot is invalidated (wal_status lost)");
+    else if (strcmp(s->slot.wal_status, "unreserved") == 0)
+        raise_to(s, ST_WARNING, "the replication slot is about to lose WAL (unreserved)");
+}
+
 /* Lag and thresholds, the slot, the archiver: the verdict. */
 static void judge(status *s, const threshold *warn, const threshold *crit)
 {
@@ -189,22 +219,8 @@ static void judge(status *s, const threshold *warn, const threshold *crit)
     if (s->rep.problems)
         raise_to(s, ST_CRITICAL, "%" PRIu64 " problem(s) in the archive, the first: %s",
                  s->rep.problems, s->first_problem);
-    const threshold *ts[] = {crit, warn};
-    for (int i = 0; i < 2; i++) {
-        const threshold *t = ts[i];
-        uint64_t lag = t->is_time ? (uint64_t)s->lag_secs : s->lag_bytes;
-        if (t->set && (s->have_server || s->have_state) && lag >= t->value) {
-            raise_to(s, i == 0 ? ST_CRITICAL : ST_WARNING, "lag %" PRIu64 " %s >= %" PRIu64,
-                     lag, t->is_time ? "s" : "bytes", t->value);
-            break;
-        }
-    }
-    if (s->have_slot && !s->slot.exists)
-        raise_to(s, ST_CRITICAL, "the replication slot does not exist");
-    else if (s->have_slot && strcmp(s->slot.wal_status, "lost") == 0)
-        raise_to(s, ST_CRITICAL, "the replication slot is invalidated (wal_status lost)");
-    else if (s->have_slot && strcmp(s->slot.wal_status, "unreserved") == 0)
-        raise_to(s, ST_WARNING, "the replication slot is about to lose WAL (unreserved)");
+    judge_lag(s, warn, crit);
+    judge_slot(s);
     if (s->pid <= 0)
         raise_to(s, ST_WARNING, "no archiver is running on this directory");
 }
@@ -222,18 +238,33 @@ int wp_cmd_status(int argc, char **argv)
     bool json = false;
     threshold warn = {0}, crit = {0};
     wp_conn_opts copts = {0};
-    wp_opt table[] = {{.short_name = 'D', .long_name = "directory", .kind = WP_OPT_STRING,
-                       .target = &dir, .arg_name = "DIR", .help = "the archive directory"},
-                      {.short_name = 'S', .long_name = "slot", .kind = WP_OPT_STRING,
-                       .target = &slot, .arg_name = "NAME",
+    wp_opt table[] = {{.short_name = 'D',
+                       .long_name = "directory",
+                       .kind = WP_OPT_STRING,
+                       .target = &dir,
+                       .arg_name = "DIR",
+                       .help = "the archive directory"},
+                      {.short_name = 'S',
+                       .long_name = "slot",
+                       .kind = WP_OPT_STRING,
+                       .target = &slot,
+                       .arg_name = "NAME",
                        .help = "also report this slot (active, wal_status, safe_wal_size)"},
-                      {.long_name = "warn-lag", .kind = WP_OPT_CALL, .target = &warn,
-                       .parse = parse_threshold, .arg_name = "SIZE|TIME",
+                      {.long_name = "warn-lag",
+                       .kind = WP_OPT_CALL,
+                       .target = &warn,
+                       .parse = parse_threshold,
+                       .arg_name = "SIZE|TIME",
                        .help = "WARNING at this lag (e.g. 64MB, or 5min)"},
-                      {.long_name = "crit-lag", .kind = WP_OPT_CALL, .target = &crit,
-                       .parse = parse_threshold, .arg_name = "SIZE|TIME",
+                      {.long_name = "crit-lag",
+                       .kind = WP_OPT_CALL,
+                       .target = &crit,
+                       .parse = parse_threshold,
+                       .arg_name = "SIZE|TIME",
                        .help = "CRITICAL at this lag"},
-                      {.long_name = "json", .kind = WP_OPT_FLAG, .target = &json,
+                      {.long_name = "json",
+                       .kind = WP_OPT_FLAG,
+                       .target = &json,
                        .help = "print one JSON object"},
                       WP_CLI_VERBOSE_OPT,
                       WP_CLI_CONN_OPTS(&copts),

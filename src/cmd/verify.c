@@ -37,8 +37,7 @@ static void on_problem(void *user, const char *file, wp_lsn lsn, const char *mes
     wp_buf_puts(b, "}");
 }
 
-static void print_json(const char *dir, const wp_walverify_report *r, verify_out *out,
-                       double secs)
+static void print_json(const char *dir, const wp_walverify_report *r, verify_out *out, double secs)
 {
     wp_buf b = {0};
     wp_buf_puts(&b, "{\"directory\": ");
@@ -50,14 +49,13 @@ static void print_json(const char *dir, const wp_walverify_report *r, verify_out
                   r->problems ? "false" : "true", r->segsize, r->segments, r->histories,
                   (unsigned)r->timelines, (unsigned)r->newest_tli);
     wp_buf_json_string(&b, r->newest);
-    wp_buf_printf(&b,
-                  ", \"first_lsn\": \"" WP_LSN_FMT "\", \"end_lsn\": \"" WP_LSN_FMT
-                  "\", \"bytes\": %" PRIu64 ", \"records\": %" PRIu64
-                  ", \"seconds\": %.6f, \"mb_per_s\": %.1f, \"server_major\": %d"
-                  ", \"problems\": [%s]}\n",
-                  WP_LSN_ARGS(r->first_lsn), WP_LSN_ARGS(r->end_lsn), r->bytes, r->records, secs,
-                  secs > 0 ? (double)r->bytes / 1e6 / secs : 0.0, r->major,
-                  wp_buf_str(&out->problems));
+    wp_buf_printf(
+        &b,
+        ", \"first_lsn\": \"" WP_LSN_FMT "\", \"end_lsn\": \"" WP_LSN_FMT "\", \"bytes\": %" PRIu64
+        ", \"records\": %" PRIu64 ", \"seconds\": %.6f, \"mb_per_s\": %.1f, \"server_major\": %d"
+        ", \"problems\": [%s]}\n",
+        WP_LSN_ARGS(r->first_lsn), WP_LSN_ARGS(r->end_lsn), r->bytes, r->records, secs,
+        secs > 0 ? (double)r->bytes / 1e6 / secs : 0.0, r->major, wp_buf_str(&out->problems));
     fputs(wp_buf_str(&b), stdout);
     wp_buf_free(&b);
 }
@@ -67,14 +65,15 @@ static void print_text(const char *dir, const wp_walverify_report *r, const veri
 {
     printf("archive \"%s\": %" PRIu64 " segments of %" PRIu64 " MB on %u timeline%s, %" PRIu64
            " history file%s\n",
-           dir, r->segments, r->segsize >> 20, (unsigned)r->timelines,
-           r->timelines == 1 ? "" : "s", r->histories, r->histories == 1 ? "" : "s");
+           dir, r->segments, r->segsize >> 20, (unsigned)r->timelines, r->timelines == 1 ? "" : "s",
+           r->histories, r->histories == 1 ? "" : "s");
     if (r->segments)
         printf("WAL from " WP_LSN_FMT " to " WP_LSN_FMT ", newest file %s\n",
                WP_LSN_ARGS(r->first_lsn), WP_LSN_ARGS(r->end_lsn), r->newest);
     if (r->bytes)
         printf("checked %.1f MB of WAL, %" PRIu64 " records, in %.2f s (%.0f MB/s, CRC-32C %s)\n",
-               (double)r->bytes / 1e6, r->records, secs, secs > 0 ? (double)r->bytes / 1e6 / secs : 0.0,
+               (double)r->bytes / 1e6, r->records, secs,
+               secs > 0 ? (double)r->bytes / 1e6 / secs : 0.0,
                wp_crc32c_hardware() ? "in hardware" : "by table");
     if (out->n)
         printf("%" PRIu64 " problem%s; the first at " WP_LSN_FMT " (%s)\n", out->n,

@@ -31,8 +31,7 @@ uint32_t wp_crc32c_update_table(uint32_t crc, const void *data, size_t len)
 }
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-__attribute__((target("sse4.2"))) static uint32_t crc_hw(uint32_t crc, const uint8_t *p,
-                                                         size_t len)
+__attribute__((target("sse4.2"))) static uint32_t crc_hw(uint32_t crc, const uint8_t *p, size_t len)
 {
     while (len && ((uintptr_t)p & 7)) {
         crc = __builtin_ia32_crc32qi(crc, *p++);

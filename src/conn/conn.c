@@ -425,7 +425,8 @@ static int read_slot_sql(const wp_conn_opts *opts, const char *name, wp_slot_inf
         info->active = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
         info->active_pid = PQgetisnull(res, 0, 4) ? 0 : strtol(PQgetvalue(res, 0, 4), NULL, 10);
         info->has_safe_wal_size = !PQgetisnull(res, 0, 5);
-        info->safe_wal_size = info->has_safe_wal_size ? strtoll(PQgetvalue(res, 0, 5), NULL, 10) : 0;
+        info->safe_wal_size =
+            info->has_safe_wal_size ? strtoll(PQgetvalue(res, 0, 5), NULL, 10) : 0;
     }
     PQclear(res);
     wp_conn_free(sql);

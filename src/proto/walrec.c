@@ -49,8 +49,8 @@ int wp_walrec_magic_major(uint16_t magic)
     static const struct {
         uint16_t magic;
         int major;
-    } known[] = {{0xD106, 13}, {0xD10D, 14}, {0xD110, 15}, {0xD113, 16}, {0xD116, 17},
-                 {0xD118, 18}};
+    } known[] = {{0xD106, 13}, {0xD10D, 14}, {0xD110, 15},
+                 {0xD113, 16}, {0xD116, 17}, {0xD118, 18}};
     for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
         if (known[i].magic == magic)
             return known[i].major;
@@ -75,10 +75,10 @@ void wp_walrec_resync(wp_walrec_decoder *d, wp_lsn segment_start)
     d->prev_rec = 0;
 }
 
-static wp_walrec_status stop(wp_walrec_decoder *d, wp_walrec_status st, wp_lsn at,
-                             const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static wp_walrec_status stop(wp_walrec_decoder *d, wp_walrec_status st, wp_lsn at,
-                             const char *fmt, ...)
+static wp_walrec_status stop(wp_walrec_decoder *d, wp_walrec_status st, wp_lsn at, const char *fmt,
+                             ...) __attribute__((format(printf, 4, 5)));
+static wp_walrec_status stop(wp_walrec_decoder *d, wp_walrec_status st, wp_lsn at, const char *fmt,
+                             ...)
 {
     d->at = at;
     va_list ap;
@@ -111,8 +111,9 @@ static wp_walrec_status check_page(wp_walrec_decoder *d, const wp_walrec_page *h
                     (unsigned)h->tli, (unsigned)d->last_tli);
     d->last_tli = h->tli;
     if (seg_start != ((h->info & WP_XLP_LONG_HEADER) != 0))
-        return stop(d, WP_WALREC_BAD, lsn, seg_start ? "segment without a long page header"
-                                                     : "long page header inside a segment");
+        return stop(d, WP_WALREC_BAD, lsn,
+                    seg_start ? "segment without a long page header"
+                              : "long page header inside a segment");
     if (!seg_start)
         return WP_WALREC_MORE;
     if (h->seg_size != d->segsize || h->blcksz != WP_WAL_BLCKSZ)
@@ -162,8 +163,7 @@ static wp_walrec_status begin_record(wp_walrec_decoder *d, const uint8_t *page, 
 
 /* Take what the page holds of the current record from off on; *off
  * advances. */
-static wp_walrec_status take_record_bytes(wp_walrec_decoder *d, const uint8_t *page,
-                                          uint32_t *off)
+static wp_walrec_status take_record_bytes(wp_walrec_decoder *d, const uint8_t *page, uint32_t *off)
 {
     uint32_t take = WP_WAL_BLCKSZ - *off;
     if (take > d->tot_len - d->got)

@@ -15,8 +15,7 @@ int wp_archstate_format(const wp_archstate *st, wp_buf *out)
 {
     wp_buf_printf(out,
                   "pid=%ld\ntimeline=%u\nwritten_lsn=" WP_LSN_FMT "\ndurable_lsn=" WP_LSN_FMT
-                  "\nserver_end_lsn=" WP_LSN_FMT "\nupdated=%" PRId64 "\nprogressed=%" PRId64
-                  "\n",
+                  "\nserver_end_lsn=" WP_LSN_FMT "\nupdated=%" PRId64 "\nprogressed=%" PRId64 "\n",
                   st->pid, (unsigned)st->tli, WP_LSN_ARGS(st->written), WP_LSN_ARGS(st->durable),
                   WP_LSN_ARGS(st->server_end), st->updated, st->progressed);
     return wp_buf_ok(out);
@@ -34,12 +33,10 @@ static int parse_i64(const char *v, int64_t *ret)
 }
 
 /* One "key=value" line into the state; *seen gets a bit per known key. */
-static int parse_line(const char *key, size_t klen, const char *v, wp_archstate *st,
-                      unsigned *seen)
+static int parse_line(const char *key, size_t klen, const char *v, wp_archstate *st, unsigned *seen)
 {
-    static const char *const keys[] = {"pid",          "timeline",       "written_lsn",
-                                       "durable_lsn",  "server_end_lsn", "updated",
-                                       "progressed"};
+    static const char *const keys[] = {
+        "pid", "timeline", "written_lsn", "durable_lsn", "server_end_lsn", "updated", "progressed"};
     for (unsigned i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         if (strlen(keys[i]) != klen || strncmp(key, keys[i], klen) != 0)
             continue;
@@ -120,6 +117,7 @@ int wp_archstate_write(const char *dir, const wp_archstate *st, wp_error *err)
 /* A small file's text (at most 4 kB), or 1 when it does not exist. */
 static int read_small(const char *dir, const char *name, char *buf, size_t size, wp_error *err)
 {
+    buf[0] = '\0';
     wp_buf path = {0};
     int r = dir_path(dir, name, &path, err);
     if (r < 0)

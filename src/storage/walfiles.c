@@ -107,16 +107,18 @@ void wp_walfile_close(wp_walfile_reader *r)
 int wp_walfile_slurp(const char *dir, const char *name, const wp_walname *n, size_t max,
                      char **ret_text, size_t *ret_len, wp_error *err)
 {
-    wp_walfile_reader rd;
+    wp_walfile_reader rd = {.fd = -1};
     int r = wp_walfile_open(dir, name, n, &rd, err);
     if (r < 0)
         return r;
     char *text = malloc(max + 1);
     size_t len = 0;
-    if (!text)
-        r = wp_error_set(err, -ENOMEM, "out of memory");
-    else
-        r = wp_walfile_read(&rd, text, max, &len, err);
+    if (!text) {
+        wp_walfile_close(&rd);
+        wp_error_set(err, -ENOMEM, "out of memory");
+        return -ENOMEM;
+    }
+    r = wp_walfile_read(&rd, text, max, &len, err);
     wp_walfile_close(&rd);
     if (r < 0) {
         free(text);
@@ -139,7 +141,7 @@ static uint64_t find_segsize(const char *dir, const wp_walfile *f, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (f[i].n.kind != WP_WALNAME_SEGMENT)
             continue;
-        wp_walfile_reader rd;
+        wp_walfile_reader rd = {.fd = -1};
         wp_error ignored;
         uint8_t head[WP_WALPAGE_LONG_HDR];
         size_t got = 0;
@@ -166,7 +168,8 @@ static int add_entry(int dfd, const char *dir, const char *name, wp_walfiles *w,
         return 0;
     struct stat st;
     if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-        return errno == ENOENT ? 0 : wp_error_errno(err, errno, "could not stat \"%s/%s\"", dir, name);
+        return errno == ENOENT ? 0
+                               : wp_error_errno(err, errno, "could not stat \"%s/%s\"", dir, name);
     if (!S_ISREG(st.st_mode))
         return wp_error_set(err, WP_E_STATE,
                             "\"%s/%s\" is not a regular file; an archive holds only regular files",

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #define READ_CHUNK  ((size_t)1 << 20) /* a multiple of the page size */
-#define MAX_HISTORY (64 * 1024)
+#define MAX_HISTORY ((size_t)64 << 10)
 #define MAX_ENTRIES 256
 
 typedef struct history {
@@ -86,7 +86,7 @@ static int read_histories(vstate *v, wp_error *err)
 static void decode_file(vstate *v, wp_walrec_decoder *d, const wp_walfile *f, bool last,
                         bool *ret_stop)
 {
-    wp_walfile_reader rd;
+    wp_walfile_reader rd = {.fd = -1};
     wp_error e = {0};
     wp_lsn start = wp_segno_start(f->segno, v->w.segsize);
     *ret_stop = false;
@@ -194,11 +194,10 @@ static void check_switch(vstate *v, uint32_t tli, uint64_t first_segno)
     char name[32];
     if (parent_before && !parent_at) {
         wp_segment_name(parent->tli, sw, v->w.segsize, name);
-        problem(v, name, parent->end,
-                "the switch from timeline %u to %u at " WP_LSN_FMT
-                " is missing timeline %u's segment",
-                (unsigned)parent->tli, (unsigned)tli, WP_LSN_ARGS(parent->end),
-                (unsigned)parent->tli);
+        problem(
+            v, name, parent->end,
+            "the switch from timeline %u to %u at " WP_LSN_FMT " is missing timeline %u's segment",
+            (unsigned)parent->tli, (unsigned)tli, WP_LSN_ARGS(parent->end), (unsigned)parent->tli);
     }
     if (parent_before && !child_at) {
         wp_segment_name(tli, sw, v->w.segsize, name);
@@ -232,6 +231,8 @@ static int check_segments(vstate *v, wp_error *err)
             if (f->n.tli == tli && (n == 0 || v->w.f[idx[n - 1]].segno != f->segno))
                 idx[n++] = i;
         }
+        if (n == 0)
+            continue;
         v->rep->timelines++;
         v->rep->segments += n;
         v->rep->newest_tli = tli;

@@ -13,7 +13,7 @@ typedef struct verify_sink {
     wp_walrec_decoder d;
     bool started; /* the decoder knows where it is */
     uint8_t page[WP_WAL_BLCKSZ];
-    size_t have; /* bytes of page gathered */
+    size_t have;       /* bytes of page gathered */
     uint64_t *records; /* borrowed, may be NULL */
 } verify_sink;
 
@@ -75,8 +75,8 @@ static int verify_write(wp_walsink *sink, uint32_t tli, wp_lsn start, const stru
         /* A new start (the first write, a new timeline): it is a segment
          * start, whose first record may continue one from before. */
         if (start % WP_WAL_BLCKSZ != 0)
-            return wp_error_set(err, WP_E_STATE, "cannot check WAL from " WP_LSN_FMT
-                                                 ", which is not a page start",
+            return wp_error_set(err, WP_E_STATE,
+                                "cannot check WAL from " WP_LSN_FMT ", which is not a page start",
                                 WP_LSN_ARGS(start));
         uint64_t records = v->d.records;
         wp_walrec_init(&v->d, v->segsize, start);

@@ -60,8 +60,8 @@ static wp_lsn add_record(builder *b, uint32_t len, uint8_t rmid, uint8_t info)
     put_le(rec + 8, b->prev, 8);
     rec[16] = info;
     rec[17] = rmid;
-    uint32_t crc = wp_crc32c_update(WP_CRC32C_INIT, rec + WP_WAL_RECORD_HDR,
-                                    len - WP_WAL_RECORD_HDR);
+    uint32_t crc =
+        wp_crc32c_update(WP_CRC32C_INIT, rec + WP_WAL_RECORD_HDR, len - WP_WAL_RECORD_HDR);
     put_le(rec + 20, wp_crc32c_final(wp_crc32c_update(crc, rec, 20)), 4);
     if (b->off % WP_WAL_BLCKSZ == 0)
         page_header(b, 0);
@@ -140,9 +140,9 @@ START_TEST(test_walrec_feed_bad_pages)
         uint8_t value;
         const char *why;
     } cases[] = {
-        {0, 0x11, "page magic"},     /* magic */
-        {9, 0x77, "page address"},   /* pageaddr */
-        {4, 0x05, "timeline 5"},     /* tli beyond the file's */
+        {0, 0x11, "page magic"},       /* magic */
+        {9, 0x77, "page address"},     /* pageaddr */
+        {4, 0x05, "timeline 5"},       /* tli beyond the file's */
         {2, 0x02, "long page header"}, /* long header inside a segment */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -219,8 +219,8 @@ END_TEST
 
 START_TEST(test_crc32c_known_values)
 {
-    static const char *const inputs[] = {"", "a", "123456789", "The quick brown fox jumps over "
-                                                               "the lazy dog"};
+    static const char fox[] = "The quick brown fox jumps over the lazy dog";
+    static const char *const inputs[] = {"", "a", "123456789", fox};
     static const uint32_t want[] = {0x00000000, 0xC1D04330, 0xE3069283, 0x22620404};
     for (size_t i = 0; i < 4; i++) {
         size_t len = strlen(inputs[i]);
