@@ -47,8 +47,9 @@ typedef struct wp_basebackup_handler {
     int (*manifest)(void *user, wp_link **ret_link, wp_error *err);
     /* Bytes of archive data so far (cumulative). */
     void (*progress)(void *user, uint64_t bytes);
-    /* Polled after each message; true abandons the backup (may be NULL). */
-    bool (*should_abort)(void *user);
+    /* Polled after each message and during every wait; a reason (a static
+     * string) abandons the backup, NULL goes on. May be NULL. */
+    const char *(*should_abort)(void *user);
     void *user;
 } wp_basebackup_handler;
 

@@ -32,7 +32,15 @@ typedef struct wp_conn_opts {
     const char *port;
     const char *user;
     wp_prompt prompt;
+    /* --receive-timeout: how long the server may send nothing while walpull
+     * waits for it (commands, the replication stream, a backup's data); 0
+     * means WP_CONN_DEFAULT_TIMEOUT_S, negative means forever. It also
+     * bounds connecting, unless connect_timeout is set in the connection
+     * string or PGCONNECT_TIMEOUT. */
+    int timeout_s;
 } wp_conn_opts;
+
+#define WP_CONN_DEFAULT_TIMEOUT_S 60
 
 typedef enum wp_conn_kind {
     WP_CONN_PHYSICAL, /* replication=true */
@@ -43,7 +51,8 @@ typedef enum wp_conn_kind {
 typedef struct wp_conn wp_conn;
 
 typedef struct wp_identity {
-    char systemid[32];
+    char systemid[32]; /* decimal digits only */
+    uint64_t sysid;
     uint32_t timeline;
     wp_lsn xlogpos;
     char dbname[64]; /* empty for a physical connection */
@@ -137,6 +146,12 @@ int wp_conn_copy_send(wp_conn *conn, const uint8_t *data, size_t len, wp_error *
  * buffer (after a timeout as well). 0 on success or timeout, -EINTR when a
  * signal came, negative on a lost connection. */
 int wp_conn_wait(wp_conn *conn, int timeout_ms, int wake_fd, wp_error *err);
+
+/* How long the server has sent nothing: an error (WP_E_CONN) once that is
+ * past the receive timeout; *ret_half (may be NULL) once it is past half
+ * of it, when a caller in COPY BOTH asks the server for a reply, as the
+ * server's own WAL receiver does. */
+int wp_conn_check_idle(wp_conn *conn, bool *ret_half, wp_error *err);
 
 /* A primary_conninfo value for a standby of this server: the live
  * connection's parameters, without replication, dbname,

@@ -35,7 +35,12 @@ typedef struct wp_extract_opts {
     uint64_t prealloc_min;   /* preallocate files at least this big */
     uint64_t direct_min;     /* O_DIRECT for files at least this big; 0: never */
     wp_extract_stats *stats; /* borrowed, may be NULL */
+    /* A member written under its name plus WP_EXTRACT_HELD_SUFFIX, for the
+     * caller to rename once everything else is complete (NULL: none). */
+    const char *hold_back;
 } wp_extract_opts;
+
+#define WP_EXTRACT_HELD_SUFFIX ".walpull-incomplete"
 
 int wp_extractor_new(const wp_extract_opts *opts, wp_tar_sink **ret_sink, wp_error *err);
 

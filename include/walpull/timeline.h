@@ -22,6 +22,14 @@ typedef struct wp_tli_entry {
 int wp_timeline_history_parse(const char *text, size_t len, uint32_t tli, wp_tli_entry *entries,
                               size_t cap, size_t *ret_n);
 
+/* A history file for timeline tli as the server sends it, checked before
+ * it is used or archived: it parses (timelines increasing, switch points
+ * not going back), names at least one parent, and, when parent is not 0,
+ * its last step is from parent at switch_point. WP_E_PROTO otherwise, with
+ * *ret_why saying what is wrong (a static string). */
+int wp_timeline_history_check(const char *text, size_t len, uint32_t tli, uint32_t parent,
+                              wp_lsn switch_point, const char **ret_why);
+
 /* The timeline that `lsn` belongs to in a parsed history (0 when none). */
 uint32_t wp_timeline_of_lsn(const wp_tli_entry *entries, size_t n, wp_lsn lsn);
 

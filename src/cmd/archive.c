@@ -3,6 +3,7 @@
 #include "walpull/cmd.h"
 #include "walpull/conn.h"
 #include "walpull/log.h"
+#include "walpull/timeline.h"
 #include "walpull/verify_sink.h"
 #include "walpull/walarchive.h"
 #include "walpull/walrecv.h"
@@ -55,7 +56,8 @@ static bool should_stop(void *user, wp_lsn written)
 typedef struct state_writer {
     const char *dir;
     wp_archstate st;
-    bool warned; /* a failed write is said once */
+    bool warned;     /* a failed write is said once */
+    bool slot_ready; /* a session found (or made) the slot */
 } state_writer;
 
 static void on_status(void *user, uint32_t tli, const wp_walsink *sink,
@@ -196,7 +198,8 @@ static bool transient(const wp_error *err)
            strncmp(err->sqlstate, "57", 2) == 0;
 }
 
-/* Check (and on the first session create) the slot; tell where it is. */
+/* Check the slot (and, until a session has found it ready, create it);
+ * tell where it is. */
 static int prepare_slot(wp_conn *conn, const archive_opts *o, bool first, wp_slot_info *ret_info,
                         wp_error *err)
 {
@@ -266,7 +269,12 @@ static int ensure_history(wp_conn *conn, wp_walsink *sink, uint32_t tli, wp_erro
         return 0;
     char *history = NULL;
     size_t len = 0;
+    const char *why = NULL;
     int r = wp_conn_timeline_history(conn, tli, &history, &len, err);
+    if (r == 0 && wp_timeline_history_check(history, len, tli, 0, 0, &why) < 0)
+        r = wp_error_set(err, WP_E_PROTO,
+                         "the server's history file of timeline %u is not valid: %s", (unsigned)tli,
+                         why);
     if (r == 0)
         r = wp_walarchive_write_history(sink, tli, history, len, err);
     free(history);
@@ -283,6 +291,8 @@ typedef struct session_start {
 
 /* Connect, identify the server, and check the directory and the slot
  * against it. */
+/* first: no session has found the slot ready yet (so --create-slot still
+ * applies: the server may have been down when the first one tried). */
 static int session_open(const archive_opts *o, bool first, wp_conn **ret_conn,
                         session_start *ret_start, wp_error *err)
 {
@@ -293,8 +303,7 @@ static int session_open(const archive_opts *o, bool first, wp_conn **ret_conn,
     if (r == 0)
         r = wp_conn_wal_segment_size(*ret_conn, &st.segsize, err);
     if (r == 0)
-        r = wp_walarchive_scan(o->dir, st.segsize, strtoull(st.id.systemid, NULL, 10), &st.resume,
-                               err);
+        r = wp_walarchive_scan(o->dir, st.segsize, st.id.sysid, &st.resume, err);
     if (r == 0 && o->slot)
         r = prepare_slot(*ret_conn, o, first, &st.slot, err);
     if (r == 0)
@@ -312,6 +321,8 @@ static int session(const archive_opts *o, bool first, state_writer *sw, bool *re
     wp_walsink *archive = NULL; /* the segment archive (sink, or behind it) */
     session_start st = {0};
     int r = session_open(o, first, &conn, &st, err);
+    if (r == 0)
+        sw->slot_ready = true;
     wp_walarchive_opts ao = {.dir = o->dir,
                              .segsize = st.segsize,
                              .compress = o->compress,
@@ -388,10 +399,13 @@ int wp_cmd_archive(int argc, char **argv)
     }
     state_writer sw = {.dir = o.dir};
     int backoff = 1;
-    for (bool first = true;; first = false) {
+    bool slot_ready = false;
+    for (;;) {
         wp_error err = {0};
         bool progress = false;
-        r = session(&o, first, &sw, &progress, &err);
+        r = session(&o, !slot_ready, &sw, &progress, &err);
+        /* Past the slot step (streaming began, or failed after it). */
+        slot_ready = slot_ready || sw.slot_ready;
         if (r == 0)
             return WP_EXIT_OK;
         if (stop_requested)

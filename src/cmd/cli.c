@@ -32,6 +32,16 @@ int wp_cli_set_password(const char *value, void *target, wp_error *err)
     return 0;
 }
 
+int wp_cli_set_timeout(const char *value, void *target, wp_error *err)
+{
+    int64_t secs;
+    if (wp_opt_parse_int(value, 0, 86400, &secs) < 0)
+        return wp_error_set(err, WP_E_USAGE, "expected seconds from 0 (never) to 86400");
+    /* wp_conn_opts: 0 is the default, negative is never. */
+    *(int *)target = secs == 0 ? -1 : (int)secs;
+    return 0;
+}
+
 int wp_cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;

@@ -24,6 +24,7 @@ static inline int wp_cli_exit(int parsed)
 int wp_cli_set_verbose(const char *value, void *target, wp_error *err);
 int wp_cli_set_no_password(const char *value, void *target, wp_error *err);
 int wp_cli_set_password(const char *value, void *target, wp_error *err);
+int wp_cli_set_timeout(const char *value, void *target, wp_error *err);
 
 /* -v, then the connection options (-d -h -p -U -w -W) writing into the
  * wp_conn_opts at c; they end a command's table, before WP_OPT_END. */
@@ -65,6 +66,12 @@ int wp_cli_set_password(const char *value, void *target, wp_error *err);
          .target = &(c)->prompt,                                                                   \
          .parse = wp_cli_set_no_password,                                                          \
          .help = "never prompt for password"},                                                     \
+        {.long_name = "receive-timeout",                                                           \
+         .kind = WP_OPT_CALL,                                                                      \
+         .target = &(c)->timeout_s,                                                                \
+         .parse = wp_cli_set_timeout,                                                              \
+         .arg_name = "SECS",                                                                       \
+         .help = "give up on a server silent this long (default 60, 0: never)"},                   \
     {                                                                                              \
         .short_name = 'W', .long_name = "password", .kind = WP_OPT_ACTION, .target = &(c)->prompt, \
         .parse = wp_cli_set_password, .help = "force password prompt"                              \

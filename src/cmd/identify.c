@@ -1,4 +1,5 @@
 #include "cmd/cli.h"
+#include "walpull/buf.h"
 #include "walpull/cmd.h"
 #include "walpull/conn.h"
 #include "walpull/log.h"
@@ -38,13 +39,20 @@ int wp_cmd_identify(int argc, char **argv)
         return WP_EXIT_ERROR;
     }
     const char *vtext = wp_conn_param(conn, "server_version");
-    if (json)
-        printf("{\"systemid\": \"%s\", \"timeline\": %u, \"xlogpos\": \"" WP_LSN_FMT "\", "
-               "\"wal_segment_size\": %llu, \"server_version\": %d, "
-               "\"server_version_text\": \"%s\"}\n",
-               id.systemid, (unsigned)id.timeline, WP_LSN_ARGS(id.xlogpos),
-               (unsigned long long)segsize, wp_conn_server_version(conn), vtext ? vtext : "");
-    else
+    if (json) {
+        /* Every string from the server is escaped: it is the server's. */
+        wp_buf b = {0};
+        wp_buf_printf(&b,
+                      "{\"systemid\": \"%s\", \"timeline\": %u, \"xlogpos\": \"" WP_LSN_FMT
+                      "\", \"wal_segment_size\": %llu, \"server_version\": %d, "
+                      "\"server_version_text\": ",
+                      id.systemid, (unsigned)id.timeline, WP_LSN_ARGS(id.xlogpos),
+                      (unsigned long long)segsize, wp_conn_server_version(conn));
+        wp_buf_json_string(&b, vtext ? vtext : "");
+        wp_buf_puts(&b, "}\n");
+        fputs(wp_buf_str(&b), stdout);
+        wp_buf_free(&b);
+    } else
         printf("system identifier:    %s\n"
                "timeline:             %u\n"
                "current WAL position: " WP_LSN_FMT "\n"

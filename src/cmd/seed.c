@@ -26,6 +26,11 @@
  * are not worth a synchronous write each. */
 #define DIRECT_MIN (1u << 20)
 
+/* Without pg_control the server refuses to start a data directory: it is
+ * written under another name and renamed only once the seed is complete
+ * and durable, so that a seed cut short can never be started as if whole. */
+#define HELD_BACK "global/pg_control"
+
 enum { CHECKPOINT_SPREAD, CHECKPOINT_FAST };
 
 typedef enum wal_mode {
@@ -159,10 +164,20 @@ static int on_started(void *user, wp_lsn start, uint32_t tli, const wp_tablespac
     return wp_seed_wal_start(&s->wal, err);
 }
 
-static bool on_should_abort(void *user)
+/* Set from the signal handler: the one piece of state a handler can share. */
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int signo)
+{
+    interrupted = signo;
+}
+
+static const char *on_should_abort(void *user)
 {
     seed *s = user;
-    return wp_seed_wal_failed(&s->wal);
+    if (interrupted)
+        return interrupted == SIGTERM ? "terminated (SIGTERM)" : "interrupted (SIGINT)";
+    return wp_seed_wal_failed(&s->wal) ? "the WAL stream beside the backup failed" : NULL;
 }
 
 static int on_archive(void *user, size_t idx, wp_link **ret_link, wp_error *err)
@@ -174,7 +189,8 @@ static int on_archive(void *user, size_t idx, wp_link **ret_link, wp_error *err)
                           .n_tblspc = main_dir ? s->n_maps : 0,
                           .prealloc_min = UINT64_C(64) << 10,
                           .direct_min = s->o->direct_io ? DIRECT_MIN : 0,
-                          .stats = &s->stats};
+                          .stats = &s->stats,
+                          .hold_back = main_dir ? HELD_BACK : NULL};
     wp_tar_sink *sink;
     int r = wp_extractor_new(&eo, &sink, err);
     if (r == 0)
@@ -265,6 +281,28 @@ static int write_recovery(seed *s, wp_error *err)
     return r;
 }
 
+/* The last step: pg_control under its own name, and that rename durable. */
+static int release_held(seed *s, wp_error *err)
+{
+    wp_buf dir = {0};
+    wp_buf_printf(&dir, "%s/global", s->o->dir);
+    if (wp_buf_ok(&dir) < 0)
+        return wp_error_set(err, -ENOMEM, "out of memory");
+    int r = 0;
+    int dfd = open(dir.data, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dfd < 0 || renameat(dfd, "pg_control" WP_EXTRACT_HELD_SUFFIX, dfd, "pg_control") < 0)
+        r = wp_error_errno(err, errno,
+                           "could not put \"%s/pg_control\" in place (the backup "
+                           "had none?)",
+                           dir.data);
+    if (r == 0 && s->o->sync && fsync(dfd) < 0)
+        r = wp_error_errno(err, errno, "could not fsync directory \"%s\"", dir.data);
+    if (dfd >= 0)
+        close(dfd);
+    wp_buf_free(&dir);
+    return r;
+}
+
 static int finish_files(seed *s, wp_error *err)
 {
     if (s->o->manifest) {
@@ -283,15 +321,18 @@ static int finish_files(seed *s, wp_error *err)
         if (r < 0)
             return r;
     }
-    if (!s->o->sync)
-        return 0;
-    /* One syncfs per file system covers every file written: the same
-     * guarantee as an fsync of each file and directory, in one call. */
-    wp_log(WP_LOG_INFO, "syncing data to disk");
-    int r = wp_dir_syncfs(s->o->dir, err);
-    for (size_t i = 0; i < s->n_ts && r == 0; i++)
-        if (s->ts_prepared[i])
-            r = wp_dir_syncfs(s->ts_target[i], err);
+    int r = 0;
+    if (s->o->sync) {
+        /* One syncfs per file system covers every file written: the same
+         * guarantee as an fsync of each file and directory, in one call. */
+        wp_log(WP_LOG_INFO, "syncing data to disk");
+        r = wp_dir_syncfs(s->o->dir, err);
+        for (size_t i = 0; i < s->n_ts && r == 0; i++)
+            if (s->ts_prepared[i])
+                r = wp_dir_syncfs(s->ts_target[i], err);
+    }
+    if (r == 0)
+        r = release_held(s, err);
     return r;
 }
 
@@ -305,21 +346,26 @@ static void cleanup(seed *s, bool drop_slot)
             if (s->ts_prepared[i])
                 wp_dir_remove(s->ts_target[i], s->ts_created[i]);
     } else {
-        wp_log(WP_LOG_WARNING, "data directory \"%s\" not removed at user's request", s->o->dir);
+        wp_log(WP_LOG_WARNING,
+               "data directory \"%s\" not removed at user's request; it cannot be started "
+               "(global/pg_control is put in place only when a seed completes)",
+               s->o->dir);
     }
     if (drop_slot) {
-        wp_conn *c;
-        wp_error ignored;
-        if (wp_conn_open(&s->o->conn, WP_CONN_PHYSICAL, wp_conn_password(s->conn), &c, &ignored) ==
-            0) {
-            /* WAIT: the WAL stream's server process may still hold it. */
-            if (wp_conn_drop_slot(c, s->o->slot, true, &ignored) == 0)
-                wp_log(WP_LOG_WARNING, "dropped replication slot \"%s\"", s->o->slot);
-            else
-                wp_log(WP_LOG_WARNING, "could not drop replication slot \"%s\": %s", s->o->slot,
-                       ignored.message);
-            wp_conn_free(c);
-        }
+        wp_conn *c = NULL;
+        wp_error failed = {0};
+        int r = wp_conn_open(&s->o->conn, WP_CONN_PHYSICAL, wp_conn_password(s->conn), &c, &failed);
+        /* WAIT: the WAL stream's server process may still hold it. */
+        if (r == 0)
+            r = wp_conn_drop_slot(c, s->o->slot, true, &failed);
+        wp_conn_free(c);
+        if (r == 0)
+            wp_log(WP_LOG_WARNING, "dropped replication slot \"%s\"", s->o->slot);
+        else
+            wp_log(WP_LOG_WARNING,
+                   "replication slot \"%s\" created for this seed is still on the server (%s); "
+                   "it holds WAL back until dropped: walpull slot drop %s",
+                   s->o->slot, failed.message, s->o->slot);
     }
 }
 
@@ -574,6 +620,12 @@ int wp_cmd_seed(int argc, char **argv)
         return wp_cli_usage_error("seed", "no target directory specified (-D)");
     if (o.slot && o.wal != WAL_STREAM)
         return wp_cli_usage_error("seed", "a replication slot is used only with -X stream");
+    /* SIGINT and SIGTERM stop the backup at the next message or wait, and
+     * the same cleanup as an error follows. No SA_RESTART: waits end. */
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     return run_seed(&o);
 }

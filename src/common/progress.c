@@ -14,11 +14,15 @@ void wp_progress_format(uint64_t done, uint64_t total, double elapsed_secs, char
         snprintf(out, size, "%llu kB, %.1f MiB/s", done_kb, rate);
         return;
     }
-    unsigned pct = done >= total ? 100 : (unsigned)(done * 100 / total);
+    /* The total is the server's estimate: any value at all, so nothing
+     * here may overflow on it. */
+    unsigned pct = done >= total ? 100 : (unsigned)((double)done / (double)total * 100.0);
     char left[32] = "";
     if (done < total && rate > 0) {
-        unsigned long secs = (unsigned long)((double)(total - done) / (rate * 1024 * 1024) + 0.5);
-        snprintf(left, sizeof(left), ", %lu:%02lu left", secs / 60, secs % 60);
+        double secs = (double)(total - done) / (rate * 1024 * 1024) + 0.5;
+        if (secs < 100.0 * 3600)
+            snprintf(left, sizeof(left), ", %lu:%02lu left", (unsigned long)secs / 60,
+                     (unsigned long)secs % 60);
     }
     snprintf(out, size, "%llu/%llu kB (%u%%), %.1f MiB/s%s", done_kb,
              (unsigned long long)(total / 1024), pct, rate, left);

@@ -2,6 +2,7 @@
 
 #include "conn/conn_internal.h"
 #include "walpull/conninfo.h"
+#include "walpull/fields.h"
 #include "walpull/msg.h"
 
 #include <errno.h>
@@ -42,7 +43,10 @@ typedef struct run_state {
     size_t n_ts;
     int results; /* tuple results seen */
     wp_link *link;
-    size_t next_archive; /* 13/14: index of the next COPY */
+    size_t next_archive;               /* 13/14: index of the next COPY */
+    bool archived[WP_MAX_TABLESPACES]; /* each tablespace's archive seen */
+    size_t archives;                   /* archives begun */
+    bool manifest_seen;
     uint64_t bytes;
     wp_lsn end;
     uint32_t end_tli;
@@ -97,13 +101,20 @@ static int handle_message(run_state *s, const uint8_t *buf, size_t len, bool *in
         const char *path = end ? end + 1 : NULL;
         if (!end || !memchr(path, '\0', len - (size_t)(path - (const char *)buf)))
             return wp_error_set(err, WP_E_PROTO, "malformed new-archive message");
+        if (s->manifest_seen)
+            return wp_error_set(err, WP_E_PROTO, "the server began an archive after the manifest");
         int r = close_link(s, err);
         size_t idx = 0;
         if (r == 0 && tablespace_index(s, path, &idx) < 0)
             r = wp_error_set(err, WP_E_PROTO, "archive \"%s\" names an unknown tablespace \"%s\"",
                              name, path);
-        if (r == 0)
+        if (r == 0 && s->archived[idx])
+            r = wp_error_set(err, WP_E_PROTO, "the server sent tablespace \"%s\" twice", path);
+        if (r == 0) {
+            s->archived[idx] = true;
+            s->archives++;
             r = s->h->archive(s->h->user, idx, &s->link, err);
+        }
         return r;
     }
     case 'd':
@@ -115,8 +126,11 @@ static int handle_message(run_state *s, const uint8_t *buf, size_t len, bool *in
             s->h->progress(s->h->user, wp_get_u64(buf + 1));
         return 0;
     case 'm': {
+        if (s->manifest_seen)
+            return wp_error_set(err, WP_E_PROTO, "the server sent a second manifest");
         int r = close_link(s, err);
         *in_manifest = true;
+        s->manifest_seen = true;
         if (r == 0)
             r = s->h->manifest(s->h->user, &s->link, err);
         return r;
@@ -139,21 +153,39 @@ static void set_rcvlowat(PGconn *pg, int bytes)
     (void)setsockopt(PQsocket(pg), SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof(bytes));
 }
 
+/* The driver's say: go on, or abandon the backup (a failed WAL stream, a
+ * signal). */
+static int check_abort(const run_state *s, wp_error *err)
+{
+    const char *why = s->h->should_abort ? s->h->should_abort(s->h->user) : NULL;
+    return why ? wp_error_set(err, WP_E_STATE, "base backup stopped: %s", why) : 0;
+}
+
 /* Next CopyData message of the stream, waiting as described above:
  * *len as PQgetCopyData returns it (-1 at the end of the COPY). */
-static int next_message(wp_conn *conn, char **buf, int *len, wp_error *err)
+static int next_message(const run_state *s, char **buf, int *len, wp_error *err)
 {
+    wp_conn *conn = s->conn;
     for (;;) {
         *len = PQgetCopyData(conn->pg, buf, 1);
         if (*len == -2)
             return wp_error_set(err, WP_E_CONN, "could not read the backup stream: %s",
                                 PQerrorMessage(conn->pg));
+        if (*len > 0)
+            wp_conn_note_input(conn);
         if (*len != 0)
             return 0;
         /* After a timeout this takes whatever is there, if less than
          * WAKE_BYTES. */
         int r = wp_conn_wait(conn, WAKE_MS, -1, err);
         if (r < 0 && r != -EINTR)
+            return r;
+        /* A backup stream flows (at MAX_RATE at the slowest); one that
+         * stops is a stalled server. */
+        r = wp_conn_check_idle(conn, NULL, err);
+        if (r == 0)
+            r = check_abort(s, err);
+        if (r < 0)
             return r;
     }
 }
@@ -164,7 +196,7 @@ static int stream_messages(run_state *s, bool modern, bool *in_manifest, wp_erro
     for (;;) {
         char *buf;
         int len;
-        r = next_message(s->conn, &buf, &len, err);
+        r = next_message(s, &buf, &len, err);
         if (r < 0)
             return r;
         if (len == -1)
@@ -176,9 +208,9 @@ static int stream_messages(run_state *s, bool modern, bool *in_manifest, wp_erro
         PQfreemem(buf);
         if (r < 0)
             return r;
-        if (s->h->should_abort && s->h->should_abort(s->h->user))
-            return wp_error_set(err, WP_E_STATE, "stopped: %s",
-                                "the WAL stream beside the backup failed");
+        r = check_abort(s, err);
+        if (r < 0)
+            return r;
     }
     return 0;
 }
@@ -193,20 +225,57 @@ static int copy_stream(run_state *s, wp_error *err)
         /* One raw tar per tablespace, in list order, then the manifest. */
         if (s->next_archive < s->n_ts) {
             r = s->h->archive(s->h->user, s->next_archive, &s->link, err);
+        } else if (s->manifest_seen) {
+            r = wp_error_set(err, WP_E_PROTO, "the server sent a second manifest");
         } else {
             r = s->h->manifest(s->h->user, &s->link, err);
             in_manifest = true;
+            s->manifest_seen = true;
         }
         s->next_archive++;
         if (r < 0)
             return r;
     }
     set_rcvlowat(pg, WAKE_BYTES);
+    wp_conn_note_input(s->conn);
     r = stream_messages(s, modern, &in_manifest, err);
     set_rcvlowat(pg, 1); /* libpq's own waits for results expect any byte */
     /* The link stays open until the result after the COPY says whether it
      * ended well: a server error must not leave a finalized, cut file. */
     return r;
+}
+
+/* The tablespace list: the main directory once (no oid, no location),
+ * every other tablespace once, at an absolute path that stays where it
+ * says (no "..", no "."), as the server's own tablespaces are. */
+static int check_tablespaces(const run_state *s, wp_error *err)
+{
+    size_t mains = 0;
+    for (size_t i = 0; i < s->n_ts; i++) {
+        const wp_tablespace *t = &s->ts[i];
+        if (t->oid == 0) {
+            mains++;
+            if (t->location[0])
+                return wp_error_set(err, WP_E_PROTO,
+                                    "the server's tablespace list gives the "
+                                    "main directory a location");
+            continue;
+        }
+        if (!wp_field_abs_path(t->location))
+            return wp_error_set(err, WP_E_PROTO,
+                                "the server sent tablespace %u at \"%.200s\", which is not an "
+                                "absolute path without \".\" or \"..\" components",
+                                (unsigned)t->oid, t->location);
+        for (size_t j = 0; j < i; j++)
+            if (s->ts[j].oid == t->oid)
+                return wp_error_set(err, WP_E_PROTO, "the server lists tablespace %u twice",
+                                    (unsigned)t->oid);
+    }
+    if (mains != 1)
+        return wp_error_set(err, WP_E_PROTO,
+                            "the server's tablespace list has %zu main directories, not one",
+                            mains);
+    return 0;
 }
 
 static int tuples(run_state *s, const PGresult *res, wp_lsn *ret_start, uint32_t *ret_tli,
@@ -220,16 +289,31 @@ static int tuples(run_state *s, const PGresult *res, wp_lsn *ret_start, uint32_t
             return wp_error_set(err, WP_E_PROTO, "unexpected tablespace list (%d rows)", n);
         for (int i = 0; i < n; i++) {
             wp_tablespace *t = &s->ts[i];
-            t->oid =
-                PQgetisnull(res, i, 0) ? 0 : (uint32_t)strtoul(PQgetvalue(res, i, 0), NULL, 10);
+            uint64_t oid = 0, size = 0;
+            if (!PQgetisnull(res, i, 0) &&
+                (wp_field_uint(PQgetvalue(res, i, 0), UINT32_MAX, &oid) < 0 || oid == 0))
+                return wp_error_set(err, WP_E_PROTO,
+                                    "the server sent an invalid tablespace oid "
+                                    "\"%.20s\"",
+                                    PQgetvalue(res, i, 0));
+            if (!PQgetisnull(res, i, 2) &&
+                wp_field_uint(PQgetvalue(res, i, 2), INT64_MAX / 1024, &size) < 0)
+                return wp_error_set(err, WP_E_PROTO,
+                                    "the server sent an invalid tablespace size "
+                                    "\"%.20s\"",
+                                    PQgetvalue(res, i, 2));
+            t->oid = (uint32_t)oid;
             const char *loc = PQgetisnull(res, i, 1) ? "" : PQgetvalue(res, i, 1);
             if (strlen(loc) >= sizeof(t->location))
                 return wp_error_set(err, WP_E_RANGE, "tablespace location too long: \"%.64s...\"",
                                     loc);
             memcpy(t->location, loc, strlen(loc) + 1);
-            t->size_kb = PQgetisnull(res, i, 2) ? -1 : strtoll(PQgetvalue(res, i, 2), NULL, 10);
+            t->size_kb = PQgetisnull(res, i, 2) ? -1 : (int64_t)size;
         }
         s->n_ts = (size_t)n;
+        int r = check_tablespaces(s, err);
+        if (r < 0)
+            return r;
         return s->h->started(s->h->user, *ret_start, *ret_tli, s->ts, s->n_ts, err);
     }
     /* The start (first) or end (last) position: LSN and timeline. */
@@ -239,7 +323,10 @@ static int tuples(run_state *s, const PGresult *res, wp_lsn *ret_start, uint32_t
     if (wp_lsn_parse(PQgetvalue(res, 0, 0), &lsn) < 0)
         return wp_error_set(err, WP_E_PROTO, "could not parse backup position \"%s\"",
                             PQgetvalue(res, 0, 0));
-    uint32_t tli = (uint32_t)strtoul(PQgetvalue(res, 0, 1), NULL, 10);
+    uint32_t tli;
+    if (wp_field_tli(PQgetvalue(res, 0, 1), &tli) < 0)
+        return wp_error_set(err, WP_E_PROTO, "the server sent an invalid backup timeline \"%.20s\"",
+                            PQgetvalue(res, 0, 1));
     if (which == 0) {
         *ret_start = lsn;
         *ret_tli = tli;
@@ -275,6 +362,28 @@ static int handle_result(run_state *s, PGresult *res, wp_lsn *start, uint32_t *s
     return 0;
 }
 
+/* Wait until the next result can be read, watching for an abandon
+ * request; bounded by the receive timeout once copied (before the COPY
+ * the server may be waiting for a spread checkpoint, which takes its
+ * time; after it, silence is a stall). */
+static int await_result(const run_state *s, bool copied, wp_error *err)
+{
+    wp_conn_note_input(s->conn);
+    while (PQisBusy(s->conn->pg)) {
+        int r = wp_conn_wait(s->conn, 1000, -1, err);
+        if (r < 0 && r != -EINTR)
+            return r;
+        if (!PQisBusy(s->conn->pg))
+            break;
+        r = check_abort(s, err);
+        if (r == 0 && copied)
+            r = wp_conn_check_idle(s->conn, NULL, err);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
 /* Every result up to the end; after an error, what is left is read and
  * dropped while the connection can still say more. */
 static int read_results(run_state *s, wp_error *err)
@@ -283,8 +392,16 @@ static int read_results(run_state *s, wp_error *err)
     uint32_t start_tli = 0;
     int r = 0;
     PGresult *res;
-    while ((res = PQgetResult(s->conn->pg)) != NULL) {
+    bool copied = false;
+    for (;;) {
+        /* Before the first COPY the server may be waiting for a (spread)
+         * checkpoint, which takes its time; after it, silence is a stall. */
+        if (r == 0 && (r = await_result(s, copied, err)) < 0)
+            break;
+        if ((res = PQgetResult(s->conn->pg)) == NULL)
+            break;
         ExecStatusType st = PQresultStatus(res);
+        copied = copied || st == PGRES_COPY_OUT;
         if (r == 0)
             r = handle_result(s, res, &start, &start_tli, err);
         PQclear(res);
@@ -319,6 +436,14 @@ int wp_basebackup_run(wp_conn *conn, const wp_basebackup_opts *opts, const wp_ba
     wp_link_free(s->link);
     if (r == 0 && s->results < 3)
         r = wp_error_set(err, WP_E_PROTO, "the backup ended without an end position");
+    /* Every tablespace listed came as an archive (13 and 14: one COPY
+     * each, counted in next_archive). */
+    size_t got = s->conn->version >= 150000
+                     ? s->archives
+                     : (s->next_archive < s->n_ts ? s->next_archive : s->n_ts);
+    if (r == 0 && got < s->n_ts)
+        r = wp_error_set(err, WP_E_PROTO,
+                         "the backup ended after %zu of its %zu tablespace archives", got, s->n_ts);
     if (r == 0) {
         *ret_end = s->end;
         *ret_tli = s->end_tli;

@@ -1,6 +1,7 @@
 #include "conn/conn_internal.h"
 #include "walpull/clock.h"
 #include "walpull/conninfo.h"
+#include "walpull/fields.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -128,9 +129,17 @@ static bool names_database(const char *connstr)
     return getenv("PGDATABASE") || wp_conninfo_sets(connstr, "dbname");
 }
 
+static int timeout_ms(const wp_conn_opts *opts)
+{
+    if (opts->timeout_s < 0)
+        return 0;
+    return (opts->timeout_s ? opts->timeout_s : WP_CONN_DEFAULT_TIMEOUT_S) * 1000;
+}
+
 static PGconn *connect_once(const wp_conn_opts *opts, wp_conn_kind kind, const char *password)
 {
-    const char *keys[10], *vals[10];
+    const char *keys[12], *vals[12];
+    char connect_timeout[16];
     int n = 0;
     /* The conninfo string goes first: with expand_dbname only the first
      * dbname is expanded, and later entries override what it says. */
@@ -153,6 +162,14 @@ static PGconn *connect_once(const wp_conn_opts *opts, wp_conn_kind kind, const c
     vals[n++] = password;
     keys[n] = "fallback_application_name";
     vals[n++] = "walpull";
+    /* A server that accepts the connection and then says nothing (or
+     * drags out authentication) is bounded too, unless the user chose. */
+    if (timeout_ms(opts) > 0 && !getenv("PGCONNECT_TIMEOUT") &&
+        !wp_conninfo_sets(opts->connstr, "connect_timeout")) {
+        snprintf(connect_timeout, sizeof(connect_timeout), "%d", timeout_ms(opts) / 1000);
+        keys[n] = "connect_timeout";
+        vals[n++] = connect_timeout;
+    }
     if (kind != WP_CONN_SQL) {
         keys[n] = "replication";
         vals[n++] = kind == WP_CONN_PHYSICAL ? "true" : "database";
@@ -233,8 +250,29 @@ int wp_conn_open(const wp_conn_opts *opts, wp_conn_kind kind, const char *passwo
     c->kind = kind;
     c->version = version;
     c->password = typed;
+    c->timeout_ms = timeout_ms(opts);
+    c->last_input_ms = wp_clock_mono_ms();
     *ret_conn = c;
     return 0;
+}
+
+void wp_conn_note_input(wp_conn *conn)
+{
+    conn->last_input_ms = wp_clock_mono_ms();
+}
+
+int wp_conn_check_idle(wp_conn *conn, bool *ret_half, wp_error *err)
+{
+    int64_t idle = wp_clock_mono_ms() - conn->last_input_ms;
+    if (ret_half)
+        *ret_half = conn->timeout_ms > 0 && idle >= conn->timeout_ms / 2;
+    if (conn->timeout_ms <= 0 || idle < conn->timeout_ms)
+        return 0;
+    int r =
+        wp_error_set(err, WP_E_CONN, "the server sent nothing for %d s", conn->timeout_ms / 1000);
+    wp_error_hint(err, "The server or the network stalls; raise --receive-timeout if it is "
+                       "only slow.");
+    return r;
 }
 
 void wp_conn_free(wp_conn *conn)
@@ -276,10 +314,73 @@ const char *wp_conn_param(const wp_conn *conn, const char *keyword)
 
 /* Run a command; on a status other than `want`, the error recorded in err
  * (and its code returned). *ret_res is the caller's to PQclear. */
+/* The last result of a command sent with PQsendQuery, waiting no longer
+ * than the receive timeout for the server to answer. NULL with err set
+ * when it does not. */
+int wp_conn_await(wp_conn *conn, const char *what, wp_error *err)
+{
+    while (PQisBusy(conn->pg)) {
+        int r = wp_conn_wait(conn, 1000, -1, err);
+        if (r < 0 && r != -EINTR)
+            return r;
+        if (PQisBusy(conn->pg) && wp_conn_check_idle(conn, NULL, err) < 0) {
+            r = wp_error_set(err, WP_E_CONN, "%s: the server sent no answer for %d s", what,
+                             conn->timeout_ms / 1000);
+            wp_error_hint(err, "The server or the network stalls; raise --receive-timeout if "
+                               "it is only slow.");
+            return r;
+        }
+    }
+    return 0;
+}
+
+static PGresult *await_result(wp_conn *conn, const char *what, wp_error *err)
+{
+    wp_conn_note_input(conn);
+    /* The first result is the answer (a row set, COPY, or an error); what
+     * follows (the command's completion) is read and dropped, unless it is
+     * an error, which then wins. */
+    PGresult *last = NULL, *res;
+    for (;;) {
+        if (wp_conn_await(conn, what, err) < 0) {
+            PQclear(last);
+            return NULL;
+        }
+        if ((res = PQgetResult(conn->pg)) == NULL)
+            break;
+        ExecStatusType st = PQresultStatus(res);
+        if (!last || st == PGRES_FATAL_ERROR) {
+            PQclear(last);
+            last = res;
+        } else {
+            PQclear(res);
+        }
+        /* COPY results come alone and are the caller's to go on with. */
+        if (st == PGRES_COPY_BOTH || st == PGRES_COPY_OUT || st == PGRES_COPY_IN)
+            break;
+    }
+    if (!last)
+        wp_conn_set_error(err, conn->pg, NULL, what);
+    return last;
+}
+
+/* PQexec with the receive timeout on the answer. NULL with err set when
+ * the command could not be sent or the server did not answer. */
+static PGresult *exec_bounded(wp_conn *conn, const char *sql, const char *what, wp_error *err)
+{
+    if (!PQsendQuery(conn->pg, sql)) {
+        wp_conn_set_error(err, conn->pg, NULL, what);
+        return NULL;
+    }
+    return await_result(conn, what, err);
+}
+
 static int run(wp_conn *conn, const char *sql, ExecStatusType want, const char *what,
                PGresult **ret_res, wp_error *err)
 {
-    PGresult *res = PQexec(conn->pg, sql);
+    PGresult *res = exec_bounded(conn, sql, what, err);
+    if (!res)
+        return err ? err->code : WP_E_CONN;
     if (res && PQresultStatus(res) == want) {
         *ret_res = res;
         return 0;
@@ -309,11 +410,19 @@ int wp_conn_identify_system(wp_conn *conn, wp_identity *ret_id, wp_error *err)
     wp_identity id = {0};
     int r = check_shape(res, 1, 3, "IDENTIFY_SYSTEM", err);
     if (r == 0) {
-        snprintf(id.systemid, sizeof(id.systemid), "%s", PQgetvalue(res, 0, 0));
-        id.timeline = (uint32_t)strtoul(PQgetvalue(res, 0, 1), NULL, 10);
-        if (wp_lsn_parse(PQgetvalue(res, 0, 2), &id.xlogpos) < 0 || id.timeline == 0)
-            r = wp_error_set(err, WP_E_PROTO, "could not parse IDENTIFY_SYSTEM result \"%s\"",
-                             PQgetvalue(res, 0, 2));
+        wp_identify_row row;
+        if (wp_field_identify(PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
+                              &row) < 0) {
+            r = wp_error_set(err, WP_E_PROTO,
+                             "the server sent an invalid IDENTIFY_SYSTEM result (system "
+                             "identifier \"%.40s\", timeline \"%.20s\", position \"%.40s\")",
+                             PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
+        } else {
+            snprintf(id.systemid, sizeof(id.systemid), "%llu", (unsigned long long)row.sysid);
+            id.sysid = row.sysid;
+            id.timeline = row.tli;
+            id.xlogpos = row.xlogpos;
+        }
         if (PQnfields(res) >= 4 && !PQgetisnull(res, 0, 3))
             snprintf(id.dbname, sizeof(id.dbname), "%s", PQgetvalue(res, 0, 3));
     }
@@ -378,7 +487,11 @@ int wp_conn_create_slot(wp_conn *conn, const char *name, bool temporary, bool if
         wp_buf_free(&sql);
         return r;
     }
-    PGresult *res = PQexec(conn->pg, wp_buf_str(&sql));
+    PGresult *res = exec_bounded(conn, wp_buf_str(&sql), "CREATE_REPLICATION_SLOT", err);
+    if (!res) {
+        wp_buf_free(&sql);
+        return err->code;
+    }
     wp_buf_free(&sql);
     bool created = true;
     if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -466,8 +579,11 @@ int wp_conn_read_slot(wp_conn *conn, const wp_conn_opts *opts, const char *name,
             info.logical = strcmp(PQgetvalue(res, 0, 0), "physical") != 0;
             if (!PQgetisnull(res, 0, 1))
                 info.has_restart_lsn = wp_lsn_parse(PQgetvalue(res, 0, 1), &info.restart_lsn) == 0;
-            if (!PQgetisnull(res, 0, 2))
-                info.restart_tli = (uint32_t)strtoul(PQgetvalue(res, 0, 2), NULL, 10);
+            if (!PQgetisnull(res, 0, 2) &&
+                wp_field_tli(PQgetvalue(res, 0, 2), &info.restart_tli) < 0)
+                r = wp_error_set(err, WP_E_PROTO,
+                                 "the server sent an invalid timeline \"%.20s\" for slot \"%s\"",
+                                 PQgetvalue(res, 0, 2), name);
         }
         PQclear(res);
         if (r == 0 && info.exists && !info.has_restart_lsn) {
@@ -510,6 +626,12 @@ int wp_conn_timeline_history(wp_conn *conn, uint32_t tli, char **ret_content, si
     if (rr < 0)
         return rr;
     int r = check_shape(res, 1, 2, "TIMELINE_HISTORY", err);
+    char want[20];
+    wp_history_name(tli, want);
+    if (r == 0 && strcmp(PQgetvalue(res, 0, 0), want) != 0)
+        r = wp_error_set(err, WP_E_PROTO,
+                         "the server sent the history file \"%.40s\" for timeline %u, not \"%s\"",
+                         PQgetvalue(res, 0, 0), (unsigned)tli, want);
     if (r == 0) {
         size_t len = (size_t)PQgetlength(res, 0, 1);
         char *copy = malloc(len + 1);
@@ -551,9 +673,12 @@ static int parse_stream_end(const PGresult *res, wp_stream_end *ret_end, wp_erro
     if (r < 0)
         return r;
     wp_stream_end end = {.timeline_ended = true};
-    end.next_tli = (uint32_t)strtoul(PQgetvalue(res, 0, 0), NULL, 10);
-    if (end.next_tli == 0 || wp_lsn_parse(PQgetvalue(res, 0, 1), &end.next_start) < 0)
-        return wp_error_set(err, WP_E_PROTO, "could not parse the end-of-timeline result");
+    if (wp_field_tli(PQgetvalue(res, 0, 0), &end.next_tli) < 0 ||
+        wp_lsn_parse(PQgetvalue(res, 0, 1), &end.next_start) < 0)
+        return wp_error_set(err, WP_E_PROTO,
+                            "the server sent an invalid end-of-timeline result (\"%.20s\", "
+                            "\"%.40s\")",
+                            PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
     *ret_end = end;
     return 0;
 }
@@ -577,7 +702,11 @@ int wp_conn_start_replication(wp_conn *conn, const char *slot, wp_lsn lsn, uint3
         wp_buf_free(&sql);
         return wp_error_set(err, -ENOMEM, "out of memory");
     }
-    PGresult *res = PQexec(conn->pg, wp_buf_str(&sql));
+    PGresult *res = exec_bounded(conn, wp_buf_str(&sql), "START_REPLICATION", err);
+    if (!res) {
+        wp_buf_free(&sql);
+        return err->code;
+    }
     wp_buf_free(&sql);
     ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     int r;
@@ -587,11 +716,6 @@ int wp_conn_start_replication(wp_conn *conn, const char *slot, wp_lsn lsn, uint3
         /* The requested timeline ended at or before lsn. */
         r = parse_stream_end(res, ret_end, err);
         PQclear(res);
-        res = PQgetResult(conn->pg);
-        while (res) {
-            PQclear(res);
-            res = PQgetResult(conn->pg);
-        }
         return r < 0 ? r : WP_E_STOPPED;
     } else {
         r = wp_conn_set_error(err, conn->pg, res, "START_REPLICATION");
@@ -614,6 +738,7 @@ int wp_conn_copy_recv(wp_conn *conn, uint8_t **ret_buf, wp_error *err)
         n = PQgetCopyData(conn->pg, &buf, 1);
     }
     if (n > 0) {
+        wp_conn_note_input(conn);
         *ret_buf = (uint8_t *)buf;
         return n;
     }

@@ -11,7 +11,16 @@ struct wp_conn {
     wp_conn_kind kind;
     int version;
     char *password; /* typed by the user; owned */
+    int timeout_ms; /* 0: none */
+    int64_t last_input_ms;
 };
+
+/* Wait until a result can be read without blocking, for no longer than
+ * the receive timeout of silence. */
+int wp_conn_await(wp_conn *conn, const char *what, wp_error *err);
+
+/* Something arrived from the server. */
+void wp_conn_note_input(wp_conn *conn);
 
 /* Fill err from a failed result (or the connection's own message). Returns
  * WP_E_SERVER, or WP_E_CONN when the connection is gone. */

@@ -93,3 +93,24 @@ uint32_t wp_timeline_of_lsn(const wp_tli_entry *entries, size_t n, wp_lsn lsn)
     }
     return 0;
 }
+
+int wp_timeline_history_check(const char *text, size_t len, uint32_t tli, uint32_t parent,
+                              wp_lsn switch_point, const char **ret_why)
+{
+    wp_tli_entry e[256];
+    size_t n = 0;
+    const char *why = NULL;
+    if (wp_timeline_history_parse(text, len, tli, e, sizeof(e) / sizeof(e[0]), &n) < 0)
+        why = "it does not parse as a history file of this timeline";
+    else if (n < 2)
+        why = "it names no parent timeline";
+    else if (parent && e[n - 2].tli != parent)
+        why = "its last parent is not the timeline being left";
+    else if (parent && e[n - 2].end != switch_point)
+        why = "its switch point is not the one the server reported";
+    if (why) {
+        *ret_why = why;
+        return WP_E_PROTO;
+    }
+    return 0;
+}

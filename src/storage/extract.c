@@ -20,6 +20,8 @@ typedef struct extractor {
     int cached_fd;    /* its fd (may be rootfd) */
     int fd;           /* file being written */
     uint64_t offset;  /* where its next byte goes */
+    uint64_t size;    /* its size, as the header says */
+    uint64_t alloc;   /* preallocated so far */
     bool staged;      /* written through dio */
     wp_dio dio;       /* allocated at the first big file */
     char path[257];
@@ -119,6 +121,24 @@ static const char *tblspc_target(const extractor *x, const char *path)
     return NULL;
 }
 
+/* Preallocation goes ahead of the data by PREALLOC_STEP at most: the size
+ * in a member's header is the server's word, and a header that claims
+ * gigabytes and then stops must not leave gigabytes on disk. */
+#define PREALLOC_STEP ((uint64_t)64 << 20)
+
+static int prealloc_more(extractor *x, uint64_t upto)
+{
+    if (x->size < x->opts.prealloc_min || x->size == 0 || x->alloc >= x->size ||
+        upto + PREALLOC_STEP / 2 < x->alloc)
+        return 0;
+    uint64_t want = upto + PREALLOC_STEP < x->size ? upto + PREALLOC_STEP : x->size;
+    if (fallocate(x->fd, 0, (off_t)x->alloc, (off_t)(want - x->alloc)) < 0 && errno != EOPNOTSUPP &&
+        errno != ENOSYS)
+        return -errno;
+    x->alloc = want;
+    return 0;
+}
+
 static int begin_dir(extractor *x, int dirfd, const char *base, const wp_tar_member *m,
                      wp_error *err)
 {
@@ -134,13 +154,23 @@ static int begin_dir(extractor *x, int dirfd, const char *base, const wp_tar_mem
 static int begin_file(extractor *x, int dirfd, const char *base, const wp_tar_member *m,
                       wp_error *err)
 {
+    /* The member held back goes under a temporary name. */
+    char held[300];
+    if (x->opts.hold_back && strcmp(m->path, x->opts.hold_back) == 0) {
+        int n = snprintf(held, sizeof(held), "%s%s", base, WP_EXTRACT_HELD_SUFFIX);
+        if (n < 0 || (size_t)n >= sizeof(held))
+            return wp_error_set(err, WP_E_STATE, "name too long: \"%s\"", m->path);
+        base = held;
+    }
     x->fd = openat(dirfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                    (m->mode & 0640) | 0600);
     if (x->fd < 0)
         return fs_error(x, errno, "create file", m->path, err);
-    if (m->size >= x->opts.prealloc_min && m->size > 0 &&
-        fallocate(x->fd, 0, 0, (off_t)m->size) < 0 && errno != EOPNOTSUPP && errno != ENOSYS)
-        return fs_error(x, errno, "preallocate file", m->path, err);
+    x->size = m->size;
+    x->alloc = 0;
+    int pr = prealloc_more(x, 0);
+    if (pr < 0)
+        return fs_error(x, -pr, "preallocate file", m->path, err);
     if (x->opts.stats)
         x->opts.stats->files++;
     x->offset = 0;
@@ -188,7 +218,9 @@ static int ex_data(wp_tar_sink *sink, const struct iovec *iov, int iovcnt, wp_er
 {
     extractor *x = (extractor *)sink;
     uint64_t before = x->offset, calls = 0;
-    int r;
+    int r = prealloc_more(x, x->offset);
+    if (r < 0)
+        return fs_error(x, -r, "preallocate file", x->path, err);
     if (x->staged) {
         uint64_t calls0 = x->dio.write_calls;
         r = wp_dio_stage(&x->dio, iov, iovcnt);

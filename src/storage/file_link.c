@@ -49,11 +49,22 @@ static int ensure_open(file_link *f, wp_error *err)
      * tar stream) must not redirect the write elsewhere. */
     /* Readable too with a staging buffer: a start inside a block reads the
      * block's earlier bytes back. */
-    int flags = (f->dio ? O_RDWR : O_WRONLY) | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
+    /* O_NONBLOCK, then a type check: a FIFO under this name must neither
+     * hang the open nor be written to. */
+    int flags = (f->dio ? O_RDWR : O_WRONLY) | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
                 (f->truncate ? O_TRUNC : 0);
     f->fd = openat(f->dirfd, f->path, flags, 0600);
     if (f->fd < 0)
         return io_error(err, errno, "open", f->path);
+    struct stat ft;
+    int bad = fstat(f->fd, &ft) < 0 ? errno : 0;
+    if (bad || !S_ISREG(ft.st_mode)) {
+        close(f->fd);
+        f->fd = -1;
+        return bad ? io_error(err, bad, "open", f->path)
+                   : wp_error_set(err, WP_E_STATE, "\"%s\" is not a regular file", f->path);
+    }
+    (void)fcntl(f->fd, F_SETFL, fcntl(f->fd, F_GETFL) & ~O_NONBLOCK);
     if (f->prealloc) {
         struct stat st;
         int e = 0;

@@ -111,6 +111,64 @@ static int close_segment(walarchive *a, wp_error *err)
     return r;
 }
 
+/* Do two files in the directory hold the same bytes? */
+static int same_content(int dirfd, const char *x, const char *y, bool *ret_same)
+{
+    int fx = openat(dirfd, x, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    int fy = openat(dirfd, y, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    int r = fx < 0 || fy < 0 ? -errno : 0;
+    bool same = true;
+    char *bx = r == 0 ? malloc(1 << 20) : NULL, *by = bx ? malloc(1 << 20) : NULL;
+    if (r == 0 && !by)
+        r = -ENOMEM;
+    while (r == 0 && same) {
+        ssize_t nx = read(fx, bx, 1 << 20), ny = read(fy, by, 1 << 20);
+        if (nx < 0 || ny < 0)
+            r = -errno;
+        else if (nx != ny || memcmp(bx, by, (size_t)nx) != 0)
+            same = false;
+        else if (nx == 0)
+            break;
+    }
+    free(bx);
+    free(by);
+    if (fx >= 0)
+        close(fx);
+    if (fy >= 0)
+        close(fy);
+    if (r == 0)
+        *ret_same = same;
+    return r;
+}
+
+/* Give the completed segment its final name, never over a complete segment
+ * already there: a server that rewinds and sends a segment again must
+ * send the same bytes, or it is refused. */
+static int install_complete(walarchive *a, wp_error *err)
+{
+    if (renameat2(a->dirfd, a->path, a->dirfd, a->final, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EEXIST)
+        return wp_error_errno(err, errno, "could not rename file \"%s\" to \"%s\"", a->path,
+                              a->final);
+    bool same = false;
+    int r = same_content(a->dirfd, a->path, a->final, &same);
+    if (r < 0)
+        return wp_error_errno(err, -r, "could not compare \"%s\" with \"%s\"", a->path, a->final);
+    if (!same) {
+        r = wp_error_set(err, WP_E_STATE,
+                         "the server sent segment \"%s\" again with different bytes; the "
+                         "complete segment in the archive is kept (the new bytes stay in \"%s\")",
+                         a->final, a->path);
+        wp_error_hint(err, "The server's WAL history differs from the archive's (a rewound or "
+                           "replaced primary?): archive it into a new directory.");
+        return r;
+    }
+    if (unlinkat(a->dirfd, a->path, 0) < 0)
+        return wp_error_errno(err, errno, "could not remove \"%s\"", a->path);
+    return 0;
+}
+
 static int complete_segment(walarchive *a, wp_error *err)
 {
     int r = wp_link_finalize(a->chain, err);
@@ -118,9 +176,11 @@ static int complete_segment(walarchive *a, wp_error *err)
     a->chain = NULL;
     if (r < 0)
         return r;
-    if (strcmp(a->path, a->final) != 0 && renameat(a->dirfd, a->path, a->dirfd, a->final) < 0)
-        return wp_error_errno(err, errno, "could not rename file \"%s\" to \"%s\"", a->path,
-                              a->final);
+    if (strcmp(a->path, a->final) != 0) {
+        r = install_complete(a, err);
+        if (r < 0)
+            return r;
+    }
     r = sync_dir(a, err);
     if (r == 0)
         a->base.durable = a->base.written;

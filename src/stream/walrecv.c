@@ -2,11 +2,17 @@
 
 #include "walpull/clock.h"
 #include "walpull/msg.h"
+#include "walpull/timeline.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* Timeline switches each within a segment of the one before: a real
+ * server makes one per promotion; a run of them is a server going round
+ * in circles (and every one is a history file in the archive). */
+#define MAX_LADDER 8
 
 #define DEFAULT_BATCH_BYTES ((size_t)8 << 20)
 
@@ -27,7 +33,10 @@ typedef struct stream_state {
     uint32_t tli;
     batch b;
     bool reply_now;
-    bool server_asked; /* a keepalive asked for a reply */
+    bool server_asked;  /* a keepalive asked for a reply */
+    bool pinged;        /* we asked the server for a reply after a silence */
+    int ladder;         /* switches each close to the one before */
+    wp_lsn last_switch; /* where the last switch was */
     int64_t last_status_ms;
 } stream_state;
 
@@ -39,14 +48,22 @@ static void batch_release(batch *b)
     b->bytes = 0;
 }
 
+static int send_status_asking(stream_state *s, bool ask, wp_error *err);
+
 static int send_status(stream_state *s, wp_error *err)
+{
+    return send_status_asking(s, false, err);
+}
+
+/* ask: request a reply, to learn whether a silent server is still there. */
+static int send_status_asking(stream_state *s, bool ask, wp_error *err)
 {
     /* apply is 0: an archiver applies nothing. */
     wp_status_update u = {.write = s->sink->written,
                           .flush = s->sink->durable,
                           .apply = 0,
                           .client_time = wp_clock_pg_now(),
-                          .reply_requested = false};
+                          .reply_requested = ask};
     uint8_t msg[WP_MSG_STATUS_LEN];
     wp_msg_encode_status(&u, msg);
     int r = wp_conn_copy_send(s->conn, msg, sizeof(msg), err);
@@ -166,6 +183,7 @@ static int drain(stream_state *s, drain_end *ret_end, wp_error *err)
         }
         if (len < 0)
             return len;
+        s->pinged = false;
         if (buf[0] == 'w') {
             bool at_end = false;
             int r = take_xlogdata(s, buf, len, &at_end, err);
@@ -271,6 +289,16 @@ static int wait_input(stream_state *s, wp_error *err)
     int r = wp_conn_wait(s->conn, (int)wait, wake, err);
     if (r == -EINTR)
         r = 0;
+    /* A server with nothing to send stays quiet while we report: after
+     * half the receive timeout ask it for a reply; after all of it, give
+     * up on this connection. */
+    bool half = false;
+    if (r == 0)
+        r = wp_conn_check_idle(s->conn, &half, err);
+    if (r == 0 && half && !s->pinged) {
+        r = send_status_asking(s, true, err);
+        s->pinged = true;
+    }
     if (wake >= 0) {
         char drainbuf[64];
         while (read(wake, drainbuf, sizeof(drainbuf)) > 0) {
@@ -317,9 +345,33 @@ static int switch_timeline(stream_state *s, const wp_stream_end *end, wp_lsn *po
     if (end->next_tli <= s->tli)
         return wp_error_set(err, WP_E_PROTO, "server switched to timeline %u, not after %u",
                             (unsigned)end->next_tli, (unsigned)s->tli);
+    /* The new timeline begins where the old one ended: at or before the
+     * end of what was received of it, never past a gap. */
+    if (end->next_start > *pos || end->next_start == 0)
+        return wp_error_set(err, WP_E_PROTO,
+                            "server switched to timeline %u at " WP_LSN_FMT
+                            ", past the end of timeline %u's WAL at " WP_LSN_FMT,
+                            (unsigned)end->next_tli, WP_LSN_ARGS(end->next_start), (unsigned)s->tli,
+                            WP_LSN_ARGS(*pos));
+    if (s->last_switch && end->next_start < s->last_switch + s->cfg->segsize)
+        s->ladder++;
+    else
+        s->ladder = 0;
+    s->last_switch = end->next_start;
+    if (s->ladder >= MAX_LADDER)
+        return wp_error_set(
+            err, WP_E_PROTO,
+            "server switched timelines %d times within a segment (now to %u at " WP_LSN_FMT ")",
+            MAX_LADDER + 1, (unsigned)end->next_tli, WP_LSN_ARGS(end->next_start));
     char *history = NULL;
     size_t len = 0;
+    const char *why = NULL;
     int r = wp_conn_timeline_history(s->conn, end->next_tli, &history, &len, err);
+    if (r == 0 &&
+        wp_timeline_history_check(history, len, end->next_tli, s->tli, end->next_start, &why) < 0)
+        r = wp_error_set(err, WP_E_PROTO,
+                         "the server's history file of timeline %u is not valid: %s",
+                         (unsigned)end->next_tli, why);
     if (r == 0)
         r = wp_walsink_end_timeline(s->sink, s->tli, end->next_start, end->next_tli, history, len,
                                     err);
@@ -355,6 +407,12 @@ int wp_walrecv_run(wp_conn *conn, wp_walsink *sink, const wp_walrecv_config *cfg
     wp_walrecv_reason reason = WP_WALRECV_ENDPOS;
     int r;
     for (;;) {
+        /* A stop request is honoured between timelines too. */
+        if (cfg->should_stop && cfg->should_stop(cfg->user, sink->written)) {
+            r = wp_walsink_flush(sink, err);
+            reason = WP_WALRECV_STOPPED;
+            break;
+        }
         if (cfg->endpos != WP_LSN_INVALID && pos >= cfg->endpos) {
             r = wp_walsink_flush(sink, err);
             reason = WP_WALRECV_ENDPOS;

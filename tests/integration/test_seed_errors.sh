@@ -34,8 +34,26 @@ expect_contains "$WP_OUT" 'invalid value "sideways" for option -X: use stream, f
 expect_exit 2 "$WALPULL" -D "$WP_TMP/r3" -T relative=/x $conn
 expect_contains "$WP_OUT" "must be absolute paths"
 
-wp_case "Primary stopped in the middle of a (rate-limited) backup, into an empty directory that existed before: its contents go, the directory stays"
+wp_case "A seed killed with SIGKILL half-way can never be started: pg_control comes last"
 wp_psql pri -c "CREATE TABLE bulk AS SELECT g, repeat('x', 200) AS pad FROM generate_series(1, 100000) g"
+half=$WP_TMP/half
+"$WALPULL" -D "$half" -r 1M -c fast $conn >"$WP_TMP/half.log" 2>&1 &
+pid=$!
+WP_PIDS+=("$pid")
+wait_for 30 test -d "$half/base"
+kill -9 "$pid"
+wait "$pid" 2>/dev/null || true
+[ -f "$half/PG_VERSION" ] || fail "nothing was extracted before the kill"
+[ ! -e "$half/global/pg_control" ] || fail "a half-finished seed has global/pg_control"
+chown -R postgres: "$half"
+if as_pg "$pri_BIN/pg_ctl" -D "$half" -l "$WP_TMP/half-start.log" -w -t 30 \
+    -o "-p $(wp_free_port) -c listen_addresses=''" start >/dev/null 2>&1; then
+    as_pg "$pri_BIN/pg_ctl" -D "$half" -m immediate stop >/dev/null 2>&1 || true
+    fail "the server started on a half-finished seed"
+fi
+expect_contains "$(cat "$WP_TMP/half-start.log")" "pg_control"
+
+wp_case "Primary stopped in the middle of a (rate-limited) backup, into an empty directory that existed before: its contents go, the directory stays"
 mid=$WP_TMP/mid
 mkdir "$mid"
 "$WALPULL" -D "$mid" --slot s --create-slot -r 1M -c fast $conn >"$WP_TMP/mid.log" 2>&1 &
@@ -47,5 +65,7 @@ expect_wait_exit 1 "$pid" "exit code when the primary stops mid-backup"
 msg=$(cat "$WP_TMP/mid.log")
 expect_contains "$msg" "walpull: error:"
 expect_contains "$msg" "removing contents of data directory \"$mid\""
+expect_contains "$msg" 'replication slot "s" created for this seed is still on the server'
+expect_contains "$msg" "walpull slot drop s"
 [ -d "$mid" ] || fail "the pre-existing directory was removed"
 expect_eq "$(ls -A "$mid")" "" "contents left after a failed backup"

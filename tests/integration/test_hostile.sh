@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# A server that lies, stalls or floods (tests/hostile/fake_primary.py, a
+# scripted fake primary): every case is refused with a clear one-line
+# error and a non-zero exit, or handled, within a bounded time; nothing is
+# written outside the target; no damaged file is left under a final name.
+# The double speaks the protocol of a PostgreSQL 15 server, so the test
+# runs once, whatever major it is given.
+. "$(dirname "$0")/../lib/harness.sh"
+major=$1
+FAKE=$WP_ROOT/tests/hostile/fake_primary.py
+WAIT=20 # seconds any case may take at most
+
+# fake SCENARIO: (re)start the fake primary; sets fport.
+fake() {
+    [ -n "${fpid:-}" ] && { kill "$fpid" 2>/dev/null; wait "$fpid" 2>/dev/null || true; }
+    fport=$(wp_free_port)
+    # A log of its own: the child truncates its log only once it runs.
+    flog=$WP_TMP/fake-$fport.log
+    python3 "$FAKE" "$fport" "$1" >"$flog" 2>&1 &
+    fpid=$!
+    WP_PIDS+=("$fpid")
+    wait_for 10 grep -q ready "$flog"
+}
+
+# refused WANT_TEXT CMD...: exit 1 within WAIT seconds, saying WANT_TEXT on
+# one line.
+refused() {
+    local want=$1
+    shift
+    local t0=$SECONDS
+    expect_exit 1 timeout -s KILL "$WAIT" "$@" -h 127.0.0.1 -p "$fport" -U fake -w --receive-timeout 2
+    expect_contains "$WP_OUT" "$want"
+    [ $((SECONDS - t0)) -lt "$WAIT" ] || fail "took $((SECONDS - t0)) s"
+}
+
+wp_case "the double itself: a well-behaved session works"
+fake default
+expect_exit 0 "$WALPULL" identify -h 127.0.0.1 -p "$fport" -U fake -w
+expect_contains "$WP_OUT" "system identifier:    7300000000000000001"
+
+wp_case "IDENTIFY_SYSTEM with a negative, huge, zero or trailing-junk timeline, or a system identifier with quotes"
+for sc in tli_negative tli_huge tli_zero tli_junk sysid_quotes; do
+    fake "$sc"
+    refused "the server sent an invalid IDENTIFY_SYSTEM result" "$WALPULL" identify --json
+    case "$WP_OUT" in *'{"systemid"'*) fail "JSON was printed for an invalid identity: $WP_OUT" ;; esac
+done
+
+wp_case "a server silent on startup or on IDENTIFY_SYSTEM: bounded"
+fake identify_silent
+refused "the server sent no answer for 2 s" "$WALPULL" identify
+fake startup_silent
+refused "could not connect to the server" "$WALPULL" identify
+
+wp_case "a slot whose timeline is garbage"
+fake slot_tli_garbage
+mkdir "$WP_TMP/a1"
+refused 'the server sent an invalid timeline "1z" for slot "s"' "$WALPULL" archive -D "$WP_TMP/a1" --slot s --no-loop
+
+wp_case "silence on START_REPLICATION and after CopyBoth: bounded, nothing claimed"
+for sc in start_silent copy_silent; do
+    fake "$sc"
+    rm -rf "$WP_TMP/a2" && mkdir "$WP_TMP/a2"
+    refused "sent no" "$WALPULL" archive -D "$WP_TMP/a2" --no-loop
+done
+
+wp_case "a flood of keepalives or of empty XLogData: SIGINT still ends the archiver cleanly"
+for sc in keepalive_flood empty_xlogdata_flood; do
+    fake "$sc"
+    rm -rf "$WP_TMP/a3" && mkdir "$WP_TMP/a3"
+    timeout -s KILL "$WAIT" "$WALPULL" archive -D "$WP_TMP/a3" --no-loop -h 127.0.0.1 -p "$fport" -U fake -w \
+        >"$WP_TMP/flood.log" 2>&1 &
+    apid=$!
+    sleep 2
+    kill -INT "$apid"
+    expect_wait_exit 0 "$apid" "archiver under a $sc, stopped with SIGINT"
+done
+
+wp_case "timeline switches: a start 110 segments past the end, the same timeline, a ladder"
+fake tli_jump
+rm -rf "$WP_TMP/a4" && mkdir "$WP_TMP/a4"
+refused "past the end of timeline 1's WAL" "$WALPULL" archive -D "$WP_TMP/a4" --no-loop
+[ ! -e "$WP_TMP/a4/00000002.history" ] || fail "the history of a refused switch was archived"
+fake tli_same
+refused "server switched to timeline 1, not after 1" "$WALPULL" archive -D "$WP_TMP/a4" --no-loop
+fake ladder
+rm -rf "$WP_TMP/a5" && mkdir "$WP_TMP/a5"
+refused "times within a segment" "$WALPULL" archive -D "$WP_TMP/a5" --no-loop
+[ "$(ls "$WP_TMP/a5" | grep -c history)" -le 9 ] || fail "the ladder left $(ls "$WP_TMP/a5" | grep -c history) history files"
+
+wp_case "TIMELINE_HISTORY with the wrong name, garbage, empty, or going backwards: refused, not archived"
+for sc in history_wrong_name history_garbage history_empty history_backwards; do
+    fake "$sc"
+    rm -rf "$WP_TMP/a6" && mkdir "$WP_TMP/a6"
+    refused "history file" "$WALPULL" archive -D "$WP_TMP/a6" --no-loop
+    [ -z "$(ls "$WP_TMP/a6" | grep history)" ] || fail "$sc: a bad history file was archived: $(ls "$WP_TMP/a6")"
+done
+
+wp_case "BASE_BACKUP: a well-behaved backup completes and holds pg_control"
+fake default
+expect_exit 0 "$WALPULL" seed -D "$WP_TMP/s0" -X none -h 127.0.0.1 -p "$fport" -U fake -w
+[ -f "$WP_TMP/s0/global/pg_control" ] || fail "no pg_control in a finished seed: $(ls -R "$WP_TMP/s0")"
+[ -f "$WP_TMP/s0/backup_manifest" ] || fail "no backup_manifest"
+
+wp_case "BASE_BACKUP: tablespaces at a relative path or with '..': refused, nothing written outside"
+cd "$WP_TMP"
+for sc in bb_ts_relative bb_ts_dotdot; do
+    fake "$sc"
+    refused "which is not an absolute path" "$WALPULL" seed -D "$WP_TMP/s1" -X none
+    [ ! -e "$WP_TMP/escaped_ts" ] && [ ! -e /tmp/walpull_escape_ts ] || fail "$sc: a tablespace was written outside the target"
+    [ ! -e "$WP_TMP/s1" ] || fail "$sc: the refused seed left $WP_TMP/s1"
+done
+
+wp_case "BASE_BACKUP out of order: two manifests, an archive after the manifest, no archive, no main directory, timeline 0"
+for sc in bb_second_manifest bb_archive_after_manifest bb_no_archive bb_no_tablespaces bb_tli_zero; do
+    fake "$sc"
+    refused "" "$WALPULL" seed -D "$WP_TMP/s2" -X none
+    [ ! -e "$WP_TMP/s2" ] || fail "$sc: the refused seed left $WP_TMP/s2"
+done
+
+wp_case "BASE_BACKUP stalls mid-stream: bounded, cleaned up"
+fake bb_stream_silent
+refused "the server sent nothing for 2 s" "$WALPULL" seed -D "$WP_TMP/s3" -X none
+[ ! -e "$WP_TMP/s3" ] || fail "the stalled seed left $WP_TMP/s3"
+
+wp_case "a member claiming 8 GB, then silence and SIGINT: nothing near 8 GB on disk, cleaned up"
+fake bb_huge_member
+mkdir "$WP_TMP/s4"
+timeout -s KILL "$WAIT" "$WALPULL" seed -D "$WP_TMP/s4" -X none --receive-timeout 0 -h 127.0.0.1 -p "$fport" -U fake -w \
+    >"$WP_TMP/huge.log" 2>&1 &
+spid=$!
+sleep 2
+used=$(du -sk "$WP_TMP/s4" | cut -f1)
+[ "$used" -lt $((200 * 1024)) ] || fail "the seed holds $used kB for a member that sent no data"
+kill -INT "$spid"
+expect_wait_exit 1 "$spid" "seed stopped by SIGINT"
+expect_contains "$(cat "$WP_TMP/huge.log")" "interrupted (SIGINT)"
+[ -z "$(ls -A "$WP_TMP/s4")" ] || fail "SIGINT left files in the seed directory: $(ls -A "$WP_TMP/s4")"
+
+wp_case "a seed killed with SIGKILL has no pg_control (test_seed_errors starts one on a real server)"
+fake bb_slow
+timeout -s KILL "$WAIT" "$WALPULL" seed -D "$WP_TMP/s5" -X none -h 127.0.0.1 -p "$fport" -U fake -w \
+    >/dev/null 2>&1 &
+spid=$!
+wait_for 10 test -f "$WP_TMP/s5/PG_VERSION"
+kill -9 "$spid"
+wait "$spid" 2>/dev/null || true
+[ ! -e "$WP_TMP/s5/global/pg_control" ] || fail "a half-finished seed has global/pg_control"
+
+wp_case "a huge size estimate with progress reporting: no overflow"
+fake bb_huge_estimate
+expect_exit 0 timeout -s KILL "$WAIT" "$WALPULL" seed -D "$WP_TMP/s6" -X none -P -h 127.0.0.1 -p "$fport" -U fake -w
+expect_contains "$WP_OUT" "progress:"
