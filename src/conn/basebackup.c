@@ -278,6 +278,27 @@ static int check_tablespaces(const run_state *s, wp_error *err)
     return 0;
 }
 
+/* One row of the tablespace list, checked. */
+static int tablespace_row(const PGresult *res, int i, wp_tablespace *t, wp_error *err)
+{
+    uint64_t oid = 0, size = 0;
+    if (!PQgetisnull(res, i, 0) &&
+        (wp_field_uint(PQgetvalue(res, i, 0), UINT32_MAX, &oid) < 0 || oid == 0))
+        return wp_error_set(err, WP_E_PROTO, "the server sent an invalid tablespace oid \"%.20s\"",
+                            PQgetvalue(res, i, 0));
+    if (!PQgetisnull(res, i, 2) &&
+        wp_field_uint(PQgetvalue(res, i, 2), INT64_MAX / 1024, &size) < 0)
+        return wp_error_set(err, WP_E_PROTO, "the server sent an invalid tablespace size \"%.20s\"",
+                            PQgetvalue(res, i, 2));
+    t->oid = (uint32_t)oid;
+    const char *loc = PQgetisnull(res, i, 1) ? "" : PQgetvalue(res, i, 1);
+    if (strlen(loc) >= sizeof(t->location))
+        return wp_error_set(err, WP_E_RANGE, "tablespace location too long: \"%.64s...\"", loc);
+    memcpy(t->location, loc, strlen(loc) + 1);
+    t->size_kb = PQgetisnull(res, i, 2) ? -1 : (int64_t)size;
+    return 0;
+}
+
 static int tuples(run_state *s, const PGresult *res, wp_lsn *ret_start, uint32_t *ret_tli,
                   wp_error *err)
 {
@@ -288,27 +309,9 @@ static int tuples(run_state *s, const PGresult *res, wp_lsn *ret_start, uint32_t
         if (n > WP_MAX_TABLESPACES || PQnfields(res) < 3)
             return wp_error_set(err, WP_E_PROTO, "unexpected tablespace list (%d rows)", n);
         for (int i = 0; i < n; i++) {
-            wp_tablespace *t = &s->ts[i];
-            uint64_t oid = 0, size = 0;
-            if (!PQgetisnull(res, i, 0) &&
-                (wp_field_uint(PQgetvalue(res, i, 0), UINT32_MAX, &oid) < 0 || oid == 0))
-                return wp_error_set(err, WP_E_PROTO,
-                                    "the server sent an invalid tablespace oid "
-                                    "\"%.20s\"",
-                                    PQgetvalue(res, i, 0));
-            if (!PQgetisnull(res, i, 2) &&
-                wp_field_uint(PQgetvalue(res, i, 2), INT64_MAX / 1024, &size) < 0)
-                return wp_error_set(err, WP_E_PROTO,
-                                    "the server sent an invalid tablespace size "
-                                    "\"%.20s\"",
-                                    PQgetvalue(res, i, 2));
-            t->oid = (uint32_t)oid;
-            const char *loc = PQgetisnull(res, i, 1) ? "" : PQgetvalue(res, i, 1);
-            if (strlen(loc) >= sizeof(t->location))
-                return wp_error_set(err, WP_E_RANGE, "tablespace location too long: \"%.64s...\"",
-                                    loc);
-            memcpy(t->location, loc, strlen(loc) + 1);
-            t->size_kb = PQgetisnull(res, i, 2) ? -1 : (int64_t)size;
+            int r = tablespace_row(res, i, &s->ts[i], err);
+            if (r < 0)
+                return r;
         }
         s->n_ts = (size_t)n;
         int r = check_tablespaces(s, err);

@@ -41,62 +41,59 @@ static int zero_fill(int fd, uint64_t from, uint64_t to)
     return 0;
 }
 
+/* Preallocate the file to f->prealloc (size from st): 0 or an errno. */
+static int preallocate(file_link *f, const struct stat *st)
+{
+    if ((uint64_t)st->st_size >= f->prealloc)
+        return 0;
+    /* Mode 0 allocates and extends the file without writing data. */
+    if (fallocate(f->fd, 0, 0, (off_t)f->prealloc) == 0)
+        return 0;
+    int e = errno;
+    if (e == EOPNOTSUPP || e == ENOSYS) {
+        int r = zero_fill(f->fd, (uint64_t)st->st_size, f->prealloc);
+        e = r < 0 ? -r : 0;
+    }
+    return e;
+}
+
 static int ensure_open(file_link *f, wp_error *err)
 {
     if (f->fd >= 0)
         return 0;
     /* O_NOFOLLOW: a symlink planted under this name (say, by a backup's
-     * tar stream) must not redirect the write elsewhere. */
-    /* Readable too with a staging buffer: a start inside a block reads the
-     * block's earlier bytes back. */
-    /* O_NONBLOCK, then a type check: a FIFO under this name must neither
-     * hang the open nor be written to. */
+     * tar stream) must not redirect the write elsewhere. Readable too with
+     * a staging buffer: a start inside a block reads the block's earlier
+     * bytes back. O_NONBLOCK, then a type check: a FIFO under this name
+     * must neither hang the open nor be written to. */
     int flags = (f->dio ? O_RDWR : O_WRONLY) | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
                 (f->truncate ? O_TRUNC : 0);
     f->fd = openat(f->dirfd, f->path, flags, 0600);
     if (f->fd < 0)
         return io_error(err, errno, "open", f->path);
-    struct stat ft;
-    int bad = fstat(f->fd, &ft) < 0 ? errno : 0;
-    if (bad || !S_ISREG(ft.st_mode)) {
+    struct stat st;
+    int bad = fstat(f->fd, &st) < 0 ? errno : 0;
+    int r = 0;
+    if (bad || !S_ISREG(st.st_mode))
+        r = bad ? io_error(err, bad, "open", f->path)
+                : wp_error_set(err, WP_E_STATE, "\"%s\" is not a regular file", f->path);
+    if (r == 0)
+        (void)fcntl(f->fd, F_SETFL, fcntl(f->fd, F_GETFL) & ~O_NONBLOCK);
+    /* Closed again on failure, so a retry preallocates instead of
+     * skipping it. */
+    int e = r == 0 && f->prealloc ? preallocate(f, &st) : 0;
+    if (e)
+        r = io_error(err, e, "preallocate", f->path);
+    if (r == 0 && f->dio) {
+        int d = wp_dio_begin(f->dio, f->fd, f->offset);
+        if (d < 0)
+            r = io_error(err, -d, "read", f->path);
+    }
+    if (r < 0) {
         close(f->fd);
         f->fd = -1;
-        return bad ? io_error(err, bad, "open", f->path)
-                   : wp_error_set(err, WP_E_STATE, "\"%s\" is not a regular file", f->path);
     }
-    (void)fcntl(f->fd, F_SETFL, fcntl(f->fd, F_GETFL) & ~O_NONBLOCK);
-    if (f->prealloc) {
-        struct stat st;
-        int e = 0;
-        if (fstat(f->fd, &st) < 0)
-            e = errno;
-        else if (!S_ISREG(st.st_mode))
-            e = EINVAL;
-        /* Mode 0 allocates and extends the file without writing data. */
-        else if ((uint64_t)st.st_size < f->prealloc &&
-                 fallocate(f->fd, 0, 0, (off_t)f->prealloc) < 0) {
-            e = errno;
-            if (e == EOPNOTSUPP || e == ENOSYS) {
-                int r = zero_fill(f->fd, (uint64_t)st.st_size, f->prealloc);
-                e = r < 0 ? -r : 0;
-            }
-        }
-        if (e) {
-            /* Closed again, so a retry preallocates instead of skipping it. */
-            close(f->fd);
-            f->fd = -1;
-            return io_error(err, e, "preallocate", f->path);
-        }
-    }
-    if (f->dio) {
-        int r = wp_dio_begin(f->dio, f->fd, f->offset);
-        if (r < 0) {
-            close(f->fd);
-            f->fd = -1;
-            return io_error(err, -r, "read", f->path);
-        }
-    }
-    return 0;
+    return r;
 }
 
 /* The staging writer's counters before a call, to add its deltas. */

@@ -388,6 +388,44 @@ static int switch_timeline(stream_state *s, const wp_stream_end *end, wp_lsn *po
     return 0;
 }
 
+/* One pass: START_REPLICATION on the current timeline, stream it, and
+ * follow a switch to the next. *ret_done when the stream is over (endpos,
+ * a stop request) or failed. */
+static int stream_once(stream_state *s, wp_lsn *pos, wp_walrecv_reason *reason, bool *ret_done,
+                       wp_error *err)
+{
+    const wp_walrecv_config *cfg = s->cfg;
+    *ret_done = true;
+    /* A stop request is honoured between timelines too. */
+    if (cfg->should_stop && cfg->should_stop(cfg->user, s->sink->written)) {
+        *reason = WP_WALRECV_STOPPED;
+        return wp_walsink_flush(s->sink, err);
+    }
+    if (cfg->endpos != WP_LSN_INVALID && *pos >= cfg->endpos) {
+        *reason = WP_WALRECV_ENDPOS;
+        return wp_walsink_flush(s->sink, err);
+    }
+    wp_stream_end end;
+    int r = wp_conn_start_replication(s->conn, cfg->slot, *pos, s->tli, &end, err);
+    if (r == WP_E_STOPPED) {
+        *ret_done = false;
+        return switch_timeline(s, &end, pos, err);
+    }
+    if (r == 0)
+        r = stream_timeline(s, pos, reason, err);
+    if (r != WP_E_STOPPED)
+        return r;
+    r = wp_conn_end_copy(s->conn, true, &end, err);
+    if (r < 0)
+        return r;
+    if (!end.timeline_ended)
+        return wp_error_set(err, WP_E_STOPPED,
+                            "the server ended streaming at " WP_LSN_FMT " on timeline %u",
+                            WP_LSN_ARGS(*pos), (unsigned)s->tli);
+    *ret_done = false;
+    return switch_timeline(s, &end, pos, err);
+}
+
 int wp_walrecv_run(wp_conn *conn, wp_walsink *sink, const wp_walrecv_config *cfg,
                    wp_walrecv_stats *stats, wp_walrecv_result *ret_result, wp_error *err)
 {
@@ -405,45 +443,11 @@ int wp_walrecv_run(wp_conn *conn, wp_walsink *sink, const wp_walrecv_config *cfg
     s->tli = cfg->tli;
     wp_lsn pos = cfg->start;
     wp_walrecv_reason reason = WP_WALRECV_ENDPOS;
+    bool done = false;
     int r;
-    for (;;) {
-        /* A stop request is honoured between timelines too. */
-        if (cfg->should_stop && cfg->should_stop(cfg->user, sink->written)) {
-            r = wp_walsink_flush(sink, err);
-            reason = WP_WALRECV_STOPPED;
-            break;
-        }
-        if (cfg->endpos != WP_LSN_INVALID && pos >= cfg->endpos) {
-            r = wp_walsink_flush(sink, err);
-            reason = WP_WALRECV_ENDPOS;
-            break;
-        }
-        wp_stream_end end;
-        r = wp_conn_start_replication(conn, cfg->slot, pos, s->tli, &end, err);
-        if (r == WP_E_STOPPED) {
-            r = switch_timeline(s, &end, &pos, err);
-            if (r < 0)
-                break;
-            continue;
-        }
-        if (r < 0)
-            break;
-        r = stream_timeline(s, &pos, &reason, err);
-        if (r != WP_E_STOPPED)
-            break;
-        r = wp_conn_end_copy(conn, true, &end, err);
-        if (r < 0)
-            break;
-        if (!end.timeline_ended) {
-            r = wp_error_set(err, WP_E_STOPPED,
-                             "the server ended streaming at " WP_LSN_FMT " on timeline %u",
-                             WP_LSN_ARGS(pos), (unsigned)s->tli);
-            break;
-        }
-        r = switch_timeline(s, &end, &pos, err);
-        if (r < 0)
-            break;
-    }
+    do
+        r = stream_once(s, &pos, &reason, &done, err);
+    while (r == 0 && !done);
     if (r == 0)
         *ret_result = (wp_walrecv_result){.reason = reason, .tli = s->tli, .position = pos};
     free(s);

@@ -6,7 +6,6 @@
 # The double speaks the protocol of a PostgreSQL 15 server, so the test
 # runs once, whatever major it is given.
 . "$(dirname "$0")/../lib/harness.sh"
-major=$1
 FAKE=$WP_ROOT/tests/hostile/fake_primary.py
 WAIT=20 # seconds any case may take at most
 
@@ -102,7 +101,7 @@ expect_exit 0 "$WALPULL" seed -D "$WP_TMP/s0" -X none -h 127.0.0.1 -p "$fport" -
 [ -f "$WP_TMP/s0/backup_manifest" ] || fail "no backup_manifest"
 
 wp_case "BASE_BACKUP: tablespaces at a relative path or with '..': refused, nothing written outside"
-cd "$WP_TMP"
+cd "$WP_TMP" || fail "no $WP_TMP"
 for sc in bb_ts_relative bb_ts_dotdot; do
     fake "$sc"
     refused "which is not an absolute path" "$WALPULL" seed -D "$WP_TMP/s1" -X none
