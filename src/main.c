@@ -15,6 +15,12 @@ static void usage(void)
            "  walpull bench [OPTION]...          measure replication throughput\n"
            "  walpull identify [OPTION]...       show the server's identity\n"
            "  walpull slot ACTION NAME [OPTION]... create, read or drop a physical slot\n"
+           "  walpull restore-wal -D DIR WALFILE TARGET  serve archived WAL to a recovery\n"
+           "                                     (restore_command)\n"
+           "  walpull verify -D DIR [OPTION]...  check an archive as recovery reads it\n"
+           "  walpull expire -D DIR --before POINT  remove WAL older than POINT\n"
+           "  walpull status -D DIR [OPTION]...  the archive's health, for people and\n"
+           "                                     monitoring\n"
            "  walpull --version                  show the version, then exit\n"
            "  walpull --help                     show this help, then exit\n\n"
            "\"walpull COMMAND --help\" describes each command.\n");

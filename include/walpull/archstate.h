@@ -1,5 +1,6 @@
 /* What a running archiver leaves in its directory for other commands:
- * "walpull.lock", held with flock(2) for as long as `walpull archive`
+ * "walpull.lock", locked (an open file description lock, fcntl(2)) for as
+ * long as `walpull archive`
  * runs (its pid inside), so that a second archiver is refused and
  * `status` can tell whether one runs; and "walpull.state", rewritten
  * atomically after each status update with the positions reported. */

@@ -112,9 +112,13 @@ int wp_conn_read_slot(wp_conn *conn, const wp_conn_opts *opts, const char *name,
                       wp_slot_info *ret_info, wp_error *err);
 int wp_conn_drop_slot(wp_conn *conn, const char *name, bool wait, wp_error *err);
 
-/* TIMELINE_HISTORY tli. *ret_content is malloc'd, owned by the caller. */
-int wp_conn_timeline_history(wp_conn *conn, uint32_t tli, char **ret_content, size_t *ret_len,
-                             wp_error *err);
+/* TIMELINE_HISTORY: the history file of timeline tli, checked before it is
+ * handed out: its name is tli's, it parses, it names a parent, and when
+ * parent is not 0 its last step is from parent at switch_point (a server
+ * whose history disagrees is WP_E_PROTO). *ret_content is the caller's to
+ * free(), NUL-terminated. */
+int wp_conn_timeline_history(wp_conn *conn, uint32_t tli, uint32_t parent, wp_lsn switch_point,
+                             char **ret_content, size_t *ret_len, wp_error *err);
 
 /* Run a query on an ordinary (or replication=database) connection and
  * return the first column of the first row as text, malloc'd. */

@@ -26,9 +26,15 @@ int wp_timeline_history_parse(const char *text, size_t len, uint32_t tli, wp_tli
  * it is used or archived: it parses (timelines increasing, switch points
  * not going back), names at least one parent, and, when parent is not 0,
  * its last step is from parent at switch_point. WP_E_PROTO otherwise, with
- * *ret_why saying what is wrong (a static string). */
+ * *ret_why saying what is wrong (a static string). entries is scratch of
+ * cap elements (wp_timeline_history_cap). */
 int wp_timeline_history_check(const char *text, size_t len, uint32_t tli, uint32_t parent,
-                              wp_lsn switch_point, const char **ret_why);
+                              wp_lsn switch_point, wp_tli_entry *entries, size_t cap,
+                              const char **ret_why);
+
+/* How many entries a history file of len bytes can parse into at most:
+ * the size of the array to give wp_timeline_history_parse or _check. */
+size_t wp_timeline_history_cap(const char *text, size_t len);
 
 /* The timeline that `lsn` belongs to in a parsed history (0 when none). */
 uint32_t wp_timeline_of_lsn(const wp_tli_entry *entries, size_t n, wp_lsn lsn);

@@ -44,6 +44,7 @@ typedef struct wp_walfile_reader {
     void *gz; /* gzFile, NULL for a plain file */
     bool partial;
     const char *name; /* borrowed, for messages */
+    uint64_t total;   /* bytes read so far */
 } wp_walfile_reader;
 
 /* Open dir/name for reading: a regular file, not through a link. */

@@ -30,11 +30,12 @@ typedef struct wp_walverify_report {
     uint64_t histories;
     uint32_t timelines;
     uint32_t newest_tli;
-    char newest[48];  /* the newest segment file, "" when none */
-    wp_lsn first_lsn; /* start of the oldest segment */
-    wp_lsn end_lsn;   /* end of the last complete record (decode), else of the newest file */
-    uint64_t bytes;   /* of WAL read (decompressed) */
-    uint64_t records; /* decode: records whose CRC was checked */
+    char newest[48];     /* the newest segment file, "" when none */
+    wp_lsn newest_start; /* where the newest segment begins */
+    wp_lsn first_lsn;    /* start of the oldest segment */
+    wp_lsn end_lsn;      /* end of the last complete record (decode), else of the newest file */
+    uint64_t bytes;      /* of WAL read (decompressed) */
+    uint64_t records;    /* decode: records whose CRC was checked */
     uint64_t problems;
     int64_t newest_mtime; /* seconds since the epoch, of the newest file */
     int major;            /* from the page magic, 0 when unknown or not decoded */

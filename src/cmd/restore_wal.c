@@ -11,11 +11,14 @@
 #include "walpull/lsn.h"
 #include "walpull/timeline.h"
 #include "walpull/walfiles.h"
+#include "walpull/walfind.h"
+#include "walpull/walhist.h"
 #include "walpull/walpage.h"
 #include "walpull/walrec.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,61 +32,35 @@
 #define COPY_CHUNK          ((size_t)1 << 20)
 #define MAX_HISTORY         ((size_t)64 << 10)
 
-/* The file found for a name: which form, and its name in the archive. */
-typedef struct found {
-    char name[48];
-    wp_walname n;
-} found;
-
-/* The forms to look for, best first: complete before partial. ENOENT
- * for each: 1. */
-static int find_file(const char *dir, const char *want, const wp_walname *n, found *ret,
-                     wp_error *err)
-{
-    static const bool forms[][2] = {{false, false}, {true, false}, {false, true}, {true, true}};
-    size_t n_forms = n->kind == WP_WALNAME_HISTORY ? 2 : 4;
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0)
-        return wp_error_errno(err, errno, "could not open archive directory \"%s\"", dir);
-    int r = 1;
-    for (size_t i = 0; i < n_forms && r == 1; i++) {
-        char name[48];
-        snprintf(name, sizeof(name), "%s%s", want, wp_walname_suffix(forms[i][0], forms[i][1]));
-        struct stat st;
-        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-            if (errno != ENOENT)
-                r = wp_error_errno(err, errno, "could not stat \"%s/%s\"", dir, name);
-            continue;
-        }
-        if (!S_ISREG(st.st_mode)) {
-            r = wp_error_set(err, WP_E_STATE, "\"%s/%s\" is not a regular file", dir, name);
-            continue;
-        }
-        memcpy(ret->name, name, sizeof(name));
-        ret->n = *n;
-        ret->n.gz = forms[i][0];
-        ret->n.partial = forms[i][1];
-        r = 0;
-    }
-    close(dfd);
-    return r;
-}
-
 /* A temporary file beside the target, renamed over it once complete. */
 typedef struct target {
     wp_buf tmp;
     int fd;
 } target;
 
+/* The temporary file's name for the signal handler: the server signals
+ * the whole process group when it shuts down, and a restore cut short must
+ * not leave its temporary file in pg_wal. */
+static char pending_tmp[4096];
+
+static void on_signal(int signo)
+{
+    if (pending_tmp[0])
+        unlink(pending_tmp);
+    signal(signo, SIG_DFL);
+    raise(signo);
+}
+
 static int target_open(const char *path, target *t, wp_error *err)
 {
     *t = (target){.fd = -1};
     wp_buf_printf(&t->tmp, "%s.walpull-XXXXXX", path);
-    if (wp_buf_ok(&t->tmp) < 0)
-        return wp_error_set(err, -ENOMEM, "out of memory");
+    if (wp_buf_ok(&t->tmp) < 0 || t->tmp.len >= sizeof(pending_tmp))
+        return wp_error_set(err, -ENOMEM, "target path too long");
     t->fd = mkostemp(t->tmp.data, O_CLOEXEC);
     if (t->fd < 0)
-        return wp_error_errno(err, errno, "could not create \"%s\"", t->tmp.data);
+        return wp_error_errno(err, errno, "could not create \"%s\" (the target %%p)", t->tmp.data);
+    memcpy(pending_tmp, t->tmp.data, t->tmp.len + 1);
     return 0;
 }
 
@@ -104,13 +81,14 @@ static void target_drop(target *t)
         close(t->fd);
     if (t->tmp.data)
         unlink(t->tmp.data);
+    pending_tmp[0] = '\0';
     wp_buf_free(&t->tmp);
 }
 
 /* The first page must be this segment's: a long header whose address and
  * timeline fit the name. Gives the segment size it states. */
-static int check_first_page(const uint8_t *buf, size_t len, const found *f, uint64_t *ret_segsize,
-                            wp_error *err)
+static int check_first_page(const uint8_t *buf, size_t len, const wp_walfile *f,
+                            wp_walpage_ident *ret_id, wp_error *err)
 {
     wp_walpage_ident id;
     uint64_t segno;
@@ -126,15 +104,55 @@ static int check_first_page(const uint8_t *buf, size_t len, const found *f, uint
                             "\"%s\" holds the segment at " WP_LSN_FMT " of timeline %u, not the "
                             "one its name says",
                             f->name, WP_LSN_ARGS(id.pageaddr), (unsigned)id.tli);
-    *ret_segsize = id.seg_size;
+    *ret_id = id;
     return 0;
+}
+
+/* The served segment and another of the archive must be of the same
+ * database system and segment size. */
+static int check_identity(const char *dir, const wp_walfind *fd, const wp_walpage_ident *id,
+                          wp_error *err)
+{
+    if (!fd->have_reference)
+        return 0;
+    wp_walfile_reader rd = {.fd = -1};
+    uint8_t head[WP_WALPAGE_LONG_HDR];
+    size_t got = 0;
+    wp_walpage_ident ref;
+    wp_error ignored = {0};
+    if (wp_walfile_open(dir, fd->reference.name, &fd->reference.n, &rd, &ignored) < 0)
+        return 0;
+    int r = wp_walfile_read(&rd, head, sizeof(head), &got, &ignored);
+    wp_walfile_close(&rd);
+    if (r < 0 || got < sizeof(head) || wp_walpage_ident_parse(head, got, &ref) < 0)
+        return 0;
+    if (ref.sysid != id->sysid || ref.seg_size != id->seg_size)
+        return wp_error_set(err, WP_E_STATE,
+                            "\"%s\" is of database system %llu with %u-byte segments, but \"%s\" "
+                            "is of %llu with %u-byte segments",
+                            fd->file.name, (unsigned long long)id->sysid, (unsigned)id->seg_size,
+                            fd->reference.name, (unsigned long long)ref.sysid,
+                            (unsigned)ref.seg_size);
+    return 0;
+}
+
+/* A page of nothing but zeros (or fewer bytes than a header): a partial
+ * segment that has no WAL yet. */
+static bool no_wal_yet(const uint8_t *buf, size_t len)
+{
+    if (len < WP_WALPAGE_LONG_HDR)
+        return true;
+    for (size_t i = 0; i < WP_WALPAGE_LONG_HDR; i++)
+        if (buf[i])
+            return false;
+    return true;
 }
 
 /* Check the records of the pages in buf (whole pages only). A complete
  * segment must hold WAL to its end (or to a switch record): the WAL
  * ending inside it means damage. In a partial one the WAL ends where its
  * durable bytes end, which is what the server will find too. */
-static int check_records(wp_walrec_decoder *d, const uint8_t *buf, size_t len, const found *f,
+static int check_records(wp_walrec_decoder *d, const uint8_t *buf, size_t len, const wp_walfile *f,
                          bool *ended, wp_error *err)
 {
     for (size_t off = 0; off + WP_WAL_BLCKSZ <= len && !*ended; off += WP_WAL_BLCKSZ) {
@@ -150,15 +168,17 @@ static int check_records(wp_walrec_decoder *d, const uint8_t *buf, size_t len, c
 /* Copy a segment into the target: whole when complete (exactly the
  * segment size), padded with zeros to it when partial; its page headers
  * and records checked on the way. */
-static int copy_segment(const char *dir, const found *f, int out, wp_error *err)
+static int copy_segment(const char *dir, const wp_walfind *fd, int out, wp_error *err)
 {
+    const wp_walfile *f = &fd->file;
     wp_walfile_reader rd = {.fd = -1};
     int r = wp_walfile_open(dir, f->name, &f->n, &rd, err);
     if (r < 0)
         return r;
     uint8_t *buf = malloc(COPY_CHUNK);
     uint64_t total = 0, segsize = 0;
-    wp_walrec_decoder d;
+    wp_walrec_decoder d = {0};
+    wp_walpage_ident id = {0};
     bool ended = false;
     if (!buf)
         r = wp_error_set(err, -ENOMEM, "out of memory");
@@ -167,26 +187,32 @@ static int copy_segment(const char *dir, const found *f, int out, wp_error *err)
         r = wp_walfile_read(&rd, buf, COPY_CHUNK, &got, err);
         if (r < 0 || got == 0)
             break;
+        if (total == 0 && f->n.partial && no_wal_yet(buf, got)) {
+            r = 1; /* a partial segment with nothing in it yet */
+            break;
+        }
         if (total == 0)
-            r = check_first_page(buf, got, f, &segsize, err);
+            r = check_first_page(buf, got, f, &id, err);
         if (r == 0 && total == 0) {
+            segsize = id.seg_size;
+            r = check_identity(dir, fd, &id, err);
             uint64_t segno = 0;
             wp_walname_segno(&f->n, segsize, &segno);
             wp_walrec_init(&d, segsize, wp_segno_start(segno, segsize));
         }
-        if (r == 0)
-            r = check_records(&d, buf, got, f, &ended, err);
         if (r == 0 && total + got > segsize)
             r = wp_error_set(err, WP_E_STATE, "\"%s\" holds more than a %llu-byte segment", f->name,
                              (unsigned long long)segsize);
+        if (r == 0)
+            r = check_records(&d, buf, got, f, &ended, err);
         if (r == 0 && wp_write_all(out, buf, got) < 0)
-            r = wp_error_errno(err, errno, "could not write the restored segment");
+            r = wp_error_errno(err, errno, "could not write the restored segment (the target %%p)");
         total += got;
     }
     free(buf);
     wp_walfile_close(&rd);
     if (r == 0 && total == 0)
-        r = wp_error_set(err, WP_E_STATE, "\"%s\" is empty", f->name);
+        r = f->n.partial ? 1 : wp_error_set(err, WP_E_STATE, "\"%s\" is empty", f->name);
     if (r == 0 && total < segsize && !f->n.partial)
         r = wp_error_set(err, WP_E_STATE, "\"%s\" holds %llu bytes, a segment has %llu", f->name,
                          (unsigned long long)total, (unsigned long long)segsize);
@@ -198,83 +224,16 @@ static int copy_segment(const char *dir, const found *f, int out, wp_error *err)
 }
 
 /* A history file, checked before it is served. */
-static int copy_history(const char *dir, const found *f, int out, wp_error *err)
+static int copy_history(const char *dir, const wp_walfind *fd, int out, wp_error *err)
 {
-    char *text = NULL;
-    size_t len = 0;
-    int r = wp_walfile_slurp(dir, f->name, &f->n, MAX_HISTORY, &text, &len, err);
+    wp_walhist h;
+    int r = wp_walhist_load(dir, &fd->file, &h, err);
     if (r < 0)
         return r;
-    wp_tli_entry entries[256];
-    size_t n;
-    if (wp_timeline_history_parse(text, len, f->n.tli, entries, 256, &n) < 0 || n < 2)
-        r = wp_error_set(err, WP_E_STATE, "\"%s\" is not a valid history file for timeline %u",
-                         f->name, (unsigned)f->n.tli);
-    if (r == 0 && wp_write_all(out, text, len) < 0)
-        r = wp_error_errno(err, errno, "could not write the restored history file");
-    free(text);
-    return r;
-}
-
-/* Did timeline tli begin at or before segment segno, by its history? */
-static bool history_begins_by(const char *dir, const wp_walfiles *w, uint32_t tli, uint64_t segno)
-{
-    for (size_t i = w->n_segments; i < w->n; i++) {
-        const wp_walfile *f = &w->f[i];
-        if (f->n.tli != tli)
-            continue;
-        char *text = NULL;
-        size_t len = 0;
-        wp_error ignored = {0};
-        wp_tli_entry e[64];
-        size_t n = 0;
-        bool begun = false;
-        if (wp_walfile_slurp(dir, f->name, &f->n, MAX_HISTORY, &text, &len, &ignored) == 0 &&
-            wp_timeline_history_parse(text, len, tli, e, 64, &n) == 0 && n >= 2)
-            begun = wp_lsn_segno(e[n - 2].end, w->segsize) <= segno;
-        free(text);
-        return begun;
-    }
-    return false;
-}
-
-/* A segment that is not in the archive is the end of the WAL only when
- * nothing of its timeline follows it: with later segments of the same
- * timeline there, and that timeline already begun at it (timeline 1, or
- * its history's switch point at or before it), it is a hole that recovery
- * must not end at. 1: not found; an error for a hole. */
-static int check_not_a_gap(const char *dir, const wp_walname *n, wp_error *err)
-{
-    wp_walfiles w = {0};
-    wp_error ignored = {0};
-    if (wp_walfiles_read(dir, 0, &w, &ignored) < 0 || w.segsize == 0) {
-        wp_walfiles_free(&w);
-        return 1;
-    }
-    uint64_t segno = 0, first_later = 0;
-    bool later = false, begun = n->tli == 1;
-    wp_walname_segno(n, w.segsize, &segno);
-    for (size_t i = 0; i < w.n; i++) {
-        const wp_walfile *f = &w.f[i];
-        if (f->n.kind == WP_WALNAME_SEGMENT && f->n.tli == n->tli && f->segno > segno && !later) {
-            later = true;
-            first_later = f->segno;
-        }
-        if (f->n.kind == WP_WALNAME_SEGMENT && f->n.tli == n->tli && f->segno < segno)
-            begun = true;
-    }
-    if (!begun && later)
-        begun = history_begins_by(dir, &w, n->tli, segno);
-    int r = 1;
-    if (later && begun) {
-        char next[32];
-        wp_segment_name(n->tli, first_later, w.segsize, next);
-        r = wp_error_set(err, WP_E_STATE,
-                         "segment \"%08X%08X%08X\" is missing from the archive, but \"%s\" of "
-                         "the same timeline follows: a gap",
-                         (unsigned)n->tli, (unsigned)n->log, (unsigned)n->seg, next);
-    }
-    wp_walfiles_free(&w);
+    if (wp_write_all(out, h.text, h.len) < 0)
+        r = wp_error_errno(err, errno,
+                           "could not write the restored history file (the target %%p)");
+    wp_walhist_free(&h);
     return r;
 }
 
@@ -310,38 +269,48 @@ int wp_cmd_restore_wal(int argc, char **argv)
         return wp_cli_usage_error("restore-wal", "expected the WAL file name (%%f) and the "
                                                  "target path (%%p)");
     const char *want = argv[first], *path = argv[first + 1];
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGQUIT, &sa, NULL);
     wp_walname n = wp_walname_parse(want);
     if (n.kind == WP_WALNAME_OTHER || n.gz || n.partial) {
         wp_log(WP_LOG_INFO, "\"%s\" is not a WAL file name; not in the archive", want);
         return EXIT_NOT_FOUND;
     }
     wp_error err = {0};
-    found f = {0};
-    r = find_file(dir, want, &n, &f, &err);
-    if (r == 1 && n.kind == WP_WALNAME_SEGMENT)
-        r = check_not_a_gap(dir, &n, &err);
-    if (r == 1) {
-        wp_log(WP_LOG_INFO, "\"%s\" is not in the archive \"%s\"", want, dir);
-        return EXIT_NOT_FOUND;
-    }
+    wp_walfiles w = {0};
+    wp_walfind fd = {0};
+    /* Any doubt about the archive as a whole stops recovery: a listing
+     * that fails cannot tell a hole from the end. */
+    r = wp_walfiles_read(dir, 0, &w, &err);
+    if (r == 0)
+        r = wp_walfind_lookup(dir, &w, &n, &fd, &err);
+    wp_walfiles_free(&w);
     target t = {.fd = -1};
     if (r == 0)
         r = target_open(path, &t, &err);
     if (r == 0)
-        r = n.kind == WP_WALNAME_HISTORY ? copy_history(dir, &f, t.fd, &err)
-                                         : copy_segment(dir, &f, t.fd, &err);
+        r = n.kind == WP_WALNAME_HISTORY ? copy_history(dir, &fd, t.fd, &err)
+                                         : copy_segment(dir, &fd, t.fd, &err);
     if (r == 0)
         r = target_commit(&t, path, &err);
     target_drop(&t);
+    if (r == 1) {
+        wp_log(WP_LOG_INFO, "\"%s\" is not in the archive \"%s\"", want, dir);
+        return EXIT_NOT_FOUND;
+    }
     if (r < 0) {
         wp_log_error(&err);
-        fprintf(stderr,
-                "walpull: hint: Recovery stops here rather than end early with WAL "
-                "missing; repair or replace \"%s/%s\", or end recovery deliberately "
-                "with a recovery target.\n",
-                dir, f.name[0] ? f.name : want);
+        if (!err.hint[0])
+            fprintf(stderr,
+                    "walpull: hint: Recovery stops here rather than end early with WAL missing; "
+                    "repair the archive (walpull verify -D \"%s\" lists what is wrong), or end "
+                    "recovery deliberately with a recovery target.\n",
+                    dir);
         return EXIT_ABORT_RECOVERY;
     }
-    wp_log(WP_LOG_INFO, "restored \"%s\" from \"%s/%s\"", want, dir, f.name);
+    wp_log(WP_LOG_INFO, "restored \"%s\" from \"%s/%s\"", want, dir, fd.file.name);
     return WP_EXIT_OK;
 }

@@ -188,7 +188,7 @@ static void judge_lag(status *s, const threshold *warn, const threshold *crit)
     for (int i = 0; i < 2; i++) {
         const threshold *t = ts[i];
         uint64_t lag = t->is_time ? (uint64_t)s->lag_secs : s->lag_bytes;
-        if (t->set && (s->have_server || s->have_state) && lag >= t->value) {
+        if (t->set && (s->have_server || s->have_state) && lag >= t->value && lag > 0) {
             raise_to(s, i == 0 ? ST_CRITICAL : ST_WARNING, "lag %" PRIu64 " %s >= %" PRIu64, lag,
                      t->is_time ? "s" : "bytes", t->value);
             return;
@@ -216,6 +216,15 @@ static void judge(status *s, const threshold *warn, const threshold *crit)
     s->lag_bytes = server > s->durable ? server - s->durable : 0;
     int64_t since = s->have_state ? s->st.progressed : s->rep.newest_mtime;
     s->lag_secs = s->lag_bytes && since ? now - since : 0;
+    /* Without word from the server, how long the archiver has said
+     * nothing is the lag that can be known. */
+    if (s->have_state && !s->have_server && now - s->st.updated > s->lag_secs)
+        s->lag_secs = now - s->st.updated;
+    if (s->have_state && s->rep.segments && s->st.durable > s->rep.newest_start + s->rep.segsize)
+        raise_to(s, ST_CRITICAL,
+                 "the archiver reported WAL durable up to " WP_LSN_FMT
+                 ", past the archive's newest segment %s",
+                 WP_LSN_ARGS(s->st.durable), s->rep.newest);
     if (s->rep.problems)
         raise_to(s, ST_CRITICAL, "%" PRIu64 " problem(s) in the archive, the first: %s",
                  s->rep.problems, s->first_problem);

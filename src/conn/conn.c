@@ -2,6 +2,7 @@
 #include "walpull/clock.h"
 #include "walpull/conninfo.h"
 #include "walpull/fields.h"
+#include "walpull/timeline.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -616,36 +617,57 @@ int wp_conn_drop_slot(wp_conn *conn, const char *name, bool wait, wp_error *err)
     return r;
 }
 
-int wp_conn_timeline_history(wp_conn *conn, uint32_t tli, char **ret_content, size_t *ret_len,
-                             wp_error *err)
+/* The content of a history file from the server, checked (see conn.h). */
+static int check_history(const char *text, size_t len, uint32_t tli, uint32_t parent,
+                         wp_lsn switch_point, wp_error *err)
+{
+    size_t cap = wp_timeline_history_cap(text, len);
+    wp_tli_entry *scratch = calloc(cap, sizeof(*scratch));
+    if (!scratch)
+        return wp_error_set(err, -ENOMEM, "out of memory");
+    const char *why = NULL;
+    int r = 0;
+    if (wp_timeline_history_check(text, len, tli, parent, switch_point, scratch, cap, &why) < 0)
+        r = wp_error_set(err, WP_E_PROTO,
+                         "the server's history file of timeline %u is not valid: %s", (unsigned)tli,
+                         why);
+    free(scratch);
+    return r;
+}
+
+int wp_conn_timeline_history(wp_conn *conn, uint32_t tli, uint32_t parent, wp_lsn switch_point,
+                             char **ret_content, size_t *ret_len, wp_error *err)
 {
     char sql[64];
     snprintf(sql, sizeof(sql), "TIMELINE_HISTORY %u", (unsigned)tli);
     PGresult *res = NULL;
-    int rr = run(conn, sql, PGRES_TUPLES_OK, "TIMELINE_HISTORY", &res, err);
-    if (rr < 0)
-        return rr;
-    int r = check_shape(res, 1, 2, "TIMELINE_HISTORY", err);
+    int r = run(conn, sql, PGRES_TUPLES_OK, "TIMELINE_HISTORY", &res, err);
+    if (r < 0)
+        return r;
+    r = check_shape(res, 1, 2, "TIMELINE_HISTORY", err);
     char want[20];
     wp_history_name(tli, want);
     if (r == 0 && strcmp(PQgetvalue(res, 0, 0), want) != 0)
         r = wp_error_set(err, WP_E_PROTO,
                          "the server sent the history file \"%.40s\" for timeline %u, not \"%s\"",
                          PQgetvalue(res, 0, 0), (unsigned)tli, want);
+    size_t len = r == 0 ? (size_t)PQgetlength(res, 0, 1) : 0;
+    char *copy = r == 0 ? malloc(len + 1) : NULL;
+    if (r == 0 && !copy)
+        r = wp_error_set(err, -ENOMEM, "out of memory");
     if (r == 0) {
-        size_t len = (size_t)PQgetlength(res, 0, 1);
-        char *copy = malloc(len + 1);
-        if (!copy)
-            r = wp_error_set(err, -ENOMEM, "out of memory");
-        else {
-            memcpy(copy, PQgetvalue(res, 0, 1), len);
-            copy[len] = '\0';
-            *ret_content = copy;
-            *ret_len = len;
-        }
+        memcpy(copy, PQgetvalue(res, 0, 1), len);
+        copy[len] = '\0';
+        r = check_history(copy, len, tli, parent, switch_point, err);
     }
     PQclear(res);
-    return r;
+    if (r < 0) {
+        free(copy);
+        return r;
+    }
+    *ret_content = copy;
+    *ret_len = len;
+    return 0;
 }
 
 int wp_conn_query_value(wp_conn *conn, const char *sql, char **ret_value, wp_error *err)

@@ -35,7 +35,7 @@ static int parse_lsn_token(const char **p, const char *end, wp_lsn *ret)
     char tok[20];
     size_t n = 0;
     const char *s = *p;
-    while (s < end && *s != ' ' && *s != '\t') {
+    while (s < end && *s != ' ' && *s != '\t' && *s != '\r') {
         if (n + 1 >= sizeof(tok))
             return WP_E_PROTO;
         tok[n++] = *s++;
@@ -94,13 +94,21 @@ uint32_t wp_timeline_of_lsn(const wp_tli_entry *entries, size_t n, wp_lsn lsn)
     return 0;
 }
 
-int wp_timeline_history_check(const char *text, size_t len, uint32_t tli, uint32_t parent,
-                              wp_lsn switch_point, const char **ret_why)
+size_t wp_timeline_history_cap(const char *text, size_t len)
 {
-    wp_tli_entry e[256];
+    size_t lines = 1;
+    for (size_t i = 0; i < len; i++)
+        lines += text[i] == '\n';
+    return lines + 1;
+}
+
+int wp_timeline_history_check(const char *text, size_t len, uint32_t tli, uint32_t parent,
+                              wp_lsn switch_point, wp_tli_entry *e, size_t cap,
+                              const char **ret_why)
+{
     size_t n = 0;
     const char *why = NULL;
-    if (wp_timeline_history_parse(text, len, tli, e, sizeof(e) / sizeof(e[0]), &n) < 0)
+    if (wp_timeline_history_parse(text, len, tli, e, cap, &n) < 0)
         why = "it does not parse as a history file of this timeline";
     else if (n < 2)
         why = "it names no parent timeline";

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 int wp_archstate_format(const wp_archstate *st, wp_buf *out)
@@ -166,10 +165,13 @@ int wp_archlock_acquire(const char *dir, int *ret_fd, wp_error *err)
         return e == EACCES || e == EROFS
                    ? wp_error_errno(err, e, "directory \"%s\" is not writable", dir)
                    : wp_error_errno(err, e, "could not open \"%s/%s\"", dir, WP_ARCHSTATE_LOCK);
-    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+    /* An open file description lock: held as long as this descriptor, and
+     * testable by others without taking it (F_OFD_GETLK). */
+    struct flock lk = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    if (fcntl(fd, F_OFD_SETLK, &lk) < 0) {
         e = errno;
         close(fd);
-        if (e != EWOULDBLOCK)
+        if (e != EAGAIN && e != EACCES)
             return wp_error_errno(err, e, "could not lock \"%s/%s\"", dir, WP_ARCHSTATE_LOCK);
         int r = wp_error_set(err, WP_E_STATE,
                              "archive directory \"%s\" is in use by another walpull archive "
@@ -201,7 +203,8 @@ long wp_archlock_holder(const char *dir)
     if (fd < 0)
         return 0;
     long pid = 0;
-    if (flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
+    struct flock lk = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    if (fcntl(fd, F_OFD_GETLK, &lk) == 0 && lk.l_type != F_UNLCK) {
         char buf[32];
         ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
         buf[n > 0 ? n : 0] = '\0';

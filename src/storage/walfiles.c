@@ -63,6 +63,19 @@ int wp_walfile_open(const char *dir, const char *name, const wp_walname *n,
     return 0;
 }
 
+/* Does the gzip trailer's length (the file's last four bytes, modulo
+ * 2^32) match what was read? */
+static bool trailer_matches(const wp_walfile_reader *r)
+{
+    struct stat st;
+    uint8_t t[4];
+    if (fstat(r->fd, &st) < 0 || st.st_size < 18 || pread(r->fd, t, 4, st.st_size - 4) != 4)
+        return false;
+    uint32_t isize =
+        (uint32_t)t[0] | (uint32_t)t[1] << 8 | (uint32_t)t[2] << 16 | (uint32_t)t[3] << 24;
+    return isize == (uint32_t)r->total;
+}
+
 int wp_walfile_read(wp_walfile_reader *r, void *buf, size_t len, size_t *ret_len, wp_error *err)
 {
     if (!r->gz) {
@@ -77,6 +90,7 @@ int wp_walfile_read(wp_walfile_reader *r, void *buf, size_t len, size_t *ret_len
                 break;
             got += (size_t)n;
         }
+        r->total += got;
         *ret_len = got;
         return 0;
     }
@@ -90,6 +104,14 @@ int wp_walfile_read(wp_walfile_reader *r, void *buf, size_t len, size_t *ret_len
     if (n < 0 || (zerr != Z_OK && !(r->partial && zerr == Z_BUF_ERROR)))
         return wp_error_set(err, WP_E_STATE, "corrupt compressed file \"%s\": %s", r->name,
                             msg && msg[0] ? msg : "read error");
+    r->total += (uint64_t)n;
+    /* At the end of a complete one, the trailer must be there and name the
+     * length read: zlib alone lets a stream cut just before it pass. */
+    if ((size_t)n < len && !r->partial && !trailer_matches(r))
+        return wp_error_set(err, WP_E_STATE,
+                            "corrupt compressed file \"%s\": it does not end with the trailer of "
+                            "its %llu bytes",
+                            r->name, (unsigned long long)r->total);
     *ret_len = (size_t)n;
     return 0;
 }
@@ -130,31 +152,47 @@ int wp_walfile_slurp(const char *dir, const char *name, const wp_walname *n, siz
     return 0;
 }
 
-/* The segment size from the files: a complete plain segment's size, else
- * the long header of a segment's first page. 0 when nothing says. */
+/* The segment size a segment file's long page header states, 0 if none. */
+static uint64_t header_segsize(const char *dir, const wp_walfile *f)
+{
+    wp_walfile_reader rd = {.fd = -1};
+    wp_error ignored;
+    uint8_t head[WP_WALPAGE_LONG_HDR];
+    size_t got = 0;
+    if (wp_walfile_open(dir, f->name, &f->n, &rd, &ignored) < 0)
+        return 0;
+    int r = wp_walfile_read(&rd, head, sizeof(head), &got, &ignored);
+    wp_walfile_close(&rd);
+    wp_walpage_ident id;
+    if (r == 0 && got == sizeof(head) && wp_walpage_ident_parse(head, got, &id) == 0 &&
+        wp_segsize_valid(id.seg_size))
+        return id.seg_size;
+    return 0;
+}
+
+/* The segment size from the files: what the long page headers of up to
+ * three segments state (they must agree), else the size of a complete
+ * plain segment. 0 when nothing says, or UINT64_MAX when they disagree. */
 static uint64_t find_segsize(const char *dir, const wp_walfile *f, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if (f[i].n.kind == WP_WALNAME_SEGMENT && !f[i].n.gz && !f[i].n.partial &&
-            wp_segsize_valid(f[i].size))
-            return f[i].size;
-    for (size_t i = 0; i < n; i++) {
+    uint64_t found = 0;
+    int read = 0;
+    for (size_t i = 0; i < n && read < 3; i++) {
         if (f[i].n.kind != WP_WALNAME_SEGMENT)
             continue;
-        wp_walfile_reader rd = {.fd = -1};
-        wp_error ignored;
-        uint8_t head[WP_WALPAGE_LONG_HDR];
-        size_t got = 0;
-        if (wp_walfile_open(dir, f[i].name, &f[i].n, &rd, &ignored) < 0)
+        uint64_t s = header_segsize(dir, &f[i]);
+        if (!s)
             continue;
-        int r = wp_walfile_read(&rd, head, sizeof(head), &got, &ignored);
-        wp_walfile_close(&rd);
-        wp_walpage_ident id;
-        if (r == 0 && got == sizeof(head) && wp_walpage_ident_parse(head, got, &id) == 0 &&
-            wp_segsize_valid(id.seg_size))
-            return id.seg_size;
+        if (found && s != found)
+            return UINT64_MAX;
+        found = s;
+        read++;
     }
-    return 0;
+    for (size_t i = 0; i < n && !found; i++)
+        if (f[i].n.kind == WP_WALNAME_SEGMENT && !f[i].n.gz && !f[i].n.partial &&
+            wp_segsize_valid(f[i].size))
+            found = f[i].size;
+    return found;
 }
 
 /* Add one directory entry if it is an archive file. */
@@ -215,6 +253,9 @@ int wp_walfiles_read(const char *dir, uint64_t segsize, wp_walfiles *ret, wp_err
                              "could not tell the WAL segment size of the files in \"%s\": no "
                              "complete segment and no readable segment header",
                              dir);
+        if (w.segsize == UINT64_MAX)
+            r = wp_error_set(err, WP_E_STATE,
+                             "the segment headers in \"%s\" disagree on the WAL segment size", dir);
         for (size_t i = 0; i < w.n && r == 0; i++) {
             if (w.f[i].n.kind != WP_WALNAME_SEGMENT)
                 continue;

@@ -112,10 +112,20 @@ static void decode_file(vstate *v, wp_walrec_decoder *d, const wp_walfile *f, bo
             st = wp_walrec_feed(d, v->buf + off, f->n.tli);
         total += got;
     }
+    /* A complete one holds a segment, not more. */
+    uint8_t extra;
+    size_t more = 0;
+    if (st == WP_WALREC_MORE && total == v->w.segsize && !f->n.partial &&
+        wp_walfile_read(&rd, &extra, 1, &more, &e) == 0 && more)
+        problem(v, f->name, start, "holds more than a %llu-byte segment",
+                (unsigned long long)v->w.segsize);
     wp_walfile_close(&rd);
     if (st == WP_WALREC_BAD && d->why[0]) {
         problem(v, f->name, d->at, "%s", d->why);
         d->why[0] = '\0';
+    } else if (st == WP_WALREC_END && !f->n.partial) {
+        /* A complete segment holds WAL to its end (or to a switch). */
+        problem(v, f->name, d->at, "the WAL ends inside a complete segment: %s", d->why);
     } else if (st == WP_WALREC_END && !last) {
         problem(v, f->name, d->at, "the WAL ends here, but later segments follow: %s", d->why);
     } else if (st == WP_WALREC_MORE && total < v->w.segsize && !f->n.partial) {
@@ -150,6 +160,13 @@ static void check_timeline(vstate *v, uint32_t tli, const size_t *idx, size_t n)
             problem(v, f->name, start,
                     "only a partial segment, yet later segments of timeline %u follow",
                     (unsigned)tli);
+        const wp_walfile *next = idx[k] + 1 < v->w.n_segments ? &v->w.f[idx[k] + 1] : NULL;
+        if (f->n.partial && !f->n.gz && next && next->segno == f->segno && next->n.tli == tli &&
+            next->n.partial && next->n.gz)
+            problem(v, f->name, start,
+                    "both \"%s\" and \"%s\" exist; which holds the newer WAL "
+                    "is unknown",
+                    f->name, next->name);
         if (!v->o->decode)
             continue;
         if (k == 0)
@@ -158,10 +175,10 @@ static void check_timeline(vstate *v, uint32_t tli, const size_t *idx, size_t n)
             wp_walrec_resync(&d, start);
         bool stop;
         decode_file(v, &d, f, k + 1 == n, &stop);
-        if (stop)
-            wp_walrec_resync(&d, start + segsize);
         if (d.end > v->rep->end_lsn && tli >= v->rep->newest_tli)
             v->rep->end_lsn = d.end;
+        if (stop)
+            wp_walrec_resync(&d, start + segsize);
     }
     v->rep->records += v->o->decode && n ? d.records : 0;
 }
@@ -266,10 +283,11 @@ int wp_walverify_run(const wp_walverify_opts *opts, wp_walverify_report *ret_rep
         const wp_walfile *last = &v.w.f[v.w.n_segments - 1];
         const wp_walfile *first = &v.w.f[0];
         snprintf(rep.newest, sizeof(rep.newest), "%s", last->name);
+        rep.newest_start = wp_segno_start(last->segno, v.w.segsize);
         rep.first_lsn = wp_segno_start(first->segno, v.w.segsize);
         if (!opts->decode)
-            rep.end_lsn = wp_segno_start(last->segno, v.w.segsize) +
-                          (last->n.partial || last->n.gz ? 0 : v.w.segsize);
+            rep.end_lsn =
+                wp_segno_start(last->segno, v.w.segsize) + (last->n.partial ? 0 : v.w.segsize);
     }
     free(v.buf);
     free(v.hist);

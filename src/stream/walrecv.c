@@ -365,13 +365,8 @@ static int switch_timeline(stream_state *s, const wp_stream_end *end, wp_lsn *po
             MAX_LADDER + 1, (unsigned)end->next_tli, WP_LSN_ARGS(end->next_start));
     char *history = NULL;
     size_t len = 0;
-    const char *why = NULL;
-    int r = wp_conn_timeline_history(s->conn, end->next_tli, &history, &len, err);
-    if (r == 0 &&
-        wp_timeline_history_check(history, len, end->next_tli, s->tli, end->next_start, &why) < 0)
-        r = wp_error_set(err, WP_E_PROTO,
-                         "the server's history file of timeline %u is not valid: %s",
-                         (unsigned)end->next_tli, why);
+    int r = wp_conn_timeline_history(s->conn, end->next_tli, s->tli, end->next_start, &history,
+                                     &len, err);
     if (r == 0)
         r = wp_walsink_end_timeline(s->sink, s->tli, end->next_start, end->next_tli, history, len,
                                     err);

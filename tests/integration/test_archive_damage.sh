@@ -16,6 +16,10 @@ mapfile -t segs < <(wp_complete_segments "$arch")
 [ ${#segs[@]} -ge 5 ] || fail "expected at least 5 segments, got ${#segs[@]}"
 restore_dir=$WP_TMP/restore
 mkdir "$restore_dir"
+pristine=$WP_TMP/pristine
+cp -a "$arch" "$pristine"
+# fresh NAME: a new copy of the intact archive; sets d.
+fresh() { d=$WP_TMP/$1; rm -rf "$d"; cp -a "$pristine" "$d"; }
 
 wp_case "an intact archive: verify finds no problem and checks every record; restore-wal serves each form"
 expect_exit 0 "$WALPULL" verify -D "$arch" --json
@@ -85,3 +89,100 @@ expect_exit 255 timeout 10 "$WALPULL" restore-wal -D "$WP_TMP/fifo" "${segs[0]}"
 expect_contains "$WP_OUT" "is not a regular file"
 expect_exit 1 timeout 10 "$WALPULL" verify -D "$WP_TMP/fifo"
 expect_contains "$WP_OUT" "is not a regular file"
+
+wp_case "a stale partial segment with later segments after it is refused, not padded and served"
+fresh stale
+head -c 300000 "$d/${segs[2]}" >"$d/${segs[2]}.partial"
+rm "$d/${segs[2]}"
+expect_exit 255 "$WALPULL" restore-wal -D "$d" "${segs[2]}" "$restore_dir/h"
+expect_contains "$WP_OUT" "only the partial"
+expect_exit 1 "$WALPULL" verify -D "$d" --quick
+expect_contains "$WP_OUT" "only a partial segment, yet later segments"
+
+wp_case "both partial forms of a segment: refused; verify says so"
+fresh both
+last=${segs[-1]}
+cp "$d/$last" "$d/$last.partial"
+gzip -c "$d/$last" >"$d/$last.gz.partial"
+rm "$d/$last"
+expect_exit 255 "$WALPULL" restore-wal -D "$d" "$last" "$restore_dir/i"
+expect_contains "$WP_OUT" "which holds the newer WAL is unknown"
+expect_exit 1 "$WALPULL" verify -D "$d" --quick
+expect_contains "$WP_OUT" "which holds the newer WAL is unknown"
+
+wp_case "an unreadable listing never turns a hole into the end: refused"
+fresh stray
+rm "$d/${segs[2]}"
+mkdir "$d/0000000100000000000000F0.partial"
+expect_exit 255 "$WALPULL" restore-wal -D "$d" "${segs[2]}" "$restore_dir/j"
+expect_contains "$WP_OUT" "is not a regular file"
+
+wp_case "a segment missing on a timeline that a later timeline's history says went on past it: a gap"
+fresh fork
+s3=${segs[3]}
+rm "$d/$s3"
+# Timeline 2 begins in the last segment; timeline 1 went on until then.
+for s in "${segs[@]:4}"; do mv "$d/$s" "$d/00000002${s:8}"; done
+sw=$(( (16#${segs[4]:16:8}) * segsize + 1000 ))
+printf '1\t%X/%X\tno recovery target specified\n' 0 "$sw" >"$d/00000002.history"
+expect_exit 255 "$WALPULL" restore-wal -D "$d" "$s3" "$restore_dir/k"
+expect_contains "$WP_OUT" "history says its timeline went on past it"
+
+wp_case "the segment size comes from the segments' headers: one truncated file cannot make expire remove more"
+fresh size
+truncate -s 262144 "$d/${segs[-1]}"
+expect_exit 0 "$WALPULL" expire -D "$d" --before "${segs[1]}" --dry-run
+expect_contains "$WP_OUT" "would remove 1 file"
+
+wp_case "damage in the newest complete segment is found by verify too"
+fresh newest
+printf '\xff\xff\xff\xff' | dd of="$d/${segs[-1]}" bs=1 seek=$((segsize / 2 + 5000)) conv=notrunc 2>/dev/null
+expect_exit 1 "$WALPULL" verify -D "$d"
+expect_contains "$WP_OUT" "${segs[-1]}"
+expect_exit 255 "$WALPULL" restore-wal -D "$d" "${segs[-1]}" "$restore_dir/l"
+
+wp_case "a partial segment with no WAL in it yet is the end of the WAL (exit 1), not damage"
+fresh young
+nxt=$(printf '%s%08X' "${segs[-1]:0:16}" $(( 16#${segs[-1]:16:8} + 1 )))
+: >"$d/$nxt.partial"
+expect_exit 1 "$WALPULL" restore-wal -D "$d" "$nxt" "$restore_dir/m"
+rm "$d/$nxt.partial"
+truncate -s "$segsize" "$d/$nxt.partial"
+expect_exit 1 "$WALPULL" restore-wal -D "$d" "$nxt" "$restore_dir/m"
+rm "$d/$nxt.partial"
+printf '' | gzip -c | head -c 10 >"$d/$nxt.gz.partial"
+expect_exit 1 "$WALPULL" restore-wal -D "$d" "$nxt" "$restore_dir/m"
+
+wp_case "gzip cut just before its trailer, or two segments in one .gz: refused and found"
+fresh gzcut
+gzip -c "$d/${segs[1]}" >"$d/${segs[1]}.gz"
+size=$(stat -c %s "$d/${segs[1]}.gz")
+truncate -s $((size - 8)) "$d/${segs[1]}.gz"
+rm "$d/${segs[1]}"
+expect_exit 255 "$WALPULL" restore-wal -D "$d" "${segs[1]}" "$restore_dir/n"
+expect_contains "$WP_OUT" "trailer"
+fresh gzcat
+gzip -c "$d/${segs[1]}" >"$d/one.gz"
+cat "$d/one.gz" "$d/one.gz" >"$d/${segs[1]}.gz"
+rm "$d/one.gz" "$d/${segs[1]}"
+expect_exit 1 "$WALPULL" verify -D "$d"
+expect_contains "$WP_OUT" "holds more than a"
+expect_exit 255 "$WALPULL" restore-wal -D "$d" "${segs[1]}" "$restore_dir/o"
+
+wp_case "a segment of another database system is refused"
+fresh other
+printf '\x01\x02\x03\x04' | dd of="$d/${segs[3]}" bs=1 seek=24 conv=notrunc 2>/dev/null
+expect_exit 255 "$WALPULL" restore-wal -D "$d" "${segs[3]}" "$restore_dir/p"
+expect_contains "$WP_OUT" "is of database system"
+
+wp_case "status: an archiver silent past --crit-lag, or a state file past the files, is CRITICAL"
+fresh stale_state
+now=$(date +%s)
+printf 'pid=1\ntimeline=1\nwritten_lsn=0/0\ndurable_lsn=0/0\nserver_end_lsn=0/0\nupdated=%d\nprogressed=%d\n' \
+    $((now - 120)) $((now - 120)) >"$d/walpull.state"
+expect_exit 2 "$WALPULL" status -D "$d" --crit-lag 60s
+expect_contains "$WP_OUT" "CRITICAL: lag"
+printf 'pid=1\ntimeline=1\nwritten_lsn=FF/0\ndurable_lsn=FF/0\nserver_end_lsn=FF/0\nupdated=%d\nprogressed=%d\n' \
+    "$now" "$now" >"$d/walpull.state"
+expect_exit 2 "$WALPULL" status -D "$d"
+expect_contains "$WP_OUT" "past the archive's newest segment"
