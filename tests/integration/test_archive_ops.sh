@@ -40,7 +40,7 @@ end=$(echo "$WP_OUT" | sed -n 's/.*"end_lsn": "\([0-9A-F/]*\)".*/\1/p')
 [ $(( ($(lsn_to_int "$end") + 7) / 8 * 8 )) -ge "$(lsn_to_int "$before")" ] \
     || fail "the archive ends at $end, before $before (written 2.5 s before the kill, status interval 1 s)"
 restart=$(wp_psql pri -c "SELECT restart_lsn FROM pg_replication_slots WHERE slot_name = 'arch'")
-[ "$(lsn_to_int "$restart")" -le "$(lsn_to_int "$end")" ] \
+[ "$(lsn_to_int "$restart")" -le $(( ($(lsn_to_int "$end") + 7) / 8 * 8 )) ] \
     || fail "the slot's restart_lsn $restart is past what the archive holds ($end)"
 
 wp_case "status: WARNING without an archiver (exit 1), CRITICAL past --crit-lag (exit 2), UNKNOWN without the directory (exit 3)"
