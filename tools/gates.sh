@@ -2,9 +2,11 @@
 # The quality gates, each of which must pass: the build with gcc and with
 # clang under -Werror, the unit and PostgreSQL 15 integration tests under
 # ASan+UBSan, cppcheck, clang-tidy (.clang-tidy), shellcheck on every
-# script, and clang-format. Build trees go to .build/ (ignored).
+# script, clang-format, and every libFuzzer target for FUZZ_SECONDS (10)
+# each from its seed corpus. Build trees go to .build/ (ignored).
 #   tools/gates.sh            all of them
-#   tools/gates.sh NAME...    some: gcc clang format cppcheck tidy shellcheck sanitize
+#   tools/gates.sh NAME...    some: gcc clang format cppcheck tidy shellcheck sanitize fuzz
+#   FUZZ_SECONDS=120 tools/gates.sh fuzz    a longer fuzzing run
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root" || exit 1
@@ -65,7 +67,27 @@ gate_sanitize() {
         meson test -C .build/asan --print-errorlogs --suite unit --suite pg15
 }
 
-all=(gcc clang format cppcheck tidy shellcheck sanitize)
+gate_fuzz() {
+    build clang .build/fuzz -Dfuzz=true -Dtests=false -Db_sanitize=address,undefined \
+        -Db_lundef=false || return 1
+    local work t failed=0 out
+    work=$(mktemp -d)
+    for t in tests/fuzz/fuzz_*.c; do
+        t=$(basename "$t" .c)
+        t=${t#fuzz_}
+        mkdir -p "$work/$t"
+        cp tests/fuzz/corpus/"$t"/* "$work/$t/"
+        # New inputs go to the scratch copy, never into the repository.
+        out=$(cd "$work" && "$root/.build/fuzz/tests/fuzz/fuzz_$t" -max_total_time="${FUZZ_SECONDS:-10}" \
+            -print_final_stats=1 "$work/$t" 2>&1) || failed=1
+        echo "fuzz_$t: $(echo "$out" | grep -E '^(Done|stat::number_of_executed_units)' | head -1)"
+        echo "$out" | grep -E 'ERROR|SUMMARY' | head -5
+    done
+    rm -rf "$work"
+    return $failed
+}
+
+all=(gcc clang format cppcheck tidy shellcheck sanitize fuzz)
 [ $# -gt 0 ] && all=("$@")
 for g in "${all[@]}"; do
     case "$g" in
@@ -76,6 +98,7 @@ for g in "${all[@]}"; do
     tidy) gate clang-tidy gate_tidy ;;
     shellcheck) gate shellcheck gate_shellcheck ;;
     sanitize) gate "ASan+UBSan (unit, PostgreSQL 15)" gate_sanitize ;;
+    fuzz) gate "libFuzzer targets" gate_fuzz ;;
     *) echo "gates.sh: unknown gate \"$g\"" >&2; exit 2 ;;
     esac
 done

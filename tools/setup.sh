@@ -12,7 +12,7 @@ packages=(build-essential meson ninja-build pkg-config libpq-dev zlib1g-dev chec
           gzip procps python3)
 # --gates: also the tools of the quality gates (tools/gates.sh).
 if [ "${1:-}" = --gates ]; then
-    packages+=(clang clang-tidy clang-format cppcheck shellcheck)
+    packages+=(clang clang-tidy clang-format cppcheck shellcheck libclang-rt-dev)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -23,7 +23,7 @@ typedef struct wp_walfind {
  *  - only a partial form is there, but later segments of its timeline are;
  *  - both partial forms are there (which holds the newer WAL is unknown).
  * For a history file name: 0 or 1. */
-int wp_walfind_lookup(const char *dir, const wp_walfiles *w, const wp_walname *want, wp_walfind *ret_find,
-               wp_error *err);
+int wp_walfind_lookup(const char *dir, const wp_walfiles *w, const wp_walname *want,
+                      wp_walfind *ret_find, wp_error *err);
 
 #endif

@@ -1,6 +1,7 @@
 #include "walpull/basebackup.h"
 
 #include "conn/conn_internal.h"
+#include "walpull/bbmsg.h"
 #include "walpull/conninfo.h"
 #include "walpull/fields.h"
 #include "walpull/msg.h"
@@ -43,10 +44,10 @@ typedef struct run_state {
     size_t n_ts;
     int results; /* tuple results seen */
     wp_link *link;
-    size_t next_archive;               /* 13/14: index of the next COPY */
-    bool archived[WP_MAX_TABLESPACES]; /* each tablespace's archive seen */
-    size_t archives;                   /* archives begun */
-    bool manifest_seen;
+    size_t next_archive;                   /* 13/14: index of the next COPY */
+    const char *paths[WP_MAX_TABLESPACES]; /* each tablespace's, "" for the main one */
+    wp_bbseq seq;                          /* 15+: the order of the stream */
+    bool manifest_seen;                    /* 13/14: the manifest's COPY came */
     uint64_t bytes;
     wp_lsn end;
     uint32_t end_tli;
@@ -76,68 +77,37 @@ static int feed(run_state *s, const uint8_t *data, size_t len, bool count, wp_er
     return r;
 }
 
-static int tablespace_index(const run_state *s, const char *path, size_t *ret)
-{
-    for (size_t i = 0; i < s->n_ts; i++) {
-        if ((path[0] == '\0' && s->ts[i].oid == 0) ||
-            (path[0] && s->ts[i].oid && strcmp(s->ts[i].location, path) == 0)) {
-            *ret = i;
-            return 0;
-        }
-    }
-    return WP_E_PROTO;
-}
-
 /* One CopyData message of the 15+ stream. */
-static int handle_message(run_state *s, const uint8_t *buf, size_t len, bool *in_manifest,
-                          wp_error *err)
+static int handle_message(run_state *s, const uint8_t *buf, size_t len, wp_error *err)
 {
-    if (len < 1)
-        return wp_error_set(err, WP_E_PROTO, "empty backup message");
-    switch (buf[0]) {
-    case 'n': {
-        const char *name = (const char *)buf + 1;
-        const char *end = memchr(name, '\0', len - 1);
-        const char *path = end ? end + 1 : NULL;
-        if (!end || !memchr(path, '\0', len - (size_t)(path - (const char *)buf)))
-            return wp_error_set(err, WP_E_PROTO, "malformed new-archive message");
-        if (s->manifest_seen)
-            return wp_error_set(err, WP_E_PROTO, "the server began an archive after the manifest");
-        int r = close_link(s, err);
-        size_t idx = 0;
-        if (r == 0 && tablespace_index(s, path, &idx) < 0)
-            r = wp_error_set(err, WP_E_PROTO, "archive \"%s\" names an unknown tablespace \"%s\"",
-                             name, path);
-        if (r == 0 && s->archived[idx])
-            r = wp_error_set(err, WP_E_PROTO, "the server sent tablespace \"%s\" twice", path);
-        if (r == 0) {
-            s->archived[idx] = true;
-            s->archives++;
+    wp_bbmsg m;
+    size_t idx = 0;
+    const char *why = NULL;
+    if (wp_bbmsg_decode(buf, len, &m) < 0)
+        return wp_error_set(err, WP_E_PROTO, "malformed backup message (kind 0x%02x, %zu bytes)",
+                            len ? buf[0] : 0, len);
+    if (wp_bbseq_step(&s->seq, &m, &idx, &why) < 0)
+        return wp_error_set(err, WP_E_PROTO, "the server's backup stream is out of order: %s", why);
+    int r = 0;
+    switch (m.kind) {
+    case WP_BBMSG_ARCHIVE:
+        r = close_link(s, err);
+        if (r == 0)
             r = s->h->archive(s->h->user, idx, &s->link, err);
-        }
         return r;
-    }
-    case 'd':
-        return feed(s, buf + 1, len - 1, !*in_manifest, err);
-    case 'p':
-        if (len != 9)
-            return wp_error_set(err, WP_E_PROTO, "malformed progress message");
+    case WP_BBMSG_DATA:
+        return feed(s, m.data, m.len, !s->seq.manifest, err);
+    case WP_BBMSG_PROGRESS:
         if (s->h->progress)
-            s->h->progress(s->h->user, wp_get_u64(buf + 1));
+            s->h->progress(s->h->user, m.progress);
         return 0;
-    case 'm': {
-        if (s->manifest_seen)
-            return wp_error_set(err, WP_E_PROTO, "the server sent a second manifest");
-        int r = close_link(s, err);
-        *in_manifest = true;
-        s->manifest_seen = true;
+    case WP_BBMSG_MANIFEST:
+        r = close_link(s, err);
         if (r == 0)
             r = s->h->manifest(s->h->user, &s->link, err);
         return r;
     }
-    default:
-        return wp_error_set(err, WP_E_PROTO, "unexpected backup message kind 0x%02x", buf[0]);
-    }
+    return 0;
 }
 
 /* While an archive streams, sleep until a batch of data is queued
@@ -202,7 +172,7 @@ static int stream_messages(run_state *s, bool modern, bool *in_manifest, wp_erro
         if (len == -1)
             break;
         if (modern)
-            r = handle_message(s, (const uint8_t *)buf, (size_t)len, in_manifest, err);
+            r = handle_message(s, (const uint8_t *)buf, (size_t)len, err);
         else
             r = feed(s, (const uint8_t *)buf, (size_t)len, !*in_manifest, err);
         PQfreemem(buf);
@@ -317,6 +287,9 @@ static int tuples(run_state *s, const PGresult *res, wp_lsn *ret_start, uint32_t
         int r = check_tablespaces(s, err);
         if (r < 0)
             return r;
+        for (size_t i = 0; i < s->n_ts; i++)
+            s->paths[i] = s->ts[i].oid ? s->ts[i].location : "";
+        wp_bbseq_init(&s->seq, s->paths, s->n_ts);
         return s->h->started(s->h->user, *ret_start, *ret_tli, s->ts, s->n_ts, err);
     }
     /* The start (first) or end (last) position: LSN and timeline. */
@@ -441,12 +414,13 @@ int wp_basebackup_run(wp_conn *conn, const wp_basebackup_opts *opts, const wp_ba
         r = wp_error_set(err, WP_E_PROTO, "the backup ended without an end position");
     /* Every tablespace listed came as an archive (13 and 14: one COPY
      * each, counted in next_archive). */
-    size_t got = s->conn->version >= 150000
-                     ? s->archives
-                     : (s->next_archive < s->n_ts ? s->next_archive : s->n_ts);
-    if (r == 0 && got < s->n_ts)
+    const char *why = NULL;
+    if (r == 0 && s->conn->version >= 150000 && wp_bbseq_end(&s->seq, &why) < 0)
+        r = wp_error_set(err, WP_E_PROTO, "the server's backup stream is incomplete: %s", why);
+    if (r == 0 && s->conn->version < 150000 && s->next_archive < s->n_ts)
         r = wp_error_set(err, WP_E_PROTO,
-                         "the backup ended after %zu of its %zu tablespace archives", got, s->n_ts);
+                         "the backup ended after %zu of its %zu tablespace archives",
+                         s->next_archive, s->n_ts);
     if (r == 0) {
         *ret_end = s->end;
         *ret_tli = s->end_tli;

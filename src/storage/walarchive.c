@@ -2,6 +2,8 @@
 
 #include "walpull/gzip_link.h"
 #include "walpull/iov.h"
+#include "walpull/walfiles.h"
+#include "walpull/walname.h"
 #include "walpull/walpage.h"
 
 #include <dirent.h>
@@ -29,7 +31,13 @@ typedef struct walarchive {
     bool dir_synced;
     char path[64];  /* name being written */
     char final[64]; /* name once complete */
+    /* gzip: a partial segment kept under its name while its rewrite (under
+     * path, "...gz.partial.new") has not yet made as much durable. */
+    char held[64];
+    uint64_t held_len;
 } walarchive;
+
+#define REWRITE_SUFFIX ".new"
 
 static int sync_dir(walarchive *a, wp_error *err)
 {
@@ -62,10 +70,42 @@ static int feed_zeros(wp_link *chain, uint64_t n, wp_error *err)
     return 0;
 }
 
+/* The WAL a compressed partial segment holds (its decompressed length),
+ * 0 when there is none or it cannot be read. */
+static uint64_t partial_length(walarchive *a, const char *name)
+{
+    wp_walname n = wp_walname_parse(name);
+    wp_walfile_reader rd = {.fd = -1};
+    wp_error ignored = {0};
+    if (n.kind != WP_WALNAME_SEGMENT || wp_walfile_open(a->dir, name, &n, &rd, &ignored) < 0)
+        return 0;
+    uint8_t *buf = malloc(1 << 16);
+    size_t got = 0;
+    while (buf && wp_walfile_read(&rd, buf, 1 << 16, &got, &ignored) == 0 && got > 0) {
+    }
+    uint64_t total = buf ? rd.total : 0;
+    free(buf);
+    wp_walfile_close(&rd);
+    return total;
+}
+
 static int open_segment(walarchive *a, uint32_t tli, uint64_t segno, uint64_t segoff, wp_error *err)
 {
     bool gz = a->opts.compress == WP_COMPRESS_GZIP;
     segment_names(&a->opts, tli, segno, a->final, a->path);
+    a->held[0] = '\0';
+    /* A compressed segment is rewritten from its start: what a partial one
+     * already holds (and was reported durable) stays under its name until
+     * the rewrite has made as much durable, so a resume never shrinks it. */
+    if (gz && a->opts.partial_suffix) {
+        uint64_t len = partial_length(a, a->path);
+        size_t plen = strlen(a->path);
+        if (len > segoff && plen + sizeof(REWRITE_SUFFIX) <= sizeof(a->path)) {
+            memcpy(a->held, a->path, plen + 1);
+            a->held_len = len;
+            memcpy(a->path + plen, REWRITE_SUFFIX, sizeof(REWRITE_SUFFIX));
+        }
+    }
     wp_file_link_opts fo = {.dirfd = a->dirfd,
                             .path = a->path,
                             /* A compressed segment is rewritten whole. */
@@ -99,6 +139,18 @@ static int open_segment(walarchive *a, uint32_t tli, uint64_t segno, uint64_t se
 }
 
 /* Sync and close the open segment under its current (partial) name. */
+/* The rewrite of a held partial segment has made as much durable: it
+ * takes the partial's name. */
+static int release_held(walarchive *a, wp_error *err)
+{
+    if (renameat(a->dirfd, a->path, a->dirfd, a->held) < 0)
+        return wp_error_errno(err, errno, "could not rename file \"%s\" to \"%s\"", a->path,
+                              a->held);
+    memcpy(a->path, a->held, sizeof(a->path));
+    a->held[0] = '\0';
+    return sync_dir(a, err);
+}
+
 static int close_segment(walarchive *a, wp_error *err)
 {
     if (!a->chain)
@@ -106,6 +158,13 @@ static int close_segment(walarchive *a, wp_error *err)
     int r = wp_link_finalize(a->chain, err);
     wp_link_free(a->chain);
     a->chain = NULL;
+    /* A rewrite that did not get as far as the partial it replaces goes;
+     * the partial stays. */
+    if (a->held[0]) {
+        if (unlinkat(a->dirfd, a->path, 0) < 0 && r == 0)
+            r = wp_error_errno(err, errno, "could not remove \"%s\"", a->path);
+        a->held[0] = '\0';
+    }
     if (r == 0 && !a->dir_synced)
         r = sync_dir(a, err);
     return r;
@@ -181,6 +240,12 @@ static int complete_segment(walarchive *a, wp_error *err)
         if (r < 0)
             return r;
     }
+    /* The complete segment replaces the partial it was rewritten from. */
+    if (a->held[0]) {
+        if (unlinkat(a->dirfd, a->held, 0) < 0 && errno != ENOENT)
+            return wp_error_errno(err, errno, "could not remove \"%s\"", a->held);
+        a->held[0] = '\0';
+    }
     r = sync_dir(a, err);
     if (r == 0)
         a->base.durable = a->base.written;
@@ -247,6 +312,11 @@ static int archive_flush(wp_walsink *sink, wp_error *err)
             if (r < 0)
                 return r;
             a->dir_synced = true;
+        }
+        if (a->held[0] && a->fed >= a->held_len) {
+            r = release_held(a, err);
+            if (r < 0)
+                return r;
         }
     }
     a->base.durable = a->base.written;

@@ -19,8 +19,8 @@ static forms forms_of(const wp_walfiles *w, uint32_t tli, uint64_t segno)
         const wp_walfile *x = &w->f[i];
         if (x->n.tli != tli || x->segno != segno)
             continue;
-        const wp_walfile **slot = x->n.partial ? (x->n.gz ? &f.gz_partial : &f.partial)
-                                               : (x->n.gz ? &f.gz : &f.plain);
+        const wp_walfile **slot =
+            x->n.partial ? (x->n.gz ? &f.gz_partial : &f.partial) : (x->n.gz ? &f.gz : &f.plain);
         *slot = x;
     }
     return f;
@@ -106,8 +106,7 @@ static const wp_walfile *reference_for(const wp_walfiles *w, const wp_walfile *s
         const wp_walfile *x = &w->f[i];
         if (x->n.partial || x->segno == served->segno)
             continue;
-        uint64_t d = x->segno > served->segno ? x->segno - served->segno
-                                              : served->segno - x->segno;
+        uint64_t d = x->segno > served->segno ? x->segno - served->segno : served->segno - x->segno;
         uint64_t bd = !best ? UINT64_MAX
                             : (best->segno > served->segno ? best->segno - served->segno
                                                            : served->segno - best->segno);
@@ -129,8 +128,8 @@ static int find_history(const wp_walfiles *w, const wp_walname *want, wp_walfind
     return 1;
 }
 
-int wp_walfind_lookup(const char *dir, const wp_walfiles *w, const wp_walname *want, wp_walfind *ret_find,
-               wp_error *err)
+int wp_walfind_lookup(const char *dir, const wp_walfiles *w, const wp_walname *want,
+                      wp_walfind *ret_find, wp_error *err)
 {
     if (want->kind == WP_WALNAME_HISTORY)
         return find_history(w, want, ret_find);

@@ -173,7 +173,7 @@ static void stream_into(wp_walsink *sink, const uint8_t *wal, size_t len, wp_lsn
         /* two iovecs per call, split unevenly, as batches are */
         struct iovec v[2] = {{(void *)(wal + off), n / 3},
                              {(void *)(wal + off + n / 3), n - n / 3}};
-        ck_assert_int_eq(sink->ops->write(sink, 1, start + off, v, 2, &err), 0);
+        ck_assert_int_eq(wp_walsink_write(sink, 1, start + off, v, 2, &err), 0);
         ck_assert_uint_eq(sink->written, start + off + n);
         ck_assert_uint_le(sink->durable, sink->written);
     }
@@ -311,6 +311,70 @@ START_TEST(test_walarchive_gzip_roundtrip)
 }
 END_TEST
 
+/* The decompressed length of a gzip file (its durable prefix). */
+static long gz_length(const char *path)
+{
+    gzFile g = gzopen(path, "rb");
+    if (!g)
+        return -1;
+    static uint8_t buf[1 << 16];
+    long total = 0;
+    int n;
+    while ((n = gzread(g, buf, sizeof(buf))) > 0)
+        total += n;
+    gzclose(g);
+    return total;
+}
+
+/* A resumed gzip segment is rewritten from its start, but what the partial
+ * held (and was reported durable) stays until the rewrite has as much. */
+START_TEST(test_walarchive_gzip_resume_never_shrinks)
+{
+    const uint64_t seg = 1u << 20;
+    size_t len = seg / 2;
+    uint8_t *wal = malloc(len);
+    fill(wal, len, 9);
+    char dir[] = "/tmp/walpull-unit-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    wp_walarchive_opts o = {.dir = dir,
+                            .segsize = seg,
+                            .compress = WP_COMPRESS_GZIP,
+                            .gzip_level = 1,
+                            .partial_suffix = true};
+    wp_walsink *sink;
+    wp_error err;
+    ck_assert_int_eq(wp_walarchive_open(&o, &sink, &err), 0);
+    stream_into(sink, wal, len, 0, 65536);
+    ck_assert_int_eq(wp_walsink_flush(sink, &err), 0);
+    wp_walsink_free(sink);
+    char partial[256], rewrite[300];
+    snprintf(partial, sizeof(partial), "%s/000000010000000000000000.gz.partial", dir);
+    snprintf(rewrite, sizeof(rewrite), "%s.new", partial);
+    ck_assert_int_eq(gz_length(partial), (long)len);
+    /* The resume: the segment again from its start, a quarter of it so far. */
+    ck_assert_int_eq(wp_walarchive_open(&o, &sink, &err), 0);
+    stream_into(sink, wal, len / 4, 0, 8192);
+    ck_assert_int_eq(wp_walsink_flush(sink, &err), 0);
+    ck_assert_int_eq(gz_length(partial), (long)len);
+    ck_assert_int_eq(gz_length(rewrite), (long)len / 4);
+    /* Past what the partial held: the rewrite takes its name. */
+    stream_into(sink, wal + len / 4, len - len / 4, len / 4, 8192);
+    ck_assert_int_eq(wp_walsink_flush(sink, &err), 0);
+    ck_assert_int_eq(gz_length(partial), (long)len);
+    ck_assert_int_eq(access(rewrite, F_OK), -1);
+    wp_walsink_free(sink);
+    /* A resume stopped before it got as far leaves the partial as it was. */
+    ck_assert_int_eq(wp_walarchive_open(&o, &sink, &err), 0);
+    stream_into(sink, wal, 1000, 0, 1000);
+    ck_assert_int_eq(wp_walsink_flush(sink, &err), 0);
+    wp_walsink_free(sink);
+    ck_assert_int_eq(gz_length(partial), (long)len);
+    ck_assert_int_eq(access(rewrite, F_OK), -1);
+    free(wal);
+    wp_test_rmtree(dir);
+}
+END_TEST
+
 START_TEST(test_file_link_refuses_symlink)
 {
     char dir[] = "/tmp/walpull-unit-XXXXXX";
@@ -386,6 +450,7 @@ int main(void)
     tcase_add_test(tc, test_walarchive_chunkings);
     tcase_add_test(tc, test_walarchive_resume_mid_block);
     tcase_add_test(tc, test_walarchive_gzip_roundtrip);
+    tcase_add_test(tc, test_walarchive_gzip_resume_never_shrinks);
     tcase_add_test(tc, test_file_link_refuses_symlink);
     tcase_add_test(tc, test_percentile_nearest_rank);
     tcase_add_test(tc, test_svgplot_points);
