@@ -22,8 +22,8 @@ typedef enum wp_bbmsg_kind {
 
 typedef struct wp_bbmsg {
     wp_bbmsg_kind kind;
-    const char *name; /* ARCHIVE: both NUL-terminated inside the message */
-    const char *path; /* "" for the main data directory */
+    const char *name;    /* ARCHIVE: both NUL-terminated inside the message */
+    const char *path;    /* "" for the main data directory */
     const uint8_t *data; /* DATA */
     size_t len;
     uint64_t progress; /* PROGRESS */

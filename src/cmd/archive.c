@@ -1,4 +1,5 @@
 #include "cmd/cli.h"
+#include "cmd/retry.h"
 #include "walpull/archstate.h"
 #include "walpull/cmd.h"
 #include "walpull/conn.h"
@@ -27,6 +28,7 @@ typedef struct archive_opts {
     bool if_not_exists;
     bool synchronous;
     bool no_loop;
+    bool wait_for_server;
     bool buffered_io;
     bool verify;
     int status_interval_secs;
@@ -58,6 +60,7 @@ typedef struct state_writer {
     wp_archstate st;
     bool warned;     /* a failed write is said once */
     bool slot_ready; /* a session found (or made) the slot */
+    uint64_t reconnects;
 } state_writer;
 
 static void on_status(void *user, uint32_t tli, const wp_walsink *sink,
@@ -156,6 +159,10 @@ static int parse_args(int argc, char **argv, archive_opts *o)
                        .target = &o->endpos,
                        .arg_name = "LSN",
                        .help = "stop once this position is received and durable"},
+                      {.long_name = "wait-for-server",
+                       .kind = WP_OPT_FLAG,
+                       .target = &o->wait_for_server,
+                       .help = "at the start, wait for a server that cannot be reached yet"},
                       {.short_name = 'n',
                        .long_name = "no-loop",
                        .kind = WP_OPT_FLAG,
@@ -182,20 +189,6 @@ static int parse_args(int argc, char **argv, archive_opts *o)
     if (!o->dir)
         return wp_cli_usage_error("archive", "no target directory specified (-D)");
     return 0;
-}
-
-/* Is this failure worth a reconnect, or does it need the user? */
-static bool transient(const wp_error *err)
-{
-    if (err->code == WP_E_CONN || err->code == WP_E_STOPPED)
-        return true;
-    if (err->code != WP_E_SERVER)
-        return false;
-    /* 08: connection exception, 53: out of resources (e.g. no free WAL
-     * sender), 57: shutdown, crash recovery, cannot connect now. Without
-     * a SQLSTATE the server refused us at connect time: not transient. */
-    return strncmp(err->sqlstate, "08", 2) == 0 || strncmp(err->sqlstate, "53", 2) == 0 ||
-           strncmp(err->sqlstate, "57", 2) == 0;
 }
 
 /* Check the slot (and, until a session has found it ready, create it);
@@ -405,13 +398,18 @@ int wp_cmd_archive(int argc, char **argv)
             return WP_EXIT_OK;
         if (stop_requested)
             return WP_EXIT_OK;
-        if (!transient(&err) || o.no_loop) {
+        wp_retry what = wp_retry_decide(&err, slot_ready, o.wait_for_server);
+        if (what == WP_RETRY_STOP || o.no_loop) {
             wp_log_error(&err);
-            if (transient(&err) && !err.hint[0])
+            if (what == WP_RETRY_AGAIN && !err.hint[0])
                 fprintf(stderr, "walpull: hint: Without --no-loop walpull reconnects and resumes "
                                 "by itself.\n");
+            else if (err.code == WP_E_CONN && !slot_ready && !err.hint[0])
+                fprintf(stderr, "walpull: hint: Check the host and port; with --wait-for-server "
+                                "walpull waits for a server that is not up yet.\n");
             return WP_EXIT_ERROR;
         }
+        sw.reconnects++;
         if (progress)
             backoff = 1;
         wp_log(WP_LOG_WARNING, "%s; retrying in %d s", err.message, backoff);

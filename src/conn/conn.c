@@ -201,6 +201,20 @@ static int connect_error(PGconn *pg, wp_error *err)
     int code =
         strstr(text, "FATAL") && !strstr(text, "the database system is") ? WP_E_SERVER : WP_E_CONN;
     wp_error_set(err, code, "could not connect to the server: %s", text);
+    /* libpq gives no SQLSTATE for a refused connection: name the classes
+     * whose refusals pass by themselves, for the reconnect policy. */
+    static const struct {
+        const char *needle, *sqlstate;
+    } known[] = {{"too many connections", "53300"},
+                 {"exceeds max_wal_senders", "53300"},
+                 {"remaining connection slots are reserved", "53300"},
+                 {"the database system is starting up", "57P03"},
+                 {"the database system is shutting down", "57P03"},
+                 {"the database system is in recovery mode", "57P03"},
+                 {"the database system is not yet accepting connections", "57P03"}};
+    for (size_t i = 0; err && i < sizeof(known) / sizeof(known[0]); i++)
+        if (strstr(text, known[i].needle))
+            snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", known[i].sqlstate);
     const char *hint = wp_conn_hint_for(NULL, text);
     if (!hint && pg && PQconnectionNeedsPassword(pg))
         hint = "Give a password in ~/.pgpass or PGPASSWORD, or use -W to be asked for one.";

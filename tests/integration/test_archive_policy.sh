@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The archiver's reconnect policy against a real server: a wrong port at
+# the start stops at once (or waits, with --wait-for-server); once
+# streaming has worked, a primary restart whose only WAL sender another
+# client takes first is waited out, and the archive continues with no gap.
+. "$(dirname "$0")/../lib/harness.sh"
+major=$1
+wp_archive_setup "$major"
+
+wp_case "a port nobody listens on, at the start: exit 1 at once, with the hint"
+t0=$SECONDS
+expect_exit 1 timeout 30 "$WALPULL" archive -D "$arch" -h 127.0.0.1 -p "$(wp_free_port)" -U "$WP_REPL_USER" -w
+expect_contains "$WP_OUT" "could not connect to the server"
+expect_contains "$WP_OUT" "--wait-for-server"
+[ $((SECONDS - t0)) -lt 10 ] || fail "took $((SECONDS - t0)) s to give up"
+
+wp_case "--wait-for-server: waits for a server that comes up later, then streams"
+wp_pg_ctl pri stop fast
+log=$WP_TMP/wait.log
+wp_spawn "$WALPULL" archive -D "$arch" --slot arch --create-slot --if-not-exists --wait-for-server -s 1 -v $conn 2>"$log"
+apid=${WP_PIDS[-1]}
+sleep 3
+kill -0 "$apid" || fail "walpull gave up: $(cat "$log")"
+wp_pg_ctl pri start
+wait_for 60 wp_query_is pri "SELECT count(*) FROM pg_stat_replication WHERE application_name = 'walpull'" 1
+expect_contains "$(cat "$log")" "retrying in"
+
+wp_case "the only WAL sender taken by another client after a restart: retried until free, no gap"
+wp_psql pri -c "ALTER SYSTEM SET max_wal_senders = 1" >/dev/null
+wp_make_wal pri 2
+wait_for 30 wp_walpull_caught_up pri
+kill -STOP "$apid"
+wp_pg_ctl pri restart fast
+other=$WP_TMP/other
+mkdir "$other"
+wp_spawn "$WALPULL" archive -D "$other" $conn
+opid=${WP_PIDS[-1]}
+wait_for 30 wp_query_is pri "SELECT count(*) FROM pg_stat_replication" 1
+kill -CONT "$apid"
+wait_for 30 grep -q "max_wal_senders" "$log"
+sleep 2
+kill -0 "$apid" || fail "walpull stopped on a taken WAL sender: $(tail -5 "$log")"
+kill -INT "$opid"
+wait "$opid" || true
+wp_make_wal pri 2
+wait_for 60 wp_walpull_caught_up pri
+kill -INT "$apid"
+expect_wait_exit 0 "$apid" "archiver exit on SIGINT"
+expect_exit 0 "$WALPULL" verify -D "$arch"
+expect_contains "$WP_OUT" "no problems found"
