@@ -29,7 +29,8 @@ typedef struct wp_file_link_opts {
     uint64_t offset;  /* where the first byte goes */
     uint64_t prealloc;
     bool truncate;
-    wp_dio *dio; /* borrowed staging buffer, NULL for buffered writes; one
+    unsigned mode; /* of a file it creates; 0 means 0600 */
+    wp_dio *dio;   /* borrowed staging buffer, NULL for buffered writes; one
                     file link may use it at a time, until finalize() */
 } wp_file_link_opts;
 

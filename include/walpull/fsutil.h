@@ -16,6 +16,12 @@ int wp_dir_prepare_empty(const char *path, bool *ret_created, wp_error *err);
  * are removed, never followed. Best effort: returns the first error. */
 int wp_dir_remove(const char *path, bool remove_self);
 
+/* Replace the file at path with data, atomically: written under
+ * "<path>.tmp" (mode 0644, never through a symlink), then renamed over it.
+ * Not fsync'd: for files that say how things are (state, metrics), which
+ * the next write replaces. */
+int wp_file_replace(const char *path, const char *data, size_t len, wp_error *err);
+
 /* Flush the filesystem holding path to disk (syncfs): one call makes
  * every file written below it durable. */
 int wp_dir_syncfs(const char *path, wp_error *err);

@@ -5,7 +5,10 @@
  * renamed to its final name only once complete and fdatasync'd, followed by
  * an fsync of the directory. Without a partial suffix (seeding into
  * pg_wal), segments carry their final name from the start, preallocated to
- * full size, which is what the server itself expects in pg_wal. */
+ * full size, which is what the server itself expects in pg_wal.
+ *
+ * Files are created 0640 in a directory the group may read (0750, the
+ * server's data_directory_mode convention), 0600 otherwise. */
 #ifndef WALPULL_WALARCHIVE_H
 #define WALPULL_WALARCHIVE_H
 
@@ -28,6 +31,10 @@ typedef struct wp_walarchive_opts {
     bool partial_suffix; /* write ".partial" names until complete */
     bool direct;         /* uncompressed segments with O_DIRECT (dio.h) */
     wp_io_stats *stats;  /* borrowed, may be NULL */
+    /* Told of each segment made complete and durable under its final name:
+     * how long from its first byte to that (may be NULL). */
+    void (*on_segment)(void *user, const char *name, uint64_t wal_bytes, double secs);
+    void *user;
 } wp_walarchive_opts;
 
 /* Where a directory says streaming should resume. */

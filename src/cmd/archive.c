@@ -1,7 +1,10 @@
 #include "cmd/cli.h"
+#include "cmd/metrics.h"
 #include "cmd/retry.h"
 #include "walpull/archstate.h"
+#include "walpull/clock.h"
 #include "walpull/cmd.h"
+#include "walpull/fsutil.h"
 #include "walpull/conn.h"
 #include "walpull/log.h"
 #include "walpull/timeline.h"
@@ -31,6 +34,7 @@ typedef struct archive_opts {
     bool wait_for_server;
     bool buffered_io;
     bool verify;
+    const char *metrics_file;
     int status_interval_secs;
     wp_compress compress;
     int gzip_level;
@@ -39,6 +43,13 @@ typedef struct archive_opts {
 
 /* Set from the signal handler: the one piece of state a handler can share. */
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t reopen_requested;
+
+static void on_hangup(int signo)
+{
+    (void)signo;
+    reopen_requested = 1;
+}
 
 static void on_signal(int signo)
 {
@@ -48,6 +59,15 @@ static void on_signal(int signo)
 
 static bool should_stop(void *user, wp_lsn written)
 {
+    if (reopen_requested) {
+        /* SIGHUP: the log file was rotated (never a reason to stop). */
+        reopen_requested = 0;
+        wp_error err = {0};
+        if (wp_log_reopen(&err) < 0)
+            wp_log_error(&err);
+        else
+            wp_log(WP_LOG_INFO, "log file reopened");
+    }
     (void)user;
     (void)written;
     return stop_requested != 0;
@@ -61,6 +81,9 @@ typedef struct state_writer {
     bool warned;     /* a failed write is said once */
     bool slot_ready; /* a session found (or made) the slot */
     uint64_t reconnects;
+    const char *metrics_path; /* --metrics-file, or NULL */
+    uint64_t bytes_before;    /* received in earlier sessions */
+    uint64_t segments;
 } state_writer;
 
 static void on_status(void *user, uint32_t tli, const wp_walsink *sink,
@@ -77,10 +100,39 @@ static void on_status(void *user, uint32_t tli, const wp_walsink *sink,
     w->st.server_end = stats->server_wal_end;
     w->st.updated = now;
     wp_error err = {0};
-    if (wp_archstate_write(w->dir, &w->st, &err) < 0 && !w->warned) {
+    int r = wp_archstate_write(w->dir, &w->st, &err);
+    if (r == 0 && w->metrics_path) {
+        wp_metrics m = {
+            .streaming = true,
+            .tli = tli,
+            .received = sink->written,
+            .flushed = sink->durable,
+            .server_end = stats->server_wal_end,
+            .received_bytes = w->bytes_before + stats->bytes,
+            .segments = w->segments,
+            .reconnects = w->reconnects,
+            .last_message_age =
+                stats->server_time ? (double)(wp_clock_pg_now() - stats->server_time) / 1e6 : 0.0,
+            .updated = now};
+        wp_buf text = {0};
+        r = wp_metrics_format(&m, &text) < 0
+                ? wp_error_set(&err, -ENOMEM, "out of memory")
+                : wp_file_replace(w->metrics_path, text.data, text.len, &err);
+        wp_buf_free(&text);
+    }
+    if (r < 0 && !w->warned) {
         wp_log(WP_LOG_WARNING, "%s", err.message);
         w->warned = true;
     }
+}
+
+static void on_segment(void *user, const char *name, uint64_t wal_bytes, double secs)
+{
+    ((state_writer *)user)->segments++;
+    wp_log(WP_LOG_INFO,
+           "finished segment %s (%llu bytes of WAL, durable %.2f s after its first "
+           "byte)",
+           name, (unsigned long long)wal_bytes, secs);
 }
 
 static void on_timeline(void *user, uint32_t old_tli, uint32_t new_tli, wp_lsn at)
@@ -168,6 +220,11 @@ static int parse_args(int argc, char **argv, archive_opts *o)
                        .kind = WP_OPT_FLAG,
                        .target = &o->no_loop,
                        .help = "do not reconnect when the connection is lost"},
+                      {.long_name = "metrics-file",
+                       .kind = WP_OPT_STRING,
+                       .target = &o->metrics_file,
+                       .arg_name = "PATH",
+                       .help = "write metrics (Prometheus text format) here each status interval"},
                       {.long_name = "verify",
                        .kind = WP_OPT_FLAG,
                        .target = &o->verify,
@@ -316,7 +373,9 @@ static int session(const archive_opts *o, bool first, state_writer *sw, bool *re
                              .compress = o->compress,
                              .gzip_level = o->gzip_level,
                              .partial_suffix = true,
-                             .direct = !o->buffered_io};
+                             .direct = !o->buffered_io,
+                             .on_segment = on_segment,
+                             .user = sw};
     if (r == 0)
         r = wp_walarchive_open(&ao, &archive, err);
     sink = archive;
@@ -345,6 +404,7 @@ static int session(const archive_opts *o, bool first, state_writer *sw, bool *re
         wp_walrecv_result res;
         r = wp_walrecv_run(conn, sink, &cfg, &stats, &res, err);
         *ret_progress = stats.bytes > 0;
+        sw->bytes_before += stats.bytes;
         if (r == 0)
             wp_log(WP_LOG_INFO, "%s at " WP_LSN_FMT " (timeline %u); %" PRIu64 " bytes received",
                    res.reason == WP_WALRECV_ENDPOS ? "reached the end position" : "stopped",
@@ -376,6 +436,9 @@ int wp_cmd_archive(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    struct sigaction hup = {.sa_handler = on_hangup};
+    sigemptyset(&hup.sa_mask);
+    sigaction(SIGHUP, &hup, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     /* One archiver per directory, for as long as this one runs. */
@@ -385,7 +448,7 @@ int wp_cmd_archive(int argc, char **argv)
         wp_log_error(&lock_err);
         return WP_EXIT_ERROR;
     }
-    state_writer sw = {.dir = o.dir};
+    state_writer sw = {.dir = o.dir, .metrics_path = o.metrics_file};
     int backoff = 1;
     bool slot_ready = false;
     for (;;) {
@@ -400,13 +463,12 @@ int wp_cmd_archive(int argc, char **argv)
             return WP_EXIT_OK;
         wp_retry what = wp_retry_decide(&err, slot_ready, o.wait_for_server);
         if (what == WP_RETRY_STOP || o.no_loop) {
-            wp_log_error(&err);
             if (what == WP_RETRY_AGAIN && !err.hint[0])
-                fprintf(stderr, "walpull: hint: Without --no-loop walpull reconnects and resumes "
-                                "by itself.\n");
+                wp_error_hint(&err, "Without --no-loop walpull reconnects and resumes by itself.");
             else if (err.code == WP_E_CONN && !slot_ready && !err.hint[0])
-                fprintf(stderr, "walpull: hint: Check the host and port; with --wait-for-server "
-                                "walpull waits for a server that is not up yet.\n");
+                wp_error_hint(&err, "Check the host and port; with --wait-for-server walpull waits "
+                                    "for a server that is not up yet.");
+            wp_log_error(&err);
             return WP_EXIT_ERROR;
         }
         sw.reconnects++;

@@ -42,6 +42,24 @@ int wp_cli_set_timeout(const char *value, void *target, wp_error *err)
     return 0;
 }
 
+int wp_cli_set_log_format(const char *value, void *target, wp_error *err)
+{
+    (void)target;
+    if (strcmp(value, "text") != 0 && strcmp(value, "json") != 0)
+        return wp_error_set(err, WP_E_USAGE, "use text or json");
+    wp_log_set_json(strcmp(value, "json") == 0);
+    return 0;
+}
+
+int wp_cli_set_log_file(const char *value, void *target, wp_error *err)
+{
+    (void)target;
+    wp_error open_err = {0};
+    if (wp_log_open_file(value, &open_err) < 0)
+        return wp_error_set(err, WP_E_USAGE, "%s", open_err.message);
+    return 0;
+}
+
 int wp_cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;

@@ -25,14 +25,26 @@ int wp_cli_set_verbose(const char *value, void *target, wp_error *err);
 int wp_cli_set_no_password(const char *value, void *target, wp_error *err);
 int wp_cli_set_password(const char *value, void *target, wp_error *err);
 int wp_cli_set_timeout(const char *value, void *target, wp_error *err);
+int wp_cli_set_log_format(const char *value, void *target, wp_error *err);
+int wp_cli_set_log_file(const char *value, void *target, wp_error *err);
 
 /* -v, then the connection options (-d -h -p -U -w -W) writing into the
  * wp_conn_opts at c; they end a command's table, before WP_OPT_END. */
 #define WP_CLI_VERBOSE_OPT                                                                         \
+    {.short_name = 'v',                                                                            \
+     .long_name = "verbose",                                                                       \
+     .kind = WP_OPT_ACTION,                                                                        \
+     .parse = wp_cli_set_verbose,                                                                  \
+     .flags = WP_OPT_REPEAT,                                                                       \
+     .help = "more messages (twice: debug)"},                                                      \
+        {.long_name = "log-format",                                                                \
+         .kind = WP_OPT_CALL,                                                                      \
+         .parse = wp_cli_set_log_format,                                                           \
+         .arg_name = "text|json",                                                                  \
+         .help = "log lines as text (the default) or one JSON object each"},                       \
     {                                                                                              \
-        .short_name = 'v', .long_name = "verbose", .kind = WP_OPT_ACTION,                          \
-        .parse = wp_cli_set_verbose, .flags = WP_OPT_REPEAT,                                       \
-        .help = "more messages (twice: debug)"                                                     \
+        .long_name = "log-file", .kind = WP_OPT_CALL, .parse = wp_cli_set_log_file,                \
+        .arg_name = "PATH", .help = "log to this file instead of stderr (reopened on SIGHUP)"      \
     }
 #define WP_CLI_CONN_OPTS(c)                                                                        \
     {.short_name = 'd',                                                                            \

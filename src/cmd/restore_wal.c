@@ -302,13 +302,13 @@ int wp_cmd_restore_wal(int argc, char **argv)
         return EXIT_NOT_FOUND;
     }
     if (r < 0) {
-        wp_log_error(&err);
         if (!err.hint[0])
-            fprintf(stderr,
-                    "walpull: hint: Recovery stops here rather than end early with WAL missing; "
-                    "repair the archive (walpull verify -D \"%s\" lists what is wrong), or end "
-                    "recovery deliberately with a recovery target.\n",
-                    dir);
+            wp_error_hint(&err,
+                          "Recovery stops here rather than end early with WAL missing; repair "
+                          "the archive (walpull verify -D \"%s\" lists what is wrong), or end "
+                          "recovery deliberately with a recovery target.",
+                          dir);
+        wp_log_error(&err);
         return EXIT_ABORT_RECOVERY;
     }
     wp_log(WP_LOG_INFO, "restored \"%s\" from \"%s/%s\"", want, dir, fd.file.name);

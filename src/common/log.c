@@ -1,10 +1,25 @@
 #include "walpull/log.h"
 
+#include "walpull/buf.h"
+
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
 
 wp_log_level wp_log_verbosity = WP_LOG_WARNING;
+
+/* Where and how lines go: set once at start (and the file on SIGHUP). */
+static struct {
+    bool json;
+    FILE *file;      /* NULL: stderr */
+    char path[4096]; /* of file, for reopening */
+} out;
 
 static const char *level_name(wp_log_level level)
 {
@@ -21,22 +36,116 @@ static const char *level_name(wp_log_level level)
     return "log";
 }
 
+void wp_log_set_json(bool json)
+{
+    out.json = json;
+}
+
+static int open_log(const char *path, FILE **ret, wp_error *err)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
+    if (!f) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return wp_error_errno(err, e, "could not open log file \"%s\"", path);
+    }
+    setvbuf(f, NULL, _IOLBF, 0);
+    *ret = f;
+    return 0;
+}
+
+int wp_log_open_file(const char *path, wp_error *err)
+{
+    if (strlen(path) >= sizeof(out.path))
+        return wp_error_set(err, WP_E_USAGE, "log file name too long");
+    FILE *f;
+    int r = open_log(path, &f, err);
+    if (r < 0)
+        return r;
+    if (out.file)
+        fclose(out.file);
+    out.file = f;
+    memcpy(out.path, path, strlen(path) + 1);
+    return 0;
+}
+
+int wp_log_reopen(wp_error *err)
+{
+    if (!out.file)
+        return 0;
+    FILE *f;
+    int r = open_log(out.path, &f, err);
+    if (r < 0)
+        return r; /* keep writing to the old one */
+    fclose(out.file);
+    out.file = f;
+    return 0;
+}
+
 /* Every message is one line: libpq's own messages span several, with
  * tabs; each run of line breaks and tabs becomes one space. */
 static void one_line(char *text)
 {
-    char *out = text;
+    char *o = text;
     for (const char *p = text; *p; p++) {
         if (*p == '\n' || *p == '\t' || *p == '\r') {
-            if (out > text && out[-1] != ' ')
-                *out++ = ' ';
+            if (o > text && o[-1] != ' ')
+                *o++ = ' ';
         } else {
-            *out++ = *p;
+            *o++ = *p;
         }
     }
-    while (out > text && out[-1] == ' ')
-        out--;
-    *out = '\0';
+    while (o > text && o[-1] == ' ')
+        o--;
+    *o = '\0';
+}
+
+static void timestamp(char *buf, size_t size)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    struct tm tm;
+    gmtime_r(&tv.tv_sec, &tm);
+    size_t n = strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
+    snprintf(buf + n, size - n, ".%03d UTC", (int)(tv.tv_usec / 1000));
+}
+
+/* One line out: text or JSON, with what an error adds. */
+static void emit(wp_log_level level, char *message, const char *sqlstate, const char *hint)
+{
+    FILE *f = out.file ? out.file : stderr;
+    char when[40];
+    timestamp(when, sizeof(when));
+    one_line(message);
+    if (out.json) {
+        wp_buf b = {0};
+        wp_buf_printf(&b, "{\"time\": \"%s\", \"level\": \"%s\", \"message\": ", when,
+                      level_name(level));
+        wp_buf_json_string(&b, message);
+        if (sqlstate && sqlstate[0]) {
+            wp_buf_puts(&b, ", \"sqlstate\": ");
+            wp_buf_json_string(&b, sqlstate);
+        }
+        if (hint && hint[0]) {
+            wp_buf_puts(&b, ", \"hint\": ");
+            wp_buf_json_string(&b, hint);
+        }
+        wp_buf_puts(&b, "}\n");
+        fputs(wp_buf_str(&b), f);
+        wp_buf_free(&b);
+        return;
+    }
+    /* The journal stamps lines itself. */
+    bool stamp = out.file || !getenv("JOURNAL_STREAM");
+    fprintf(f, "%s%swalpull: %s: %s", stamp ? when : "", stamp ? " " : "", level_name(level),
+            message);
+    if (sqlstate && sqlstate[0])
+        fprintf(f, " (SQLSTATE %s)", sqlstate);
+    fputc('\n', f);
+    if (hint && hint[0])
+        fprintf(f, "%s%swalpull: hint: %s\n", stamp ? when : "", stamp ? " " : "", hint);
 }
 
 void wp_log(wp_log_level level, const char *fmt, ...)
@@ -48,20 +157,14 @@ void wp_log(wp_log_level level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
-    one_line(text);
-    fprintf(stderr, "walpull: %s: %s\n", level_name(level), text);
+    emit(level, text, NULL, NULL);
 }
 
 void wp_log_error(const wp_error *err)
 {
-    if (err->sqlstate[0])
-        wp_log(WP_LOG_ERROR, "%s (SQLSTATE %s)", err->message, err->sqlstate);
-    else
-        wp_log(WP_LOG_ERROR, "%s", err->message);
-    if (err->hint[0]) {
-        char hint[sizeof(err->hint)];
-        memcpy(hint, err->hint, sizeof(hint));
-        one_line(hint);
-        fprintf(stderr, "walpull: hint: %s\n", hint);
-    }
+    char message[sizeof(err->message)], hint[sizeof(err->hint)];
+    memcpy(message, err->message, sizeof(message));
+    memcpy(hint, err->hint, sizeof(hint));
+    one_line(hint);
+    emit(WP_LOG_ERROR, message, err->sqlstate, hint);
 }

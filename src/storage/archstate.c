@@ -1,5 +1,6 @@
 #include "walpull/archstate.h"
 
+#include "walpull/fsutil.h"
 #include "walpull/io.h"
 
 #include <errno.h>
@@ -91,24 +92,13 @@ static int dir_path(const char *dir, const char *name, wp_buf *out, wp_error *er
 
 int wp_archstate_write(const char *dir, const wp_archstate *st, wp_error *err)
 {
-    wp_buf text = {0}, tmp = {0}, path = {0};
+    wp_buf text = {0}, path = {0};
     int r = wp_archstate_format(st, &text) < 0 ? wp_error_set(err, -ENOMEM, "out of memory") : 0;
     if (r == 0)
-        r = dir_path(dir, WP_ARCHSTATE_FILE ".tmp", &tmp, err);
-    if (r == 0)
         r = dir_path(dir, WP_ARCHSTATE_FILE, &path, err);
-    int fd = -1;
-    if (r == 0) {
-        fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (fd < 0 || wp_write_all(fd, text.data, text.len) < 0)
-            r = wp_error_errno(err, errno, "could not write \"%s\"", tmp.data);
-    }
-    if (fd >= 0 && close(fd) < 0 && r == 0)
-        r = wp_error_errno(err, errno, "could not write \"%s\"", tmp.data);
-    if (r == 0 && rename(tmp.data, path.data) < 0)
-        r = wp_error_errno(err, errno, "could not rename \"%s\"", tmp.data);
+    if (r == 0)
+        r = wp_file_replace(path.data, text.data, text.len, err);
     wp_buf_free(&text);
-    wp_buf_free(&tmp);
     wp_buf_free(&path);
     return r;
 }

@@ -18,6 +18,7 @@ typedef struct file_link {
     uint64_t offset;
     uint64_t prealloc;
     bool truncate;
+    unsigned mode;
     bool dirty;  /* written since the last fdatasync */
     wp_dio *dio; /* borrowed; staging this file once it is open */
     wp_io_stats *stats;
@@ -68,7 +69,7 @@ static int ensure_open(file_link *f, wp_error *err)
      * must neither hang the open nor be written to. */
     int flags = (f->dio ? O_RDWR : O_WRONLY) | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
                 (f->truncate ? O_TRUNC : 0);
-    f->fd = openat(f->dirfd, f->path, flags, 0600);
+    f->fd = openat(f->dirfd, f->path, flags, f->mode);
     if (f->fd < 0)
         return io_error(err, errno, "open", f->path);
     struct stat st;
@@ -232,6 +233,7 @@ int wp_file_link_new(const wp_file_link_opts *opts, wp_io_stats *stats, wp_link 
     f->offset = opts->offset;
     f->prealloc = opts->prealloc;
     f->truncate = opts->truncate;
+    f->mode = opts->mode ? opts->mode : 0600;
     f->dio = opts->dio;
     f->stats = stats;
     *ret_link = &f->base;

@@ -1,5 +1,8 @@
 #include "walpull/fsutil.h"
 
+#include "walpull/buf.h"
+#include "walpull/io.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -87,4 +90,24 @@ int wp_dir_syncfs(const char *path, wp_error *err)
     if (r < 0)
         return wp_error_errno(err, e, "could not sync the file system of \"%s\"", path);
     return 0;
+}
+
+int wp_file_replace(const char *path, const char *data, size_t len, wp_error *err)
+{
+    wp_buf tmp = {0};
+    wp_buf_printf(&tmp, "%s.tmp", path);
+    if (wp_buf_ok(&tmp) < 0)
+        return wp_error_set(err, -ENOMEM, "out of memory");
+    int r = 0;
+    int fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0 || wp_write_all(fd, data, len) < 0)
+        r = wp_error_errno(err, errno, "could not write \"%s\"", tmp.data);
+    if (fd >= 0 && close(fd) < 0 && r == 0)
+        r = wp_error_errno(err, errno, "could not write \"%s\"", tmp.data);
+    if (r == 0 && rename(tmp.data, path) < 0)
+        r = wp_error_errno(err, errno, "could not rename \"%s\" to \"%s\"", tmp.data, path);
+    if (r < 0 && fd >= 0)
+        unlink(tmp.data);
+    wp_buf_free(&tmp);
+    return r;
 }

@@ -1,5 +1,6 @@
 #include "walpull/walarchive.h"
 
+#include "walpull/clock.h"
 #include "walpull/gzip_link.h"
 #include "walpull/iov.h"
 #include "walpull/walfiles.h"
@@ -35,6 +36,8 @@ typedef struct walarchive {
      * path, "...gz.partial.new") has not yet made as much durable. */
     char held[64];
     uint64_t held_len;
+    struct timespec opened; /* when the segment's first byte came */
+    unsigned mode;          /* of the files it creates */
 } walarchive;
 
 #define REWRITE_SUFFIX ".new"
@@ -112,6 +115,7 @@ static int open_segment(walarchive *a, uint32_t tli, uint64_t segno, uint64_t se
                             .offset = gz ? 0 : segoff,
                             .prealloc = gz ? 0 : a->opts.segsize,
                             .truncate = gz,
+                            .mode = a->mode,
                             .dio = a->dio.slot[0].buf ? &a->dio : NULL};
     wp_link *file;
     int r = wp_file_link_new(&fo, a->opts.stats, &file, err);
@@ -134,6 +138,7 @@ static int open_segment(walarchive *a, uint32_t tli, uint64_t segno, uint64_t se
     a->tli = tli;
     a->segno = segno;
     a->fed = segoff;
+    a->opened = wp_clock_start();
     a->dir_synced = false;
     return 0;
 }
@@ -247,8 +252,11 @@ static int complete_segment(walarchive *a, wp_error *err)
         a->held[0] = '\0';
     }
     r = sync_dir(a, err);
-    if (r == 0)
+    if (r == 0) {
         a->base.durable = a->base.written;
+        if (a->opts.on_segment)
+            a->opts.on_segment(a->opts.user, a->final, a->opts.segsize, wp_clock_since(&a->opened));
+    }
     return r;
 }
 
@@ -331,7 +339,7 @@ static int write_history(walarchive *a, uint32_t tli, const char *content, size_
     if (faccessat(a->dirfd, name, F_OK, 0) == 0)
         return 0;
     snprintf(tmp, sizeof(tmp), "%s.tmp", name);
-    int fd = openat(a->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    int fd = openat(a->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, a->mode);
     if (fd < 0)
         return wp_error_errno(err, errno, "could not create file \"%s\"", tmp);
     size_t done = 0;
@@ -422,6 +430,12 @@ int wp_walarchive_open(const wp_walarchive_opts *opts, wp_walsink **ret_sink, wp
     a->opts.dir = dir;
     a->dir = dir;
     a->dirfd = dirfd;
+    /* As the server does with data_directory_mode: a directory the group
+     * may read (0750) gets files the group may read (0640), so a restore
+     * running as another user of the group can serve them. */
+    struct stat st;
+    a->mode =
+        fstat(dirfd, &st) == 0 && (st.st_mode & S_IRGRP) && (st.st_mode & S_IXGRP) ? 0640 : 0600;
     if (a->opts.gzip_level < 1 || a->opts.gzip_level > 9)
         a->opts.gzip_level = 6; /* zlib's own default */
     /* Compressed output is small and written once: the page cache is fine. */
