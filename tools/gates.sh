@@ -70,7 +70,7 @@ gate_sanitize() {
 gate_fuzz() {
     build clang .build/fuzz -Dfuzz=true -Dtests=false -Db_sanitize=address,undefined \
         -Db_lundef=false || return 1
-    local work t failed=0 out
+    local work t bad=0 out
     work=$(mktemp -d)
     for t in tests/fuzz/fuzz_*.c; do
         t=$(basename "$t" .c)
@@ -79,12 +79,12 @@ gate_fuzz() {
         cp tests/fuzz/corpus/"$t"/* "$work/$t/"
         # New inputs go to the scratch copy, never into the repository.
         out=$(cd "$work" && "$root/.build/fuzz/tests/fuzz/fuzz_$t" -max_total_time="${FUZZ_SECONDS:-10}" \
-            -print_final_stats=1 "$work/$t" 2>&1) || failed=1
+            -print_final_stats=1 "$work/$t" 2>&1) || bad=1
         echo "fuzz_$t: $(echo "$out" | grep -E '^(Done|stat::number_of_executed_units)' | head -1)"
         echo "$out" | grep -E 'ERROR|SUMMARY' | head -5
     done
     rm -rf "$work"
-    return $failed
+    return $bad
 }
 
 all=(gcc clang format cppcheck tidy shellcheck sanitize fuzz)

@@ -165,6 +165,53 @@ static int check_records(wp_walrec_decoder *d, const uint8_t *buf, size_t len, c
     return 0;
 }
 
+/* What copying a segment knows as it goes. */
+typedef struct copy_state {
+    const char *dir;
+    const wp_walfind *fd;
+    uint64_t total;
+    uint64_t segsize;
+    wp_walrec_decoder d;
+    bool ended;
+} copy_state;
+
+/* The first chunk: the segment's header, its identity, where its records
+ * begin. 1 for a partial segment with no WAL in it yet. */
+static int begin_segment(copy_state *c, const uint8_t *buf, size_t got, wp_error *err)
+{
+    const wp_walfile *f = &c->fd->file;
+    if (f->n.partial && no_wal_yet(buf, got))
+        return 1;
+    wp_walpage_ident id = {0};
+    int r = check_first_page(buf, got, f, &id, err);
+    if (r == 0)
+        r = check_identity(c->dir, c->fd, &id, err);
+    if (r < 0)
+        return r;
+    c->segsize = id.seg_size;
+    uint64_t segno = 0;
+    wp_walname_segno(&f->n, c->segsize, &segno);
+    wp_walrec_init(&c->d, c->segsize, wp_segno_start(segno, c->segsize));
+    return 0;
+}
+
+/* One chunk checked and written to the target. */
+static int copy_chunk(copy_state *c, const uint8_t *buf, size_t got, int out, wp_error *err)
+{
+    const wp_walfile *f = &c->fd->file;
+    int r = c->total == 0 ? begin_segment(c, buf, got, err) : 0;
+    if (r != 0)
+        return r;
+    if (c->total + got > c->segsize)
+        return wp_error_set(err, WP_E_STATE, "\"%s\" holds more than a %llu-byte segment", f->name,
+                            (unsigned long long)c->segsize);
+    r = check_records(&c->d, buf, got, f, &c->ended, err);
+    if (r == 0 && wp_write_all(out, buf, got) < 0)
+        r = wp_error_errno(err, errno, "could not write the restored segment (the target %%p)");
+    c->total += got;
+    return r;
+}
+
 /* Copy a segment into the target: whole when complete (exactly the
  * segment size), padded with zeros to it when partial; its page headers
  * and records checked on the way. */
@@ -176,49 +223,26 @@ static int copy_segment(const char *dir, const wp_walfind *fd, int out, wp_error
     if (r < 0)
         return r;
     uint8_t *buf = malloc(COPY_CHUNK);
-    uint64_t total = 0, segsize = 0;
-    wp_walrec_decoder d = {0};
-    wp_walpage_ident id = {0};
-    bool ended = false;
-    if (!buf)
-        r = wp_error_set(err, -ENOMEM, "out of memory");
-    while (r == 0) {
-        size_t got = 0;
-        r = wp_walfile_read(&rd, buf, COPY_CHUNK, &got, err);
-        if (r < 0 || got == 0)
-            break;
-        if (total == 0 && f->n.partial && no_wal_yet(buf, got)) {
-            r = 1; /* a partial segment with nothing in it yet */
-            break;
-        }
-        if (total == 0)
-            r = check_first_page(buf, got, f, &id, err);
-        if (r == 0 && total == 0) {
-            segsize = id.seg_size;
-            r = check_identity(dir, fd, &id, err);
-            uint64_t segno = 0;
-            wp_walname_segno(&f->n, segsize, &segno);
-            wp_walrec_init(&d, segsize, wp_segno_start(segno, segsize));
-        }
-        if (r == 0 && total + got > segsize)
-            r = wp_error_set(err, WP_E_STATE, "\"%s\" holds more than a %llu-byte segment", f->name,
-                             (unsigned long long)segsize);
-        if (r == 0)
-            r = check_records(&d, buf, got, f, &ended, err);
-        if (r == 0 && wp_write_all(out, buf, got) < 0)
-            r = wp_error_errno(err, errno, "could not write the restored segment (the target %%p)");
-        total += got;
+    if (!buf) {
+        wp_walfile_close(&rd);
+        wp_error_set(err, -ENOMEM, "out of memory");
+        return -ENOMEM;
+    }
+    copy_state c = {.dir = dir, .fd = fd};
+    size_t got = 0;
+    while ((r = wp_walfile_read(&rd, buf, COPY_CHUNK, &got, err)) == 0 && got > 0 &&
+           (r = copy_chunk(&c, buf, got, out, err)) == 0) {
     }
     free(buf);
     wp_walfile_close(&rd);
-    if (r == 0 && total == 0)
+    if (r == 0 && c.total == 0)
         r = f->n.partial ? 1 : wp_error_set(err, WP_E_STATE, "\"%s\" is empty", f->name);
-    if (r == 0 && total < segsize && !f->n.partial)
+    if (r == 0 && c.total < c.segsize && !f->n.partial)
         r = wp_error_set(err, WP_E_STATE, "\"%s\" holds %llu bytes, a segment has %llu", f->name,
-                         (unsigned long long)total, (unsigned long long)segsize);
+                         (unsigned long long)c.total, (unsigned long long)c.segsize);
     /* A partial segment: zeros after its last durable byte, as the server
      * expects of a segment whose WAL ends there. */
-    if (r == 0 && total < segsize && ftruncate(out, (off_t)segsize) < 0)
+    if (r == 0 && c.total < c.segsize && ftruncate(out, (off_t)c.segsize) < 0)
         r = wp_error_errno(err, errno, "could not extend the restored segment");
     return r;
 }

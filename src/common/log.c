@@ -60,9 +60,9 @@ int wp_log_open_file(const char *path, wp_error *err)
 {
     if (strlen(path) >= sizeof(out.path))
         return wp_error_set(err, WP_E_USAGE, "log file name too long");
-    FILE *f;
+    FILE *f = NULL;
     int r = open_log(path, &f, err);
-    if (r < 0)
+    if (r < 0 || !f)
         return r;
     if (out.file)
         fclose(out.file);
@@ -75,9 +75,9 @@ int wp_log_reopen(wp_error *err)
 {
     if (!out.file)
         return 0;
-    FILE *f;
+    FILE *f = NULL;
     int r = open_log(out.path, &f, err);
-    if (r < 0)
+    if (r < 0 || !f)
         return r; /* keep writing to the old one */
     fclose(out.file);
     out.file = f;

@@ -160,7 +160,7 @@ static int next_message(const run_state *s, char **buf, int *len, wp_error *err)
     }
 }
 
-static int stream_messages(run_state *s, bool modern, bool *in_manifest, wp_error *err)
+static int stream_messages(run_state *s, bool modern, const bool *in_manifest, wp_error *err)
 {
     int r = 0;
     for (;;) {

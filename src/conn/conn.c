@@ -211,7 +211,8 @@ static int connect_error(PGconn *pg, wp_error *err)
                  {"the database system is starting up", "57P03"},
                  {"the database system is shutting down", "57P03"},
                  {"the database system is in recovery mode", "57P03"},
-                 {"the database system is not yet accepting connections", "57P03"}};
+                 {"the database system is not yet accepting connections", "57P03"},
+                 {"terminating connection due to administrator command", "57P01"}};
     for (size_t i = 0; err && i < sizeof(known) / sizeof(known[0]); i++)
         if (strstr(text, known[i].needle))
             snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", known[i].sqlstate);
@@ -669,7 +670,7 @@ int wp_conn_timeline_history(wp_conn *conn, uint32_t tli, uint32_t parent, wp_ls
     char *copy = r == 0 ? malloc(len + 1) : NULL;
     if (r == 0 && !copy)
         r = wp_error_set(err, -ENOMEM, "out of memory");
-    if (r == 0) {
+    if (r == 0 && copy) {
         memcpy(copy, PQgetvalue(res, 0, 1), len);
         copy[len] = '\0';
         r = check_history(copy, len, tli, parent, switch_point, err);

@@ -226,6 +226,33 @@ static int add_entry(int dfd, const char *dir, const char *name, wp_walfiles *w,
     return 0;
 }
 
+/* The segment size, and every segment's number by it. */
+static int number_segments(const char *dir, uint64_t segsize, wp_walfiles *w, wp_error *err)
+{
+    w->segsize = segsize ? segsize : find_segsize(dir, w->f, w->n);
+    bool any = false;
+    for (size_t i = 0; i < w->n; i++)
+        any = any || w->f[i].n.kind == WP_WALNAME_SEGMENT;
+    if (any && w->segsize == 0)
+        return wp_error_set(err, WP_E_STATE,
+                            "could not tell the WAL segment size of the files in \"%s\": no "
+                            "complete segment and no readable segment header",
+                            dir);
+    if (w->segsize == UINT64_MAX)
+        return wp_error_set(err, WP_E_STATE,
+                            "the segment headers in \"%s\" disagree on the WAL segment size", dir);
+    for (size_t i = 0; i < w->n; i++) {
+        if (w->f[i].n.kind != WP_WALNAME_SEGMENT)
+            continue;
+        w->n_segments++;
+        if (!wp_walname_segno(&w->f[i].n, w->segsize, &w->f[i].segno))
+            return wp_error_set(err, WP_E_STATE,
+                                "\"%s/%s\" is not a valid segment name for %llu-byte segments", dir,
+                                w->f[i].name, (unsigned long long)w->segsize);
+    }
+    return 0;
+}
+
 int wp_walfiles_read(const char *dir, uint64_t segsize, wp_walfiles *ret, wp_error *err)
 {
     DIR *d = opendir(dir);
@@ -243,29 +270,8 @@ int wp_walfiles_read(const char *dir, uint64_t segsize, wp_walfiles *ret, wp_err
     while (r == 0 && (de = readdir(d)) != NULL)
         r = add_entry(dirfd(d), dir, de->d_name, &w, &cap, err);
     closedir(d);
-    if (r == 0) {
-        w.segsize = segsize ? segsize : find_segsize(dir, w.f, w.n);
-        bool any = false;
-        for (size_t i = 0; i < w.n; i++)
-            any = any || w.f[i].n.kind == WP_WALNAME_SEGMENT;
-        if (any && w.segsize == 0)
-            r = wp_error_set(err, WP_E_STATE,
-                             "could not tell the WAL segment size of the files in \"%s\": no "
-                             "complete segment and no readable segment header",
-                             dir);
-        if (w.segsize == UINT64_MAX)
-            r = wp_error_set(err, WP_E_STATE,
-                             "the segment headers in \"%s\" disagree on the WAL segment size", dir);
-        for (size_t i = 0; i < w.n && r == 0; i++) {
-            if (w.f[i].n.kind != WP_WALNAME_SEGMENT)
-                continue;
-            w.n_segments++;
-            if (!wp_walname_segno(&w.f[i].n, w.segsize, &w.f[i].segno))
-                r = wp_error_set(err, WP_E_STATE,
-                                 "\"%s/%s\" is not a valid segment name for %llu-byte segments",
-                                 dir, w.f[i].name, (unsigned long long)w.segsize);
-        }
-    }
+    if (r == 0)
+        r = number_segments(dir, segsize, &w, err);
     if (r < 0) {
         free(w.f);
         return r;

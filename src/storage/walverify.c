@@ -137,38 +137,47 @@ static void decode_file(vstate *v, wp_walrec_decoder *d, const wp_walfile *f, bo
         v->rep->major = wp_walrec_magic_major(d->magic);
 }
 
+/* The checks on a file that need no reading: the gap before it, its size,
+ * a partial one with more after it, two partial forms of it. */
+static void check_file(vstate *v, uint32_t tli, const size_t *idx, size_t n, size_t k)
+{
+    uint64_t segsize = v->w.segsize;
+    const wp_walfile *f = &v->w.f[idx[k]];
+    wp_lsn start = wp_segno_start(f->segno, segsize);
+    if (k > 0 && f->segno != v->w.f[idx[k - 1]].segno + 1) {
+        uint64_t missing = v->w.f[idx[k - 1]].segno + 1;
+        char from[32];
+        wp_segment_name(tli, missing, segsize, from);
+        problem(v, from, wp_segno_start(missing, segsize),
+                "gap on timeline %u: %llu segment(s) missing before \"%s\"", (unsigned)tli,
+                (unsigned long long)(f->segno - missing), f->name);
+    }
+    if (!f->n.gz && !f->n.partial && f->size != segsize)
+        problem(v, f->name, start, "has %llu bytes, a segment has %llu",
+                (unsigned long long)f->size, (unsigned long long)segsize);
+    if (f->n.partial && k + 1 < n)
+        problem(v, f->name, start,
+                "only a partial segment, yet later segments of timeline %u follow", (unsigned)tli);
+    const wp_walfile *next = idx[k] + 1 < v->w.n_segments ? &v->w.f[idx[k] + 1] : NULL;
+    if (f->n.partial && !f->n.gz && next && next->segno == f->segno && next->n.tli == tli &&
+        next->n.partial && next->n.gz)
+        problem(v, f->name, start,
+                "both \"%s\" and \"%s\" exist; which holds the newer WAL is unknown", f->name,
+                next->name);
+}
+
 /* One timeline's files (indexes into w.f, one per segment, in order):
- * gaps, sizes, stale partials, and the records. */
+ * the checks on each file, then its records. */
 static void check_timeline(vstate *v, uint32_t tli, const size_t *idx, size_t n)
 {
     uint64_t segsize = v->w.segsize;
     wp_walrec_decoder d = {0};
     for (size_t k = 0; k < n; k++) {
-        const wp_walfile *f = &v->w.f[idx[k]];
-        wp_lsn start = wp_segno_start(f->segno, segsize);
-        if (k > 0 && f->segno != v->w.f[idx[k - 1]].segno + 1) {
-            char from[32];
-            wp_segment_name(tli, v->w.f[idx[k - 1]].segno + 1, segsize, from);
-            problem(v, from, wp_segno_start(v->w.f[idx[k - 1]].segno + 1, segsize),
-                    "gap on timeline %u: %llu segment(s) missing before \"%s\"", (unsigned)tli,
-                    (unsigned long long)(f->segno - v->w.f[idx[k - 1]].segno - 1), f->name);
-        }
-        if (!f->n.gz && !f->n.partial && f->size != segsize)
-            problem(v, f->name, start, "has %llu bytes, a segment has %llu",
-                    (unsigned long long)f->size, (unsigned long long)segsize);
-        if (f->n.partial && k + 1 < n)
-            problem(v, f->name, start,
-                    "only a partial segment, yet later segments of timeline %u follow",
-                    (unsigned)tli);
-        const wp_walfile *next = idx[k] + 1 < v->w.n_segments ? &v->w.f[idx[k] + 1] : NULL;
-        if (f->n.partial && !f->n.gz && next && next->segno == f->segno && next->n.tli == tli &&
-            next->n.partial && next->n.gz)
-            problem(v, f->name, start,
-                    "both \"%s\" and \"%s\" exist; which holds the newer WAL "
-                    "is unknown",
-                    f->name, next->name);
+        check_file(v, tli, idx, n, k);
         if (!v->o->decode)
             continue;
+        const wp_walfile *f = &v->w.f[idx[k]];
+        wp_lsn start = wp_segno_start(f->segno, segsize);
         if (k == 0)
             wp_walrec_init(&d, segsize, start);
         else if (d.next != start)

@@ -136,7 +136,16 @@ expect_contains "$WP_OUT" "would remove 1 file"
 
 wp_case "damage in the newest complete segment is found by verify too"
 fresh newest
-printf '\xff\xff\xff\xff' | dd of="$d/${segs[-1]}" bs=1 seek=$((segsize / 2 + 5000)) conv=notrunc 2>/dev/null
+# Inside the first record that begins in the segment (after the long page
+# header and whatever continues from the segment before), where both
+# verify and restore-wal read.
+first=$(python3 -c '
+import struct, sys
+h = open(sys.argv[1], "rb").read(40)
+rem = struct.unpack_from("<I", h, 16)[0]
+print(40 + ((rem + 7) & ~7) + 30)' "$d/${segs[-1]}")
+[ "$first" -lt 8000 ] || fail "the newest segment begins with a long continuation ($first)"
+printf '\xff\xff\xff\xff' | dd of="$d/${segs[-1]}" bs=1 seek="$first" conv=notrunc 2>/dev/null
 expect_exit 1 "$WALPULL" verify -D "$d"
 expect_contains "$WP_OUT" "${segs[-1]}"
 expect_exit 255 "$WALPULL" restore-wal -D "$d" "${segs[-1]}" "$restore_dir/l"
