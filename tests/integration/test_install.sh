@@ -24,10 +24,10 @@ unit=$(find "$dest" -name 'walpull-archive@.service' | head -1)
 [ -n "$(find "$dest" -name restore.md)" ] || fail "no docs"
 
 wp_case "every manual page renders, and lists the options --help lists"
-for f in $(find "$dest" -name 'walpull*.1'); do
+while IFS= read -r f; do
     out=$(MANWIDTH=100 man -l "$f" 2>&1) || fail "man -l $f: $out"
     expect_contains "$out" "NAME"
-done
+done < <(find "$dest" -name 'walpull*.1')
 page=$(MANWIDTH=200 man -l "$(find "$dest" -name walpull-archive.1)" 2>/dev/null | sed 's/\x08.//g')
 for o in $("$prefix/bin/walpull" archive --help | grep -oE -- '--[a-z-]+' | sort -u); do
     expect_contains "$page" "$o" "walpull-archive(1) lists $o"
