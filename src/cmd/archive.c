@@ -32,6 +32,7 @@ typedef struct archive_opts {
     bool synchronous;
     bool no_loop;
     bool wait_for_server;
+    bool drop_slot;
     bool buffered_io;
     bool verify;
     const char *metrics_file;
@@ -80,6 +81,7 @@ typedef struct state_writer {
     wp_archstate st;
     bool warned;     /* a failed write is said once */
     bool slot_ready; /* a session found (or made) the slot */
+    bool streamed;   /* a session got as far as streaming */
     uint64_t reconnects;
     const char *metrics_path; /* --metrics-file, or NULL */
     uint64_t bytes_before;    /* received in earlier sessions */
@@ -211,6 +213,10 @@ static int parse_args(int argc, char **argv, archive_opts *o)
                        .target = &o->endpos,
                        .arg_name = "LSN",
                        .help = "stop once this position is received and durable"},
+                      {.long_name = "drop-slot",
+                       .kind = WP_OPT_FLAG,
+                       .target = &o->drop_slot,
+                       .help = "drop the slot named by --slot and exit"},
                       {.long_name = "wait-for-server",
                        .kind = WP_OPT_FLAG,
                        .target = &o->wait_for_server,
@@ -237,13 +243,15 @@ static int parse_args(int argc, char **argv, archive_opts *o)
                       WP_CLI_CONN_OPTS(&o->conn),
                       WP_OPT_END};
     static const wp_opt_rule rules[] = {{WP_OPT_NEEDS, "create-slot", "slot"},
-                                        {WP_OPT_NEEDS, "if-not-exists", "create-slot"}};
+                                        {WP_OPT_NEEDS, "if-not-exists", "create-slot"},
+                                        {WP_OPT_NEEDS, "drop-slot", "slot"},
+                                        {WP_OPT_EXCLUDES, "drop-slot", "create-slot"}};
     int first;
     int r = wp_cli_parse(&archive_cmd, table, rules, sizeof(rules) / sizeof(rules[0]), argc, argv,
                          0, &first);
     if (r != 0)
         return r;
-    if (!o->dir)
+    if (!o->dir && !o->drop_slot)
         return wp_cli_usage_error("archive", "no target directory specified (-D)");
     return 0;
 }
@@ -405,6 +413,8 @@ static int session(const archive_opts *o, bool first, state_writer *sw, bool *re
         r = wp_walrecv_run(conn, sink, &cfg, &stats, &res, err);
         *ret_progress = stats.bytes > 0;
         sw->bytes_before += stats.bytes;
+        /* The first status update goes out as soon as COPY begins. */
+        sw->streamed = sw->streamed || stats.status_sent > 0;
         if (r == 0)
             wp_log(WP_LOG_INFO, "%s at " WP_LSN_FMT " (timeline %u); %" PRIu64 " bytes received",
                    res.reason == WP_WALRECV_ENDPOS ? "reached the end position" : "stopped",
@@ -441,6 +451,21 @@ int wp_cmd_archive(int argc, char **argv)
     sigaction(SIGHUP, &hup, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    if (o.drop_slot) {
+        /* As pg_receivewal --drop-slot: drop it and stop. */
+        wp_error err = {0};
+        wp_conn *conn = NULL;
+        r = wp_conn_open(&o.conn, WP_CONN_PHYSICAL, NULL, &conn, &err);
+        if (r == 0)
+            r = wp_conn_drop_slot(conn, o.slot, false, &err);
+        wp_conn_free(conn);
+        if (r < 0) {
+            wp_log_error(&err);
+            return WP_EXIT_ERROR;
+        }
+        wp_log(WP_LOG_INFO, "dropped replication slot \"%s\"", o.slot);
+        return WP_EXIT_OK;
+    }
     /* One archiver per directory, for as long as this one runs. */
     int lock_fd;
     wp_error lock_err = {0};
@@ -461,11 +486,11 @@ int wp_cmd_archive(int argc, char **argv)
             return WP_EXIT_OK;
         if (stop_requested)
             return WP_EXIT_OK;
-        wp_retry what = wp_retry_decide(&err, slot_ready, o.wait_for_server);
+        wp_retry what = wp_retry_decide(&err, sw.streamed, o.wait_for_server);
         if (what == WP_RETRY_STOP || o.no_loop) {
             if (what == WP_RETRY_AGAIN && !err.hint[0])
                 wp_error_hint(&err, "Without --no-loop walpull reconnects and resumes by itself.");
-            else if (err.code == WP_E_CONN && !slot_ready && !err.hint[0])
+            else if (err.code == WP_E_CONN && !sw.streamed && !err.hint[0])
                 wp_error_hint(&err, "Check the host and port; with --wait-for-server walpull waits "
                                     "for a server that is not up yet.");
             wp_log_error(&err);

@@ -13,8 +13,8 @@ typedef enum wp_retry {
     WP_RETRY_AGAIN,
 } wp_retry;
 
-/* worked: streaming has begun at least once in this run (a session got as
- * far as the slot); wait_for_server: --wait-for-server. */
+/* worked: streaming has begun at least once in this run (a session's COPY
+ * began); wait_for_server: --wait-for-server. */
 wp_retry wp_retry_decide(const wp_error *err, bool worked, bool wait_for_server);
 
 #endif

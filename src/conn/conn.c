@@ -58,7 +58,15 @@ const char *wp_conn_hint_for(const char *sqlstate, const char *message)
          "Give the role the privilege: ALTER ROLE <user> REPLICATION."},
         {NULL, "wal_level", "Set wal_level = replica (or logical) on the server and restart it."},
         {NULL, "max_wal_senders",
-         "Raise max_wal_senders on the server (and restart it), or stop an idle client."},
+         "Raise max_wal_senders on the server (and restart it; with wal_level = minimal it must "
+         "stay 0, so set wal_level = replica too), or stop an idle client."},
+        {NULL, "not in this server's history",
+         "The server's timeline history forked before the archive's newest WAL (a failover to a "
+         "standby that was behind): archive this server into a new directory, and take a new base "
+         "backup (docs/operations.md, \"Failover\")."},
+        {NULL, "is ahead of the WAL flush position",
+         "The server has less WAL than the archive (a failover to a standby that was behind, or "
+         "another server): archive it into a new directory (docs/operations.md, \"Failover\")."},
         {NULL, "exceeds max_replication_slots",
          "Raise max_replication_slots on the server, or drop an unused slot."},
         {"55006", "is active for PID",

@@ -489,36 +489,31 @@ static bool parse_file_name(const char *name, uint64_t segsize, uint32_t *tli, u
 }
 
 /* Read the first bytes of a (possibly gzip'd) segment file. */
-static int read_head(int dirfd, const char *name, bool gz, uint8_t *buf, size_t len)
+/* Read the first bytes of a (possibly gzip'd) segment file: a regular
+ * file only (walfiles.h opens it without following links or blocking). */
+static int read_head(const char *dir, const char *name, uint8_t *buf, size_t len)
 {
-    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    ssize_t got;
-    if (gz) {
-        gzFile g = gzdopen(fd, "rb");
-        if (!g) {
-            close(fd);
-            return -ENOMEM;
-        }
-        got = gzread(g, buf, (unsigned)len);
-        gzclose(g);
-    } else {
-        got = pread(fd, buf, len, 0);
-        close(fd);
-    }
-    return got == (ssize_t)len ? 0 : -EIO;
+    wp_walname n = wp_walname_parse(name);
+    wp_walfile_reader rd = {.fd = -1};
+    wp_error ignored = {0};
+    size_t got = 0;
+    int r = wp_walfile_open(dir, name, &n, &rd, &ignored);
+    if (r < 0)
+        return r;
+    r = wp_walfile_read(&rd, buf, len, &got, &ignored);
+    wp_walfile_close(&rd);
+    return r == 0 && got == len ? 0 : -EIO;
 }
 
 /* The newest file must be this server's WAL: system identifier and
  * segment size from its long page header. A partial may begin with zeros
  * (a mid-segment start): only a readable long header is checked. */
-static int check_identity(int dfd, const char *dir, const char *name, bool gz, uint64_t segsize,
-                          uint64_t sysid, wp_error *err)
+static int check_identity(const char *dir, const char *name, uint64_t segsize, uint64_t sysid,
+                          wp_error *err)
 {
     uint8_t head[WP_WALPAGE_LONG_HDR];
     wp_walpage_ident id;
-    if (read_head(dfd, name, gz, head, sizeof(head)) < 0 ||
+    if (read_head(dir, name, head, sizeof(head)) < 0 ||
         wp_walpage_ident_parse(head, sizeof(head), &id) < 0)
         return 0;
     if (id.sysid != sysid) {
@@ -549,7 +544,7 @@ int wp_walarchive_scan(const char *dir, uint64_t segsize, uint64_t sysid,
     }
     wp_archive_resume res = {0};
     uint64_t best_segno = 0;
-    bool best_partial = false, best_gz = false;
+    bool best_partial = false;
     int r = 0;
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
@@ -558,8 +553,14 @@ int wp_walarchive_scan(const char *dir, uint64_t segsize, uint64_t sysid,
         bool gz, partial;
         if (!parse_file_name(de->d_name, segsize, &tli, &segno, &gz, &partial))
             continue;
+        struct stat st;
+        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode)) {
+            r = wp_error_set(err, WP_E_STATE,
+                             "\"%s/%s\" is not a regular file; an archive holds only regular files",
+                             dir, de->d_name);
+            break;
+        }
         if (!gz && !partial) {
-            struct stat st;
             if (fstatat(dirfd(d), de->d_name, &st, 0) == 0 && (uint64_t)st.st_size != segsize) {
                 r = wp_error_set(err, WP_E_STATE,
                                  "WAL file \"%s/%s\" has %lld bytes, but the server's WAL segment "
@@ -580,14 +581,13 @@ int wp_walarchive_scan(const char *dir, uint64_t segsize, uint64_t sysid,
             res.tli = tli;
             best_segno = segno;
             best_partial = partial;
-            best_gz = gz;
             snprintf(res.newest, sizeof(res.newest), "%s", de->d_name);
         }
     }
     if (r == 0 && res.found) {
         res.start = wp_segno_start(best_partial ? best_segno : best_segno + 1, segsize);
         if (sysid)
-            r = check_identity(dirfd(d), dir, res.newest, best_gz, segsize, sysid, err);
+            r = check_identity(dir, res.newest, segsize, sysid, err);
     }
     closedir(d);
     if (r == 0)

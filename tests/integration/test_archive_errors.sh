@@ -35,6 +35,22 @@ expect_exit 0 "$WALPULL" slot create s $conn
 expect_exit 1 "$WALPULL" archive -D "$arch" --slot s --create-slot --no-loop $conn
 expect_contains "$WP_OUT" 'replication slot "s" already exists'
 
+wp_case "A FIFO named like the next .partial: refused, never opened for writing (no hang)"
+fifo=$WP_TMP/fifo
+mkdir "$fifo"
+next=$(wp_psql pri -c "SELECT pg_walfile_name(pg_current_wal_lsn())")
+mkfifo "$fifo/$next.partial"
+expect_exit 1 timeout 60 "$WALPULL" archive -D "$fifo" --no-loop $conn
+expect_contains "$WP_OUT" "is not a regular file"
+
+wp_case "--drop-slot drops the slot and stops"
+expect_exit 0 "$WALPULL" slot create dropme $conn
+expect_exit 0 "$WALPULL" archive --slot dropme --drop-slot -v $conn
+expect_contains "$WP_OUT" 'dropped replication slot "dropme"'
+expect_eq "$(wp_psql pri -c "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'dropme'")" 0 "slot after --drop-slot"
+expect_exit 2 "$WALPULL" archive --drop-slot $conn
+expect_contains "$WP_OUT" "option --drop-slot needs --slot"
+
 wp_case "Slot already active"
 wp_spawn "$WALPULL" archive -D "$arch" --slot s $conn
 wait_for 30 wp_query_is pri "SELECT active FROM pg_replication_slots WHERE slot_name = 's'" t

@@ -48,3 +48,28 @@ kill -INT "$apid"
 expect_wait_exit 0 "$apid" "archiver exit on SIGINT"
 expect_exit 0 "$WALPULL" verify -D "$arch"
 expect_contains "$WP_OUT" "no problems found"
+
+wp_case "a full disk once streaming worked: retried, and resumed with no gap once space comes back"
+if [ "$(id -u)" = 0 ]; then
+    full=$WP_TMP/full
+    mkdir "$full"
+    mount -t tmpfs -o size=3M tmpfs "$full"
+    wp_on_exit "umount '$full'"
+    wp_psql pri -c "ALTER SYSTEM SET max_wal_senders = 10" >/dev/null
+    wp_pg_ctl pri restart fast
+    flog=$WP_TMP/full.log
+    wp_spawn "$WALPULL" archive -D "$full" --slot fs --create-slot -s 1 $conn 2>"$flog"
+    fpid=${WP_PIDS[-1]}
+    wait_for 30 wp_query_is pri "SELECT active FROM pg_replication_slots WHERE slot_name = 'fs'" t
+    wp_make_wal pri 5
+    wait_for 60 grep -q "No space left on device" "$flog"
+    sleep 2
+    kill -0 "$fpid" || fail "the archiver stopped on a full disk: $(tail -3 "$flog")"
+    expect_contains "$(cat "$flog")" "retrying in"
+    mount -o remount,size=64M "$full"
+    wait_for 90 wp_walpull_caught_up pri
+    kill -INT "$fpid"
+    expect_wait_exit 0 "$fpid" "archiver exit on SIGINT after the disk filled and emptied"
+    expect_exit 0 "$WALPULL" verify -D "$full"
+    expect_contains "$WP_OUT" "no problems found"
+fi

@@ -375,6 +375,47 @@ START_TEST(test_walarchive_gzip_resume_never_shrinks)
 }
 END_TEST
 
+/* A complete segment is never replaced: the same bytes again are fine,
+ * different bytes are refused and the archive's copy kept. */
+START_TEST(test_walarchive_never_replaces_complete)
+{
+    const uint64_t seg = 1u << 20;
+    uint8_t *wal = malloc(seg), *other = malloc(seg);
+    fill(wal, seg, 5);
+    fill(other, seg, 6);
+    char dir[] = "/tmp/walpull-unit-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    wp_walarchive_opts o = {.dir = dir, .segsize = seg, .partial_suffix = true};
+    wp_walsink *sink;
+    wp_error err;
+    ck_assert_int_eq(wp_walarchive_open(&o, &sink, &err), 0);
+    stream_into(sink, wal, seg, 0, 65536);
+    wp_walsink_free(sink);
+    char path[256];
+    snprintf(path, sizeof(path), "%s/000000010000000000000000", dir);
+    /* The same segment again, the same bytes: accepted. */
+    ck_assert_int_eq(wp_walarchive_open(&o, &sink, &err), 0);
+    stream_into(sink, wal, seg, 0, 65536);
+    wp_walsink_free(sink);
+    /* Different bytes: the last write, which completes it, is refused. */
+    ck_assert_int_eq(wp_walarchive_open(&o, &sink, &err), 0);
+    struct iovec v = {.iov_base = other, .iov_len = seg};
+    ck_assert_int_eq(wp_walsink_write(sink, 1, 0, &v, 1, &err), WP_E_STATE);
+    ck_assert_msg(strstr(err.message, "again with different bytes"), "%s", err.message);
+    wp_walsink_free(sink);
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    uint8_t *back = malloc(seg);
+    ck_assert_uint_eq(fread(back, 1, seg, f), seg);
+    fclose(f);
+    ck_assert_int_eq(memcmp(back, wal, seg), 0);
+    free(back);
+    free(wal);
+    free(other);
+    wp_test_rmtree(dir);
+}
+END_TEST
+
 START_TEST(test_file_link_refuses_symlink)
 {
     char dir[] = "/tmp/walpull-unit-XXXXXX";
@@ -451,6 +492,7 @@ int main(void)
     tcase_add_test(tc, test_walarchive_resume_mid_block);
     tcase_add_test(tc, test_walarchive_gzip_roundtrip);
     tcase_add_test(tc, test_walarchive_gzip_resume_never_shrinks);
+    tcase_add_test(tc, test_walarchive_never_replaces_complete);
     tcase_add_test(tc, test_file_link_refuses_symlink);
     tcase_add_test(tc, test_percentile_nearest_rank);
     tcase_add_test(tc, test_svgplot_points);
