@@ -435,13 +435,40 @@ static void sleep_secs(int secs)
     nanosleep(&ts, NULL);
 }
 
-int wp_cmd_archive(int argc, char **argv)
+/* --drop-slot, as pg_receivewal's: drop the slot and stop. */
+static int drop_slot(const archive_opts *o)
 {
-    archive_opts o = {.status_interval_secs = 10, .gzip_level = 6};
-    int r = parse_args(argc, argv, &o);
-    if (r != 0)
-        return wp_cli_exit(r);
+    wp_error err = {0};
+    wp_conn *conn = NULL;
+    int r = wp_conn_open(&o->conn, WP_CONN_PHYSICAL, NULL, &conn, &err);
+    if (r == 0)
+        r = wp_conn_drop_slot(conn, o->slot, false, &err);
+    wp_conn_free(conn);
+    if (r < 0) {
+        wp_log_error(&err);
+        return WP_EXIT_ERROR;
+    }
+    wp_log(WP_LOG_INFO, "dropped replication slot \"%s\"", o->slot);
+    return WP_EXIT_OK;
+}
 
+/* A session failed: stop (reported, with the hint that fits), or go on. */
+static bool give_up(const archive_opts *o, const state_writer *sw, wp_error *err)
+{
+    wp_retry what = wp_retry_decide(err, sw->streamed, o->wait_for_server);
+    if (what == WP_RETRY_AGAIN && !o->no_loop)
+        return false;
+    if (what == WP_RETRY_AGAIN && !err->hint[0])
+        wp_error_hint(err, "Without --no-loop walpull reconnects and resumes by itself.");
+    else if (err->code == WP_E_CONN && !sw->streamed && !err->hint[0])
+        wp_error_hint(err, "Check the host and port; with --wait-for-server walpull waits for a "
+                           "server that is not up yet.");
+    wp_log_error(err);
+    return true;
+}
+
+static void install_signals(void)
+{
     struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: waits end early */
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
@@ -450,22 +477,17 @@ int wp_cmd_archive(int argc, char **argv)
     sigemptyset(&hup.sa_mask);
     sigaction(SIGHUP, &hup, NULL);
     signal(SIGPIPE, SIG_IGN);
+}
 
-    if (o.drop_slot) {
-        /* As pg_receivewal --drop-slot: drop it and stop. */
-        wp_error err = {0};
-        wp_conn *conn = NULL;
-        r = wp_conn_open(&o.conn, WP_CONN_PHYSICAL, NULL, &conn, &err);
-        if (r == 0)
-            r = wp_conn_drop_slot(conn, o.slot, false, &err);
-        wp_conn_free(conn);
-        if (r < 0) {
-            wp_log_error(&err);
-            return WP_EXIT_ERROR;
-        }
-        wp_log(WP_LOG_INFO, "dropped replication slot \"%s\"", o.slot);
-        return WP_EXIT_OK;
-    }
+int wp_cmd_archive(int argc, char **argv)
+{
+    archive_opts o = {.status_interval_secs = 10, .gzip_level = 6};
+    int r = parse_args(argc, argv, &o);
+    if (r != 0)
+        return wp_cli_exit(r);
+    install_signals();
+    if (o.drop_slot)
+        return drop_slot(&o);
     /* One archiver per directory, for as long as this one runs. */
     int lock_fd;
     wp_error lock_err = {0};
@@ -482,20 +504,10 @@ int wp_cmd_archive(int argc, char **argv)
         r = session(&o, !slot_ready, &sw, &progress, &err);
         /* Past the slot step (streaming began, or failed after it). */
         slot_ready = slot_ready || sw.slot_ready;
-        if (r == 0)
+        if (r == 0 || stop_requested)
             return WP_EXIT_OK;
-        if (stop_requested)
-            return WP_EXIT_OK;
-        wp_retry what = wp_retry_decide(&err, sw.streamed, o.wait_for_server);
-        if (what == WP_RETRY_STOP || o.no_loop) {
-            if (what == WP_RETRY_AGAIN && !err.hint[0])
-                wp_error_hint(&err, "Without --no-loop walpull reconnects and resumes by itself.");
-            else if (err.code == WP_E_CONN && !sw.streamed && !err.hint[0])
-                wp_error_hint(&err, "Check the host and port; with --wait-for-server walpull waits "
-                                    "for a server that is not up yet.");
-            wp_log_error(&err);
+        if (give_up(&o, &sw, &err))
             return WP_EXIT_ERROR;
-        }
         sw.reconnects++;
         if (progress)
             backoff = 1;
