@@ -9,6 +9,7 @@ static void usage(void)
 {
     printf("walpull is a PostgreSQL physical replication client.\n\n"
            "Usage:\n"
+           "  walpull check [OPTION]...          everything a seed or an archive needs, checked\n"
            "  walpull [seed] -D DIR [OPTION]...  make a standby's data directory (the\n"
            "                                     default command)\n"
            "  walpull archive [OPTION]...        stream WAL into an archive directory\n"
@@ -41,6 +42,7 @@ int main(int argc, char **argv)
         {"restore-wal", wp_cmd_restore_wal},
         {"expire", wp_cmd_expire},
         {"status", wp_cmd_status},
+        {"check", wp_cmd_check},
     };
     /* WAL arrives in buffers of about 128 kB that libpq allocates for each
      * message and walpull frees after the batch is written. glibc would

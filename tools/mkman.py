@@ -72,7 +72,7 @@ def main():
         page += [open(extra).read().rstrip(), ""]
     page += ["# SEE ALSO", ""]
     see = ["walpull(1)"] if command != "walpull" else []
-    see += ["walpull-%s(1)" % c for c in ("seed", "archive", "restore-wal", "verify", "expire",
+    see += ["walpull-%s(1)" % c for c in ("check", "seed", "archive", "restore-wal", "verify", "expire",
                                           "status", "bench", "identify", "slot") if c != command]
     page += [", ".join(see), ""]
     with open(out, "w") as f:

@@ -12,5 +12,6 @@ int wp_cmd_verify(int argc, char **argv);
 int wp_cmd_restore_wal(int argc, char **argv);
 int wp_cmd_expire(int argc, char **argv);
 int wp_cmd_status(int argc, char **argv);
+int wp_cmd_check(int argc, char **argv);
 
 #endif

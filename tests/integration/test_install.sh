@@ -13,7 +13,7 @@ prefix=$dest$(meson introspect "$build" --buildoptions | python3 -c '
 import json, sys
 print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "prefix"))')
 [ -x "$prefix/bin/walpull" ] || fail "no bin/walpull"
-for page in walpull walpull-seed walpull-archive walpull-restore-wal walpull-verify walpull-expire \
+for page in walpull walpull-check walpull-seed walpull-archive walpull-restore-wal walpull-verify walpull-expire \
     walpull-status walpull-bench walpull-identify walpull-slot; do
     f=$(find "$dest" -name "$page.1" | head -1)
     [ -n "$f" ] || fail "no manual page $page.1"
