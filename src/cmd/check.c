@@ -169,6 +169,36 @@ static void check_slot(checker *c, const wp_conn_opts *copts, const char *slot,
         info.has_safe_wal_size ? ", limited by max_slot_wal_keep_size" : "");
 }
 
+static bool dir_empty(const char *dir)
+{
+    DIR *d = opendir(dir);
+    bool empty = d != NULL;
+    struct dirent *de;
+    while (empty && (de = readdir(d)) != NULL)
+        empty = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
+    if (d)
+        closedir(d);
+    return empty;
+}
+
+/* Room for what the directory is for: the databases' size for a seed, a
+ * gigabyte for an archive. */
+static void check_space(checker *c, const char *dir, int what, long long db_bytes)
+{
+    struct statvfs vfs;
+    if (statvfs(dir, &vfs) < 0)
+        return;
+    unsigned long long avail = (unsigned long long)vfs.f_bavail * vfs.f_frsize;
+    unsigned long long need =
+        what == FOR_SEED && db_bytes > 0 ? (unsigned long long)db_bytes : 1ULL << 30;
+    if (avail < need)
+        say(c, CHECK_FAIL, "free space", "Free space, or use a larger file system.",
+            "%llu MB free in \"%s\", %s %llu MB", avail >> 20, dir,
+            what == FOR_SEED ? "the databases need" : "an archive wants at least", need >> 20);
+    else
+        say(c, CHECK_PASS, "free space", NULL, "%llu MB free in \"%s\"", avail >> 20, dir);
+}
+
 /* The target directory: usable for what it is for, with room. */
 static void check_directory(checker *c, const char *dir, int what, long long db_bytes)
 {
@@ -192,32 +222,12 @@ static void check_directory(checker *c, const char *dir, int what, long long db_
             "\"%s\" is not writable: %s", dir, strerror(errno));
         return;
     }
-    if (what == FOR_SEED) {
-        DIR *d = opendir(dir);
-        bool empty = d != NULL;
-        struct dirent *de;
-        while (empty && (de = readdir(d)) != NULL)
-            empty = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
-        if (d)
-            closedir(d);
-        if (!empty) {
-            say(c, CHECK_FAIL, "directory", "Seed into a new or empty directory.",
-                "\"%s\" is not empty", dir);
-            return;
-        }
+    if (what == FOR_SEED && !dir_empty(dir)) {
+        say(c, CHECK_FAIL, "directory", "Seed into a new or empty directory.",
+            "\"%s\" is not empty", dir);
+        return;
     }
-    struct statvfs vfs;
-    if (statvfs(dir, &vfs) == 0) {
-        unsigned long long avail = (unsigned long long)vfs.f_bavail * vfs.f_frsize;
-        unsigned long long need =
-            what == FOR_SEED && db_bytes > 0 ? (unsigned long long)db_bytes : 1ULL << 30;
-        if (avail < need)
-            say(c, CHECK_FAIL, "free space", "Free space, or use a larger file system.",
-                "%llu MB free in \"%s\", %s %llu MB", avail >> 20, dir,
-                what == FOR_SEED ? "the databases need" : "an archive wants at least", need >> 20);
-        else
-            say(c, CHECK_PASS, "free space", NULL, "%llu MB free in \"%s\"", avail >> 20, dir);
-    }
+    check_space(c, dir, what, db_bytes);
     say(c, CHECK_PASS, "directory", NULL, "\"%s\" is usable", dir);
 }
 
