@@ -225,6 +225,22 @@ static int connect_error(PGconn *pg, wp_error *err)
         if (strstr(text, known[i].needle))
             snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", known[i].sqlstate);
     const char *hint = wp_conn_hint_for(NULL, text);
+    /* The line to add, for the address and user the server saw. */
+    char host[64], user[64];
+    const char *at = strstr(text, "no pg_hba.conf entry for ");
+    if (at && sscanf(at,
+                     "no pg_hba.conf entry for %*s connection from host \"%63[^\"]\", user "
+                     "\"%63[^\"]\"",
+                     host, user) == 2) {
+        bool replication = strstr(at, "for replication connection") != NULL;
+        wp_error_hint(err,
+                      "Add \"host %s %s %s/%s scram-sha-256\" to pg_hba.conf on the server and "
+                      "reload it (SELECT pg_reload_conf()).",
+                      replication ? "replication" : "all", user, host,
+                      strchr(host, ':') ? "128" : "32");
+        wp_buf_free(&msg);
+        return code;
+    }
     if (!hint && pg && PQconnectionNeedsPassword(pg))
         hint = "Give a password in ~/.pgpass or PGPASSWORD, or use -W to be asked for one.";
     if (hint)

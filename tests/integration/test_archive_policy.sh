@@ -73,3 +73,26 @@ if [ "$(id -u)" = 0 ]; then
     expect_exit 0 "$WALPULL" verify -D "$full"
     expect_contains "$WP_OUT" "no problems found"
 fi
+
+wp_case "failover to a standby that was behind the archive: a clear error and what to do"
+wp_pg_standby lag pri
+wp_pgpass lag
+wp_pg_ctl lag stop fast
+fo=$WP_TMP/failover
+mkdir "$fo"
+expect_exit 0 "$WALPULL" slot create fo $conn
+wp_make_wal pri 3
+endpos=$(wp_segment_floor_lsn pri $segsize)
+expect_exit 0 "$WALPULL" archive -D "$fo" --slot fo --endpos "$endpos" --no-loop $conn
+# The primary is gone; the standby, behind the archive, is promoted.
+wp_pg_ctl pri stop fast
+wp_pg_ctl lag start
+wp_pg_ctl lag promote
+wait_for 30 wp_query_is lag "SELECT pg_is_in_recovery()" f
+# shellcheck disable=SC2046 # the connection arguments are words
+expect_exit 1 "$WALPULL" archive -D "$fo" --no-loop $(wp_conn_args lag)
+case "$WP_OUT" in
+*"not in this server's history"* | *"ahead of the WAL flush position"*) ;;
+*) fail "not the server's refusal of a history it never had: $WP_OUT" ;;
+esac
+expect_contains "$WP_OUT" "into a new directory"

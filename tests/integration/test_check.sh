@@ -77,4 +77,4 @@ wp_case "no pg_hba.conf line for replication: the line to add"
 as_pg sed -i 's/^host replication all.*$//' "$pri_DATA/pg_hba.conf"
 wp_psql pri -c "SELECT pg_reload_conf()" >/dev/null
 sleep 0.5
-fails "replication connection" 'Add a "host replication' $conn
+fails "replication connection" 'Add "host replication replication_user 127.0.0.1/32 scram-sha-256"' $conn

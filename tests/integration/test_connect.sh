@@ -72,7 +72,7 @@ wp_psql pri -c "SELECT pg_reload_conf()" >/dev/null
 sleep 0.5
 expect_exit 1 "$WALPULL" identify $conn
 expect_contains "$WP_OUT" 'no pg_hba.conf entry'
-expect_contains "$WP_OUT" 'hint: Add a "host replication'
+expect_contains "$WP_OUT" 'hint: Add "host replication replication_user 127.0.0.1/32 scram-sha-256" to pg_hba.conf'
 
 wp_case "usage errors"
 expect_exit 2 "$WALPULL" identify --bogus
