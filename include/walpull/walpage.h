@@ -5,6 +5,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A little-endian integer of n bytes (WAL is stored in the server's
+ * native byte order, little-endian on every platform walpull runs on). */
+static inline uint64_t wp_le(const uint8_t *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
 /* Bytes needed to read the long header's identity fields. */
 #define WP_WALPAGE_LONG_HDR 40
 

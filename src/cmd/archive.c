@@ -169,18 +169,8 @@ static const wp_cli_cmd archive_cmd = {
 
 static int parse_args(int argc, char **argv, archive_opts *o)
 {
-    wp_opt table[] = {{.short_name = 'D',
-                       .long_name = "directory",
-                       .kind = WP_OPT_STRING,
-                       .target = &o->dir,
-                       .arg_name = "DIR",
-                       .help = "receive WAL files into this directory"},
-                      {.short_name = 'S',
-                       .long_name = "slot",
-                       .kind = WP_OPT_STRING,
-                       .target = &o->slot,
-                       .arg_name = "NAME",
-                       .help = "stream through this physical replication slot"},
+    wp_opt table[] = {WP_CLI_DIR_OPT(&o->dir, "receive WAL files into this directory"),
+                      WP_CLI_SLOT_OPT(&o->slot, "stream through this physical replication slot"),
                       {.long_name = "create-slot",
                        .kind = WP_OPT_FLAG,
                        .target = &o->create_slot,

@@ -599,12 +599,7 @@ int wp_cmd_bench(int argc, char **argv)
     bench_opts o = {.mode = MODE_CATCHUP, .duration = 10, .clients = 2, .rounds = 1};
     bool temp = false;
     wp_opt table[] = {
-        {.short_name = 'S',
-         .long_name = "slot",
-         .kind = WP_OPT_STRING,
-         .target = &o.slot,
-         .arg_name = "NAME",
-         .help = "stream the WAL this slot retains (catchup)"},
+        WP_CLI_SLOT_OPT(&o.slot, "stream the WAL this slot retains (catchup)"),
         {.long_name = "temporary-slot",
          .kind = WP_OPT_FLAG,
          .target = &temp,

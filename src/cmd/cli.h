@@ -89,6 +89,22 @@ int wp_cli_set_log_file(const char *value, void *target, wp_error *err);
         .parse = wp_cli_set_password, .help = "force password prompt"                              \
     }
 
+/* Entries several commands share. */
+#define WP_CLI_JSON_OPT(t)                                                                         \
+    {                                                                                              \
+        .long_name = "json", .kind = WP_OPT_FLAG, .target = (t), .help = "print one JSON object"   \
+    }
+#define WP_CLI_DIR_OPT(t, h)                                                                       \
+    {                                                                                              \
+        .short_name = 'D', .long_name = "directory", .kind = WP_OPT_STRING, .target = (t),         \
+        .arg_name = "DIR", .help = (h)                                                             \
+    }
+#define WP_CLI_SLOT_OPT(t, h)                                                                      \
+    {                                                                                              \
+        .short_name = 'S', .long_name = "slot", .kind = WP_OPT_STRING, .target = (t),              \
+        .arg_name = "NAME", .help = (h)                                                            \
+    }
+
 /* A command's name and its text before the option list. */
 typedef struct wp_cli_cmd {
     const char *name;  /* "archive" */

@@ -107,12 +107,7 @@ int wp_cmd_expire(int argc, char **argv)
 {
     const char *dir = NULL, *before = NULL;
     bool dry_run = false;
-    wp_opt table[] = {{.short_name = 'D',
-                       .long_name = "directory",
-                       .kind = WP_OPT_STRING,
-                       .target = &dir,
-                       .arg_name = "DIR",
-                       .help = "the archive directory"},
+    wp_opt table[] = {WP_CLI_DIR_OPT(&dir, "the archive directory"),
                       {.long_name = "before",
                        .kind = WP_OPT_STRING,
                        .target = &before,

@@ -15,12 +15,7 @@ int wp_cmd_identify(int argc, char **argv)
 {
     wp_conn_opts copts = {0};
     bool json = false;
-    wp_opt table[] = {{.long_name = "json",
-                       .kind = WP_OPT_FLAG,
-                       .target = &json,
-                       .help = "print one JSON object"},
-                      WP_CLI_VERBOSE_OPT,
-                      WP_CLI_CONN_OPTS(&copts),
+    wp_opt table[] = {WP_CLI_JSON_OPT(&json), WP_CLI_VERBOSE_OPT, WP_CLI_CONN_OPTS(&copts),
                       WP_OPT_END};
     int first;
     int r = wp_cli_parse(&identify_cmd, table, NULL, 0, argc, argv, 0, &first);

@@ -275,13 +275,7 @@ static const wp_cli_cmd restore_cmd = {
 int wp_cmd_restore_wal(int argc, char **argv)
 {
     const char *dir = NULL;
-    wp_opt table[] = {{.short_name = 'D',
-                       .long_name = "directory",
-                       .kind = WP_OPT_STRING,
-                       .target = &dir,
-                       .arg_name = "DIR",
-                       .help = "the archive directory"},
-                      WP_CLI_VERBOSE_OPT,
+    wp_opt table[] = {WP_CLI_DIR_OPT(&dir, "the archive directory"), WP_CLI_VERBOSE_OPT,
                       WP_OPT_END};
     int first;
     int r = wp_cli_parse(&restore_cmd, table, NULL, 0, argc, argv, 2, &first);

@@ -93,20 +93,12 @@ int wp_cmd_verify(int argc, char **argv)
 {
     const char *dir = NULL;
     bool json = false, quick = false;
-    wp_opt table[] = {{.short_name = 'D',
-                       .long_name = "directory",
-                       .kind = WP_OPT_STRING,
-                       .target = &dir,
-                       .arg_name = "DIR",
-                       .help = "the archive directory"},
+    wp_opt table[] = {WP_CLI_DIR_OPT(&dir, "the archive directory"),
                       {.long_name = "quick",
                        .kind = WP_OPT_FLAG,
                        .target = &quick,
                        .help = "names, sizes, gaps and histories only; no record checks"},
-                      {.long_name = "json",
-                       .kind = WP_OPT_FLAG,
-                       .target = &json,
-                       .help = "print one JSON object"},
+                      WP_CLI_JSON_OPT(&json),
                       WP_CLI_VERBOSE_OPT,
                       WP_OPT_END};
     int first;

@@ -2,6 +2,7 @@
 
 #include "walpull/crc32c.h"
 #include "walpull/error.h"
+#include "walpull/walpage.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,30 +15,22 @@
 #define RM_XLOG_ID  0
 #define XLOG_SWITCH 0x40
 
-static uint64_t le(const uint8_t *p, int n)
-{
-    uint64_t v = 0;
-    for (int i = n - 1; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-
 int wp_walrec_page_parse(const uint8_t *buf, size_t len, wp_walrec_page *ret_page)
 {
     if (len < WP_WAL_SHORT_PHD)
         return WP_E_TRUNCATED;
-    wp_walrec_page p = {.magic = (uint16_t)le(buf, 2),
-                        .info = (uint16_t)le(buf + 2, 2),
-                        .tli = (uint32_t)le(buf + 4, 4),
-                        .pageaddr = le(buf + 8, 8),
-                        .rem_len = (uint32_t)le(buf + 16, 4),
+    wp_walrec_page p = {.magic = (uint16_t)wp_le(buf, 2),
+                        .info = (uint16_t)wp_le(buf + 2, 2),
+                        .tli = (uint32_t)wp_le(buf + 4, 4),
+                        .pageaddr = wp_le(buf + 8, 8),
+                        .rem_len = (uint32_t)wp_le(buf + 16, 4),
                         .size = WP_WAL_SHORT_PHD};
     if (p.info & WP_XLP_LONG_HEADER) {
         if (len < WP_WAL_LONG_PHD)
             return WP_E_TRUNCATED;
-        p.sysid = le(buf + 24, 8);
-        p.seg_size = (uint32_t)le(buf + 32, 4);
-        p.blcksz = (uint32_t)le(buf + 36, 4);
+        p.sysid = wp_le(buf + 24, 8);
+        p.seg_size = (uint32_t)wp_le(buf + 32, 4);
+        p.blcksz = (uint32_t)wp_le(buf + 36, 4);
         p.size = WP_WAL_LONG_PHD;
     }
     *ret_page = p;
@@ -130,7 +123,7 @@ static wp_walrec_status check_page(wp_walrec_decoder *d, const wp_walrec_page *h
 static wp_walrec_status finish_record(wp_walrec_decoder *d)
 {
     uint32_t crc = wp_crc32c_final(wp_crc32c_update(d->crc, d->hdr, 20));
-    uint32_t want = (uint32_t)le(d->hdr + 20, 4);
+    uint32_t want = (uint32_t)wp_le(d->hdr + 20, 4);
     if (crc != want)
         return stop(d, WP_WALREC_END, d->rec_start,
                     "record CRC 0x%08X does not match its header's 0x%08X", crc, want);
@@ -147,7 +140,7 @@ static wp_walrec_status finish_record(wp_walrec_decoder *d)
 static wp_walrec_status begin_record(wp_walrec_decoder *d, const uint8_t *page, uint32_t off,
                                      wp_lsn lsn)
 {
-    uint32_t tot = (uint32_t)le(page + off, 4);
+    uint32_t tot = (uint32_t)wp_le(page + off, 4);
     if (tot == 0)
         return stop(d, WP_WALREC_END, lsn + off, "no record follows");
     if (tot < WP_WAL_RECORD_HDR || tot > 0x3FFFFFFF)
@@ -178,10 +171,10 @@ static wp_walrec_status take_record_bytes(wp_walrec_decoder *d, const uint8_t *p
         d->hdr_have += h;
         p += h;
         rest -= h;
-        if (d->hdr_have == WP_WAL_RECORD_HDR && d->prev_rec && le(d->hdr + 8, 8) != d->prev_rec)
+        if (d->hdr_have == WP_WAL_RECORD_HDR && d->prev_rec && wp_le(d->hdr + 8, 8) != d->prev_rec)
             return stop(d, WP_WALREC_END, d->rec_start,
                         "record links back to " WP_LSN_FMT ", not to the record at " WP_LSN_FMT,
-                        WP_LSN_ARGS(le(d->hdr + 8, 8)), WP_LSN_ARGS(d->prev_rec));
+                        WP_LSN_ARGS(wp_le(d->hdr + 8, 8)), WP_LSN_ARGS(d->prev_rec));
     }
     d->crc = wp_crc32c_update(d->crc, p, rest);
     d->got += take;
