@@ -143,7 +143,6 @@ static int open_segment(walarchive *a, uint32_t tli, uint64_t segno, uint64_t se
     return 0;
 }
 
-/* Sync and close the open segment under its current (partial) name. */
 /* The rewrite of a held partial segment has made as much durable: it
  * takes the partial's name. */
 static int release_held(walarchive *a, wp_error *err)
@@ -156,6 +155,7 @@ static int release_held(walarchive *a, wp_error *err)
     return sync_dir(a, err);
 }
 
+/* Sync and close the open segment under its current (partial) name. */
 static int close_segment(walarchive *a, wp_error *err)
 {
     if (!a->chain)
@@ -163,9 +163,12 @@ static int close_segment(walarchive *a, wp_error *err)
     int r = wp_link_finalize(a->chain, err);
     wp_link_free(a->chain);
     a->chain = NULL;
-    /* A rewrite that did not get as far as the partial it replaces goes;
-     * the partial stays. */
-    if (a->held[0]) {
+    /* A rewrite that got as far as the partial it replaces takes its name
+     * (finalize made it durable); one that did not goes, and the partial
+     * stays. */
+    if (a->held[0] && r == 0 && a->fed >= a->held_len) {
+        r = release_held(a, err);
+    } else if (a->held[0]) {
         if (unlinkat(a->dirfd, a->path, 0) < 0 && r == 0)
             r = wp_error_errno(err, errno, "could not remove \"%s\"", a->path);
         a->held[0] = '\0';

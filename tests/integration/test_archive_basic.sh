@@ -61,3 +61,13 @@ for f in $files; do
     gzip -t "$gz/$f" || fail "$f is not valid gzip"
     gzip -dc "$gz/$f" | cmp - "$pri_DATA/pg_wal/${f%.gz}" || fail "$f does not decompress to the segment"
 done
+
+wp_case "gzip resume: a held .gz.partial is rewritten from the segment start and becomes the complete .gz"
+last=$(printf '%s\n' $files | tail -n 1)
+gzip -dc "$gz/$last" | head -c 1048576 | gzip -c >"$gz/$last.partial"
+rm "$gz/$last"
+expect_exit 0 "$WALPULL" archive -D "$gz" --compress gzip:3 --endpos "$endpos3" --no-loop $conn
+[ -f "$gz/$last" ] || fail "$last was not completed: $(ls "$gz")"
+gzip -dc "$gz/$last" | cmp - "$pri_DATA/pg_wal/${last%.gz}" || fail "$last does not decompress to the segment"
+leftover=$(ls "$gz" | grep -E 'partial' || true)
+expect_eq "$leftover" "" "partial files left behind"
