@@ -14,6 +14,17 @@ expect_contains "$WP_OUT" "could not connect to the server"
 expect_contains "$WP_OUT" "--wait-for-server"
 [ $((SECONDS - t0)) -lt 10 ] || fail "took $((SECONDS - t0)) s to give up"
 
+wp_case "a host that does not resolve, or a wrong password, at the start: exit 1 at once, with the hint"
+t0=$SECONDS
+expect_exit 1 timeout 30 "$WALPULL" archive -D "$arch" -h nosuch.invalid -U "$WP_REPL_USER" -w
+expect_contains "$WP_OUT" "nosuch.invalid"
+echo "127.0.0.1:${pri_PORT}:*:$WP_REPL_USER:wrong" >"$WP_TMP/badpass"
+chmod 600 "$WP_TMP/badpass"
+PGPASSFILE=$WP_TMP/badpass expect_exit 1 timeout 30 "$WALPULL" archive -D "$arch" $conn
+expect_contains "$WP_OUT" "password authentication failed"
+expect_contains "$WP_OUT" "PGPASSFILE"
+[ $((SECONDS - t0)) -lt 20 ] || fail "took $((SECONDS - t0)) s to give up"
+
 wp_case "--wait-for-server: waits for a server that comes up later, then streams"
 wp_pg_ctl pri stop fast
 log=$WP_TMP/wait.log

@@ -33,6 +33,16 @@ expect_contains "$WP_OUT" "is active, held by the server's process"
 kill -INT "${WP_PIDS[-1]}"
 wait "${WP_PIDS[-1]}" || true
 
+wp_case "the slot: invalidated (max_slot_wal_keep_size removed its WAL)"
+expect_exit 0 "$WALPULL" slot create gone $conn
+wp_psql pri -c "ALTER SYSTEM SET max_slot_wal_keep_size = '1MB'" -c "SELECT pg_reload_conf()" >/dev/null
+for _ in 1 2 3; do wp_make_wal pri 2; done
+wp_psql pri -c CHECKPOINT >/dev/null
+wait_for 30 wp_query_is pri "SELECT wal_status FROM pg_replication_slots WHERE slot_name = 'gone'" lost
+fails "replication slot" "is invalidated" --slot gone $conn
+expect_exit 0 "$WALPULL" slot drop gone $conn
+wp_psql pri -c "ALTER SYSTEM RESET max_slot_wal_keep_size" -c "SELECT pg_reload_conf()" >/dev/null
+
 wp_case "the directory: not empty for a seed, not writable, too small"
 mkdir "$WP_TMP/full_dir" && touch "$WP_TMP/full_dir/x"
 fails directory "Seed into a new or empty directory" -D "$WP_TMP/full_dir" --for seed $conn
