@@ -268,6 +268,16 @@ START_TEST(test_walarchive_resume_mid_block)
 }
 END_TEST
 
+/* A gzip archive with .partial names in DIR, fast level. */
+static wp_walarchive_opts gzip_opts(const char *dir, uint64_t seg)
+{
+    return (wp_walarchive_opts){.dir = dir,
+                                .segsize = seg,
+                                .compress = WP_COMPRESS_GZIP,
+                                .gzip_level = 1,
+                                .partial_suffix = true};
+}
+
 START_TEST(test_walarchive_gzip_roundtrip)
 {
     const uint64_t seg = 1u << 20;
@@ -276,11 +286,7 @@ START_TEST(test_walarchive_gzip_roundtrip)
     fill(wal, len, 3);
     char dir[] = "/tmp/walpull-unit-XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(dir));
-    wp_walarchive_opts o = {.dir = dir,
-                            .segsize = seg,
-                            .compress = WP_COMPRESS_GZIP,
-                            .gzip_level = 1,
-                            .partial_suffix = true};
+    wp_walarchive_opts o = gzip_opts(dir, seg);
     wp_walsink *sink;
     wp_error err;
     ck_assert_int_eq(wp_walarchive_open(&o, &sink, &err), 0);
@@ -336,11 +342,7 @@ START_TEST(test_walarchive_gzip_resume_never_shrinks)
     fill(wal, len, 9);
     char dir[] = "/tmp/walpull-unit-XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(dir));
-    wp_walarchive_opts o = {.dir = dir,
-                            .segsize = seg,
-                            .compress = WP_COMPRESS_GZIP,
-                            .gzip_level = 1,
-                            .partial_suffix = true};
+    wp_walarchive_opts o = gzip_opts(dir, seg);
     wp_walsink *sink;
     wp_error err;
     ck_assert_int_eq(wp_walarchive_open(&o, &sink, &err), 0);
