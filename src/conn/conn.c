@@ -214,7 +214,9 @@ static int connect_error(PGconn *pg, wp_error *err)
     static const struct {
         const char *needle, *sqlstate;
     } known[] = {{"too many connections", "53300"},
-                 {"exceeds max_wal_senders", "53300"},
+                 {"too many clients already", "53300"},
+                 /* the setting's name is quoted from PostgreSQL 17 on */
+                 {"number of requested standby connections exceeds", "53300"},
                  {"remaining connection slots are reserved", "53300"},
                  {"the database system is starting up", "57P03"},
                  {"the database system is shutting down", "57P03"},
