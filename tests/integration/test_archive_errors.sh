@@ -19,7 +19,7 @@ expect_contains "$WP_OUT" "could not open directory \"$WP_TMP/nope\": No such fi
 expect_contains "$WP_OUT" "hint: Create the directory first"
 
 wp_case "Directory not writable (as an unprivileged user: root writes anywhere)"
-if [ "$(id -u)" = 0 ]; then
+if wp_as_root; then
     ro=$WP_TMP/readonly
     mkdir "$ro"
     chmod 755 "$ro"
@@ -93,7 +93,7 @@ expect_contains "$WP_OUT" 'replication slot "lost"'
 wp_psql pri -c "ALTER SYSTEM RESET max_slot_wal_keep_size" -c "SELECT pg_reload_conf()" >/dev/null
 
 wp_case "Disk full: report, keep what is durable, never report more"
-if [ "$(id -u)" = 0 ]; then
+if wp_as_root; then
     full=$WP_TMP/full
     mkdir "$full"
     mount -t tmpfs -o size=3M tmpfs "$full"

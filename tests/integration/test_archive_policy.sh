@@ -61,7 +61,7 @@ expect_exit 0 "$WALPULL" verify -D "$arch"
 expect_contains "$WP_OUT" "no problems found"
 
 wp_case "a full disk once streaming worked: retried, and resumed with no gap once space comes back"
-if [ "$(id -u)" = 0 ]; then
+if wp_as_root; then
     full=$WP_TMP/full
     mkdir "$full"
     mount -t tmpfs -o size=3M tmpfs "$full"

@@ -46,7 +46,7 @@ expect_exit 0 "$WALPULL" bench $conn --generate 8MB --sink "dir:$sink2" --no-dir
 expect_eq "$(json_num "$WP_OUT" bytes_written)" "$(json_num "$WP_OUT" bytes)" "bytes written, page cache"
 expect_eq "$(json_num "$WP_OUT" direct_write_calls)" 0 "no O_DIRECT writes with --no-direct-io"
 wp_case "A filesystem without O_DIRECT (ramfs): the same sink falls back to the page cache by itself"
-if [ "$(id -u)" = 0 ]; then
+if wp_as_root; then
     rf=$WP_TMP/ramfs
     mkdir "$rf"
     mount -t ramfs ramfs "$rf"

@@ -46,7 +46,7 @@ wp_psql pri -c "ALTER SYSTEM RESET max_slot_wal_keep_size" -c "SELECT pg_reload_
 wp_case "the directory: not empty for a seed, not writable, too small"
 mkdir "$WP_TMP/full_dir" && touch "$WP_TMP/full_dir/x"
 fails directory "Seed into a new or empty directory" -D "$WP_TMP/full_dir" --for seed $conn
-if [ "$(id -u)" = 0 ]; then
+if wp_as_root; then
     mkdir "$WP_TMP/ro" && chmod 755 "$WP_TMP/ro"
     expect_exit 1 runuser -u postgres -- env PGPASSFILE="$PGPASSFILE" "$WALPULL" check -D "$WP_TMP/ro" $conn
     expect_contains "$WP_OUT" "is not writable"

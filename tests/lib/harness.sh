@@ -153,10 +153,20 @@ wp_case() {
     WP_CASE_N=$((WP_CASE_N + 1))
     WP_CASE_TITLE=$1
 }
+WP_CASE_SKIP=
 wp_case_close() {
     [ -n "$WP_CASE_TITLE" ] || return 0
-    echo "$1 $WP_CASE_N - $WP_CASE_TITLE"
+    echo "$1 $WP_CASE_N - $WP_CASE_TITLE${WP_CASE_SKIP:+ # SKIP $WP_CASE_SKIP}"
     WP_CASE_TITLE=
+    WP_CASE_SKIP=
+}
+
+# wp_as_root: true when running as root (mounts, unwritable directories);
+# otherwise the open case is reported as skipped, never as passed.
+wp_as_root() {
+    [ "$(id -u)" = 0 ] && return 0
+    WP_CASE_SKIP="needs root"
+    return 1
 }
 
 wp_teardown() {
