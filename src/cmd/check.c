@@ -64,16 +64,7 @@ static wp_conn *check_connect(checker *c, const wp_conn_opts *copts)
     wp_conn *conn = NULL;
     wp_error err = {0};
     if (wp_conn_open(copts, WP_CONN_PHYSICAL, NULL, &conn, &err) < 0) {
-        char fix[600];
-        snprintf(fix, sizeof(fix), "%s", err.hint);
-        const char *pass = getenv("PGPASSFILE");
-        if (strstr(err.message, "password authentication failed"))
-            snprintf(fix, sizeof(fix),
-                     "Check the password: walpull looked in %s%s%s (host:port:database:user:"
-                     "password lines; the database field \"replication\" or \"*\").",
-                     getenv("PGPASSWORD") ? "PGPASSWORD, then " : "", pass ? pass : "~/.pgpass",
-                     pass ? " (PGPASSFILE)" : "");
-        say(c, CHECK_FAIL, "replication connection", fix, "%s", err.message);
+        say(c, CHECK_FAIL, "replication connection", err.hint, "%s", err.message);
         return NULL;
     }
     int v = wp_conn_server_version(conn);

@@ -188,6 +188,42 @@ static PGconn *connect_once(const wp_conn_opts *opts, wp_conn_kind kind, const c
     return PQconnectdbParams(keys, vals, 1);
 }
 
+/* The hint for a refused connection: the pg_hba.conf line to add for the
+ * address and user the server saw, where the password was looked for, or
+ * the shared table's. */
+static void connect_hint(PGconn *pg, const char *text, wp_error *err)
+{
+    char host[64], user[64];
+    const char *at = strstr(text, "no pg_hba.conf entry for ");
+    if (at && sscanf(at,
+                     "no pg_hba.conf entry for %*s connection from host \"%63[^\"]\", user "
+                     "\"%63[^\"]\"",
+                     host, user) == 2) {
+        bool replication = strstr(at, "for replication connection") != NULL;
+        wp_error_hint(err,
+                      "Add \"host %s %s %s/%s scram-sha-256\" to pg_hba.conf on the server and "
+                      "reload it (SELECT pg_reload_conf()).",
+                      replication ? "replication" : "all", user, host,
+                      strchr(host, ':') ? "128" : "32");
+        return;
+    }
+    if (strstr(text, "password authentication failed")) {
+        /* Name where the password came from, as libpq looks for it. */
+        const char *passfile = getenv("PGPASSFILE");
+        wp_error_hint(err,
+                      "Check the password: walpull looked in %s%s%s (host:port:database:user:"
+                      "password lines; the database field \"replication\" or \"*\").",
+                      getenv("PGPASSWORD") ? "PGPASSWORD, then " : "",
+                      passfile ? passfile : "~/.pgpass", passfile ? " (PGPASSFILE)" : "");
+        return;
+    }
+    const char *hint = wp_conn_hint_for(NULL, text);
+    if (!hint && pg && PQconnectionNeedsPassword(pg))
+        hint = "Give a password in ~/.pgpass or PGPASSWORD, or use -W to be asked for one.";
+    if (hint)
+        wp_error_hint(err, "%s", hint);
+}
+
 /* A connection that failed: one line from libpq's text, the code by
  * whether trying again can help, and a hint where one is known. */
 static int connect_error(PGconn *pg, wp_error *err)
@@ -226,27 +262,7 @@ static int connect_error(PGconn *pg, wp_error *err)
     for (size_t i = 0; err && i < sizeof(known) / sizeof(known[0]); i++)
         if (strstr(text, known[i].needle))
             snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", known[i].sqlstate);
-    const char *hint = wp_conn_hint_for(NULL, text);
-    /* The line to add, for the address and user the server saw. */
-    char host[64], user[64];
-    const char *at = strstr(text, "no pg_hba.conf entry for ");
-    if (at && sscanf(at,
-                     "no pg_hba.conf entry for %*s connection from host \"%63[^\"]\", user "
-                     "\"%63[^\"]\"",
-                     host, user) == 2) {
-        bool replication = strstr(at, "for replication connection") != NULL;
-        wp_error_hint(err,
-                      "Add \"host %s %s %s/%s scram-sha-256\" to pg_hba.conf on the server and "
-                      "reload it (SELECT pg_reload_conf()).",
-                      replication ? "replication" : "all", user, host,
-                      strchr(host, ':') ? "128" : "32");
-        wp_buf_free(&msg);
-        return code;
-    }
-    if (!hint && pg && PQconnectionNeedsPassword(pg))
-        hint = "Give a password in ~/.pgpass or PGPASSWORD, or use -W to be asked for one.";
-    if (hint)
-        wp_error_hint(err, "%s", hint);
+    connect_hint(pg, text, err);
     wp_buf_free(&msg);
     return code;
 }
