@@ -22,6 +22,10 @@ static void usage(void)
            "  walpull expire -D DIR --before POINT  remove WAL older than POINT\n"
            "  walpull status -D DIR [OPTION]...  the archive's health, for people and\n"
            "                                     monitoring\n"
+           "  walpull receivewal [OPTION]...     pg_receivewal's options and behaviour (also\n"
+           "                                     run through a link named pg_receivewal)\n"
+           "  walpull basebackup [OPTION]...     pg_basebackup's options and behaviour (also\n"
+           "                                     run through a link named pg_basebackup)\n"
            "  walpull --version                  show the version, then exit\n"
            "  walpull --help                     show this help, then exit\n\n"
            "\"walpull COMMAND --help\" describes each command.\n");
@@ -43,6 +47,8 @@ int main(int argc, char **argv)
         {"expire", wp_cmd_expire},
         {"status", wp_cmd_status},
         {"check", wp_cmd_check},
+        {"receivewal", wp_cmd_receivewal},
+        {"basebackup", wp_cmd_basebackup},
     };
     /* WAL arrives in buffers of about 128 kB that libpq allocates for each
      * message and walpull frees after the batch is written. glibc would
@@ -50,6 +56,13 @@ int main(int argc, char **argv)
      * paying page faults for every byte; keep them on a reused heap. */
     mallopt(M_MMAP_THRESHOLD, 8 * 1024 * 1024);
     mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+    /* Run through a link named after a stock tool: be that tool. */
+    const char *base = strrchr(argv[0], '/');
+    base = base ? base + 1 : argv[0];
+    if (strncmp(base, "pg_receivewal", 13) == 0)
+        return wp_cmd_receivewal(argc, argv);
+    if (strncmp(base, "pg_basebackup", 13) == 0)
+        return wp_cmd_basebackup(argc, argv);
     if (argc < 2) {
         usage();
         return 2;

@@ -13,5 +13,8 @@ int wp_cmd_restore_wal(int argc, char **argv);
 int wp_cmd_expire(int argc, char **argv);
 int wp_cmd_status(int argc, char **argv);
 int wp_cmd_check(int argc, char **argv);
+/* The drop-in front ends: argv[0] names the program as invoked. */
+int wp_cmd_receivewal(int argc, char **argv);
+int wp_cmd_basebackup(int argc, char **argv);
 
 #endif

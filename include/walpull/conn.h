@@ -100,9 +100,14 @@ const char *wp_conn_param(const wp_conn *conn, const char *keyword);
 int wp_conn_identify_system(wp_conn *conn, wp_identity *ret_id, wp_error *err);
 int wp_conn_wal_segment_size(wp_conn *conn, uint64_t *ret_size, wp_error *err);
 
-/* CREATE_REPLICATION_SLOT name [TEMPORARY] PHYSICAL RESERVE_WAL. With
- * if_not_exists an existing slot is not an error (*ret_created false). */
-int wp_conn_create_slot(wp_conn *conn, const char *name, bool temporary, bool if_not_exists,
+enum {
+    WP_SLOT_TEMPORARY = 1 << 0,  /* dropped when the connection ends */
+    WP_SLOT_NO_RESERVE = 1 << 1, /* no RESERVE_WAL: restart_lsn stays NULL */
+};
+/* CREATE_REPLICATION_SLOT name [TEMPORARY] PHYSICAL [RESERVE_WAL] (flags:
+ * WP_SLOT_*). With if_not_exists an existing slot is not an error
+ * (*ret_created false). */
+int wp_conn_create_slot(wp_conn *conn, const char *name, unsigned flags, bool if_not_exists,
                         bool *ret_created, wp_error *err);
 /* READ_REPLICATION_SLOT on 15 and later; on 13/14 pg_replication_slots
  * through an ordinary connection made with opts. On 15+ a slot without a

@@ -25,6 +25,10 @@ extern wp_log_level wp_log_verbosity;
 /* Lines as JSON objects instead of text. */
 void wp_log_set_json(bool json);
 
+/* Lines in the stock PostgreSQL tools' shape, "PROGRAM: error: ...",
+ * with no timestamp or SQLSTATE (the pg_receivewal and pg_basebackup
+ * front ends). program is borrowed for the process's life. */
+void wp_log_set_program(const char *program);
 /* Write to the file at path (appending; created 0640) instead of stderr.
  * The path is kept for wp_log_reopen. */
 int wp_log_open_file(const char *path, wp_error *err);

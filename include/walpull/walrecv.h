@@ -35,8 +35,11 @@ typedef struct wp_walrecv_config {
     const char *slot; /* NULL: stream without a slot */
     uint32_t tli;
     wp_lsn start;
-    uint64_t segsize;       /* the server's WAL segment size */
-    wp_lsn endpos;          /* stop once this is durable; WP_LSN_INVALID: never */
+    uint64_t segsize; /* the server's WAL segment size */
+    wp_lsn endpos;    /* stop once this is durable; WP_LSN_INVALID: never */
+    /* endpos as pg_receivewal reads it: stop only once past it, keeping
+     * the whole message that passes it (to the end of its segment). */
+    bool endpos_past;
     bool synchronous;       /* flush every batch and report at once */
     int status_interval_ms; /* at least this often; 0: only when asked. Each
                              * interval also makes what was written durable,

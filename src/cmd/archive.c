@@ -1,3 +1,4 @@
+#include "cmd/archive.h"
 #include "cmd/cli.h"
 #include "cmd/metrics.h"
 #include "cmd/retry.h"
@@ -22,25 +23,6 @@
 #include <unistd.h>
 
 #define BACKOFF_MAX_SECS 60
-
-typedef struct archive_opts {
-    wp_conn_opts conn;
-    const char *dir;
-    const char *slot;
-    bool create_slot;
-    bool if_not_exists;
-    bool synchronous;
-    bool no_loop;
-    bool wait_for_server;
-    bool drop_slot;
-    bool buffered_io;
-    bool verify;
-    const char *metrics_file;
-    int status_interval_secs;
-    wp_compress compress;
-    int gzip_level;
-    wp_lsn endpos;
-} archive_opts;
 
 /* Set from the signal handler: the one piece of state a handler can share. */
 static volatile sig_atomic_t stop_requested;
@@ -77,7 +59,7 @@ static bool should_stop(void *user, wp_lsn written)
 /* What the archiver tells other commands (walpull.state), kept across
  * sessions. */
 typedef struct state_writer {
-    const char *dir;
+    const char *dir; /* NULL: no walpull.state (a bare directory) */
     wp_archstate st;
     bool warned;     /* a failed write is said once */
     bool slot_ready; /* a session found (or made) the slot */
@@ -102,7 +84,7 @@ static void on_status(void *user, uint32_t tli, const wp_walsink *sink,
     w->st.server_end = stats->server_wal_end;
     w->st.updated = now;
     wp_error err = {0};
-    int r = wp_archstate_write(w->dir, &w->st, &err);
+    int r = w->dir ? wp_archstate_write(w->dir, &w->st, &err) : 0;
     if (r == 0 && w->metrics_path) {
         wp_metrics m = {
             .streaming = true,
@@ -146,7 +128,7 @@ static void on_timeline(void *user, uint32_t old_tli, uint32_t new_tli, wp_lsn a
 
 static int parse_compress(const char *arg, void *target, wp_error *err)
 {
-    archive_opts *o = target;
+    wp_archive_opts *o = target;
     if (strcmp(arg, "none") == 0) {
         o->compress = WP_COMPRESS_NONE;
         return 0;
@@ -167,7 +149,7 @@ static const wp_cli_cmd archive_cmd = {
                "segment files, for point-in-time recovery.\n\n"
                "Usage:\n  walpull archive -D DIR [OPTION]...\n"};
 
-static int parse_args(int argc, char **argv, archive_opts *o)
+static int parse_args(int argc, char **argv, wp_archive_opts *o)
 {
     wp_opt table[] = {WP_CLI_DIR_OPT(&o->dir, "receive WAL files into this directory"),
                       WP_CLI_SLOT_OPT(&o->slot, "stream through this physical replication slot"),
@@ -248,7 +230,7 @@ static int parse_args(int argc, char **argv, archive_opts *o)
 
 /* Check the slot (and, until a session has found it ready, create it);
  * tell where it is. */
-static int prepare_slot(wp_conn *conn, const archive_opts *o, bool first, wp_slot_info *ret_info,
+static int prepare_slot(wp_conn *conn, const wp_archive_opts *o, bool first, wp_slot_info *ret_info,
                         wp_error *err)
 {
     wp_slot_info info = {0};
@@ -262,7 +244,7 @@ static int prepare_slot(wp_conn *conn, const archive_opts *o, bool first, wp_slo
             return WP_E_USAGE;
         }
         if (!info.exists) {
-            r = wp_conn_create_slot(conn, o->slot, false, false, NULL, err);
+            r = wp_conn_create_slot(conn, o->slot, 0, false, NULL, err);
             if (r < 0)
                 return r;
             wp_log(WP_LOG_INFO, "created replication slot \"%s\"", o->slot);
@@ -336,7 +318,7 @@ typedef struct session_start {
  * against it. */
 /* first: no session has found the slot ready yet (so --create-slot still
  * applies: the server may have been down when the first one tried). */
-static int session_open(const archive_opts *o, bool first, wp_conn **ret_conn,
+static int session_open(const wp_archive_opts *o, bool first, wp_conn **ret_conn,
                         session_start *ret_start, wp_error *err)
 {
     session_start st = {0};
@@ -356,7 +338,7 @@ static int session_open(const archive_opts *o, bool first, wp_conn **ret_conn,
 
 /* One connection's worth of streaming. *ret_progress says whether any WAL
  * arrived (to reset the reconnect backoff). */
-static int session(const archive_opts *o, bool first, state_writer *sw, bool *ret_progress,
+static int session(const wp_archive_opts *o, bool first, state_writer *sw, bool *ret_progress,
                    wp_error *err)
 {
     wp_conn *conn = NULL;
@@ -384,6 +366,7 @@ static int session(const archive_opts *o, bool first, state_writer *sw, bool *re
     wp_walrecv_config cfg = {.slot = o->slot,
                              .segsize = st.segsize,
                              .endpos = o->endpos,
+                             .endpos_past = o->endpos_past,
                              .synchronous = o->synchronous,
                              .status_interval_ms = o->status_interval_secs * 1000,
                              .should_stop = should_stop,
@@ -426,7 +409,7 @@ static void sleep_secs(int secs)
 }
 
 /* --drop-slot, as pg_receivewal's: drop the slot and stop. */
-static int drop_slot(const archive_opts *o)
+static int drop_slot(const wp_archive_opts *o)
 {
     wp_error err = {0};
     wp_conn *conn = NULL;
@@ -443,7 +426,7 @@ static int drop_slot(const archive_opts *o)
 }
 
 /* A session failed: stop (reported, with the hint that fits), or go on. */
-static bool give_up(const archive_opts *o, const state_writer *sw, wp_error *err)
+static bool give_up(const wp_archive_opts *o, const state_writer *sw, wp_error *err)
 {
     wp_retry what = wp_retry_decide(err, sw->streamed, o->wait_for_server);
     if (what == WP_RETRY_AGAIN && !o->no_loop)
@@ -469,34 +452,53 @@ static void install_signals(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
-int wp_cmd_archive(int argc, char **argv)
+/* --create-slot as pg_receivewal's: create the slot and stop. */
+static int create_only(const wp_archive_opts *o)
 {
-    archive_opts o = {.status_interval_secs = 10, .gzip_level = 6};
-    int r = parse_args(argc, argv, &o);
-    if (r != 0)
-        return wp_cli_exit(r);
+    wp_error err = {0};
+    wp_conn *conn = NULL;
+    wp_slot_info info = {0};
+    int r = wp_conn_open(&o->conn, WP_CONN_PHYSICAL, NULL, &conn, &err);
+    if (r == 0 && o->if_not_exists)
+        r = wp_conn_read_slot(conn, &o->conn, o->slot, &info, &err);
+    if (r == 0 && !info.exists) {
+        wp_log(WP_LOG_INFO, "creating replication slot \"%s\"", o->slot);
+        r = wp_conn_create_slot(conn, o->slot, WP_SLOT_NO_RESERVE, false, NULL, &err);
+    }
+    wp_conn_free(conn);
+    if (r < 0) {
+        wp_log_error(&err);
+        return WP_EXIT_ERROR;
+    }
+    return WP_EXIT_OK;
+}
+
+int wp_archive_main(const wp_archive_opts *o)
+{
     install_signals();
-    if (o.drop_slot)
-        return drop_slot(&o);
+    if (o->drop_slot)
+        return drop_slot(o);
+    if (o->create_only)
+        return create_only(o);
     /* One archiver per directory, for as long as this one runs. */
-    int lock_fd;
+    int lock_fd = -1;
     wp_error lock_err = {0};
-    if (wp_archlock_acquire(o.dir, &lock_fd, &lock_err) < 0) {
+    if (!o->bare && wp_archlock_acquire(o->dir, &lock_fd, &lock_err) < 0) {
         wp_log_error(&lock_err);
         return WP_EXIT_ERROR;
     }
-    state_writer sw = {.dir = o.dir, .metrics_path = o.metrics_file};
+    state_writer sw = {.dir = o->bare ? NULL : o->dir, .metrics_path = o->metrics_file};
     int backoff = 1;
     bool slot_ready = false;
     for (;;) {
         wp_error err = {0};
         bool progress = false;
-        r = session(&o, !slot_ready, &sw, &progress, &err);
+        int r = session(o, !slot_ready, &sw, &progress, &err);
         /* Past the slot step (streaming began, or failed after it). */
         slot_ready = slot_ready || sw.slot_ready;
         if (r == 0 || stop_requested)
             return WP_EXIT_OK;
-        if (give_up(&o, &sw, &err))
+        if (give_up(o, &sw, &err))
             return WP_EXIT_ERROR;
         sw.reconnects++;
         if (progress)
@@ -507,4 +509,13 @@ int wp_cmd_archive(int argc, char **argv)
             return WP_EXIT_OK;
         backoff = backoff * 2 > BACKOFF_MAX_SECS ? BACKOFF_MAX_SECS : backoff * 2;
     }
+}
+
+int wp_cmd_archive(int argc, char **argv)
+{
+    wp_archive_opts o = {.status_interval_secs = 10, .gzip_level = 6};
+    int r = parse_args(argc, argv, &o);
+    if (r != 0)
+        return wp_cli_exit(r);
+    return wp_archive_main(&o);
 }

@@ -384,8 +384,8 @@ static int make_round_slots(const bench_opts *o, span *sp, const char *slot_w, c
     wp_identity id;
     int r = wp_conn_identify_system(sp->conn, &id, err);
     if (r == 0)
-        r = wp_conn_create_slot(sp->conn, slot_w, false, false, NULL, err);
-    if (r == 0 && (r = wp_conn_create_slot(sp->conn, slot_r, false, false, NULL, err)) < 0) {
+        r = wp_conn_create_slot(sp->conn, slot_w, 0, false, NULL, err);
+    if (r == 0 && (r = wp_conn_create_slot(sp->conn, slot_r, 0, false, NULL, err)) < 0) {
         wp_error ignored;
         wp_conn_drop_slot(sp->conn, slot_w, false, &ignored);
     }
@@ -489,7 +489,7 @@ static int bench_slot(const bench_opts *o, const wp_identity *id, span *sp, char
     if (!o->slot) {
         snprintf(name, size, "walpull_bench_%ld", (long)getpid());
         sp->slot = name;
-        return wp_conn_create_slot(sp->conn, name, true, false, NULL, err);
+        return wp_conn_create_slot(sp->conn, name, WP_SLOT_TEMPORARY, false, NULL, err);
     }
     wp_slot_info info;
     int r = wp_conn_read_slot(sp->conn, &o->conn, o->slot, &info, err);

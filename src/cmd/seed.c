@@ -386,7 +386,7 @@ static int prepare_slot(seed *s, bool *ret_created, wp_error *err)
     }
     if (!o->create_slot)
         return 0;
-    r = wp_conn_create_slot(s->conn, o->slot, false, false, NULL, err);
+    r = wp_conn_create_slot(s->conn, o->slot, 0, false, NULL, err);
     if (r == 0) {
         *ret_created = true;
         wp_log(WP_LOG_INFO, "created replication slot \"%s\"", o->slot);

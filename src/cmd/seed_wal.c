@@ -26,7 +26,7 @@ static void *run(void *arg)
     if (r == 0 && !slot) {
         /* Keeps the WAL from the backup's start until this connection ends. */
         snprintf(temp, sizeof(temp), "walpull_%ld", (long)getpid());
-        r = wp_conn_create_slot(conn, temp, true, false, NULL, &w->err);
+        r = wp_conn_create_slot(conn, temp, WP_SLOT_TEMPORARY, false, NULL, &w->err);
         slot = temp;
     }
     wp_walarchive_opts ao = {.dir = w->waldir,

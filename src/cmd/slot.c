@@ -9,7 +9,7 @@
 static int slot_create(wp_conn *conn, const char *name, bool if_not_exists, wp_error *err)
 {
     bool created = false;
-    int r = wp_conn_create_slot(conn, name, false, if_not_exists, &created, err);
+    int r = wp_conn_create_slot(conn, name, 0, if_not_exists, &created, err);
     if (r == 0)
         printf(created ? "created replication slot \"%s\"\n"
                        : "replication slot \"%s\" exists already\n",

@@ -17,8 +17,9 @@ wp_log_level wp_log_verbosity = WP_LOG_WARNING;
 /* Where and how lines go: set once at start (and the file on SIGHUP). */
 static struct {
     bool json;
-    FILE *file;      /* NULL: stderr */
-    char path[4096]; /* of file, for reopening */
+    FILE *file;          /* NULL: stderr */
+    char path[4096];     /* of file, for reopening */
+    const char *program; /* NULL: walpull's own style */
 } out;
 
 static const char *level_name(wp_log_level level)
@@ -39,6 +40,11 @@ static const char *level_name(wp_log_level level)
 void wp_log_set_json(bool json)
 {
     out.json = json;
+}
+
+void wp_log_set_program(const char *program)
+{
+    out.program = program;
 }
 
 static int open_log(const char *path, FILE **ret, wp_error *err)
@@ -135,6 +141,16 @@ static void emit(wp_log_level level, char *message, const char *sqlstate, const 
         wp_buf_puts(&b, "}\n");
         fputs(wp_buf_str(&b), f);
         wp_buf_free(&b);
+        return;
+    }
+    if (out.program) {
+        /* The stock tools' shape: information bare, the rest by level. */
+        if (level == WP_LOG_INFO || level == WP_LOG_DEBUG)
+            fprintf(f, "%s: %s\n", out.program, message);
+        else
+            fprintf(f, "%s: %s: %s\n", out.program, level_name(level), message);
+        if (hint && hint[0])
+            fprintf(f, "%s: hint: %s\n", out.program, hint);
         return;
     }
     /* The journal stamps lines itself. */

@@ -530,15 +530,16 @@ static int append_slot_name(wp_conn *conn, wp_buf *out, const char *name, wp_err
     return wp_buf_ok(out) < 0 ? wp_error_set(err, -ENOMEM, "out of memory") : 0;
 }
 
-int wp_conn_create_slot(wp_conn *conn, const char *name, bool temporary, bool if_not_exists,
+int wp_conn_create_slot(wp_conn *conn, const char *name, unsigned flags, bool if_not_exists,
                         bool *ret_created, wp_error *err)
 {
     wp_buf sql = {0};
     wp_buf_puts(&sql, "CREATE_REPLICATION_SLOT ");
     int r = append_slot_name(conn, &sql, name, err);
     /* 15 takes the parenthesised option list; 13 and 14 the bare keyword. */
-    wp_buf_printf(&sql, "%s PHYSICAL %s", temporary ? " TEMPORARY" : "",
-                  conn->version >= 150000 ? "(RESERVE_WAL)" : "RESERVE_WAL");
+    wp_buf_printf(&sql, "%s PHYSICAL", (flags & WP_SLOT_TEMPORARY) ? " TEMPORARY" : "");
+    if (!(flags & WP_SLOT_NO_RESERVE))
+        wp_buf_puts(&sql, conn->version >= 150000 ? " (RESERVE_WAL)" : " RESERVE_WAL");
     if (r == 0 && wp_buf_ok(&sql) < 0)
         r = wp_error_set(err, -ENOMEM, "out of memory");
     if (r < 0) {

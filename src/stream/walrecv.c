@@ -113,8 +113,15 @@ static int take_xlogdata(stream_state *s, uint8_t *buf, int len, bool *ret_at_en
     }
     size_t n = x.len;
     wp_lsn endpos = s->cfg->endpos;
-    if (endpos != WP_LSN_INVALID && x.data_start + n >= endpos) {
+    if (endpos != WP_LSN_INVALID && !s->cfg->endpos_past && x.data_start + n >= endpos) {
         n = (size_t)(endpos - x.data_start);
+        *ret_at_end = true;
+    } else if (endpos != WP_LSN_INVALID && s->cfg->endpos_past && x.data_start + n > endpos) {
+        /* pg_receivewal's rule: the message that passes endpos is kept,
+         * up to the end of the segment it passes it in. */
+        wp_lsn boundary = endpos - wp_lsn_segment_offset(endpos, s->cfg->segsize) + s->cfg->segsize;
+        if (x.data_start + n > boundary)
+            n = (size_t)(boundary - x.data_start);
         *ret_at_end = true;
     }
     s->stats->messages++;
@@ -396,7 +403,8 @@ static int stream_once(stream_state *s, wp_lsn *pos, wp_walrecv_reason *reason, 
         *reason = WP_WALRECV_STOPPED;
         return wp_walsink_flush(s->sink, err);
     }
-    if (cfg->endpos != WP_LSN_INVALID && *pos >= cfg->endpos) {
+    if (cfg->endpos != WP_LSN_INVALID &&
+        (cfg->endpos_past ? *pos > cfg->endpos : *pos >= cfg->endpos)) {
         *reason = WP_WALRECV_ENDPOS;
         return wp_walsink_flush(s->sink, err);
     }
