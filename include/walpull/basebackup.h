@@ -25,6 +25,15 @@ typedef struct wp_basebackup_opts {
     bool nowait;       /* do not wait for WAL archiving at the end */
     uint32_t max_rate; /* kB/s, 0 for no limit */
     bool manifest;
+    bool manifest_force_encode;
+    const char *manifest_checksums; /* NULL: CRC32C */
+    bool no_verify_checksums;
+    bool tablespace_map; /* tablespace_map in the main archive (tar output) */
+    /* 15 and later only (wp_basebackup_command refuses them before): */
+    const char *target;        /* NULL: to the client; "blackhole", "server" */
+    const char *target_detail; /* the server's directory for "server" */
+    const char *compression;   /* server-side method, e.g. "gzip"; NULL none */
+    const char *compression_detail;
 } wp_basebackup_opts;
 
 typedef struct wp_tablespace {
@@ -54,8 +63,10 @@ typedef struct wp_basebackup_handler {
 } wp_basebackup_handler;
 
 /* The BASE_BACKUP command for a server of this version (e.g. 150004),
- * appended to out. Pure. 0 or -ENOMEM. */
-int wp_basebackup_command(const wp_basebackup_opts *opts, int server_version, wp_buf *out);
+ * appended to out. Pure. 0, -ENOMEM, or WP_E_UNSUPPORTED for a backup
+ * target or server-side compression before 15 (err says which). */
+int wp_basebackup_command(const wp_basebackup_opts *opts, int server_version, wp_buf *out,
+                          wp_error *err);
 
 /* Run it: results, archives, manifest, end position. */
 int wp_basebackup_run(wp_conn *conn, const wp_basebackup_opts *opts, const wp_basebackup_handler *h,

@@ -31,6 +31,11 @@ bool wp_tar_block_is_zero(const uint8_t block[WP_TAR_BLOCK]);
  * symlink (the member is still filled, so the caller can name it). */
 int wp_tar_header_parse(const uint8_t block[WP_TAR_BLOCK], wp_tar_member *ret_member);
 
+/* Encode a ustar header for a regular file of `size` bytes named `name`
+ * (at most 100 bytes), with mode and modification time. WP_E_RANGE if
+ * the name does not fit. Pure. */
+int wp_tar_header_build(const char *name, uint64_t size, uint32_t mode, uint64_t mtime,
+                        uint8_t block[WP_TAR_BLOCK]);
 /* Bytes of padding after size bytes of data. */
 static inline uint64_t wp_tar_padding(uint64_t size)
 {

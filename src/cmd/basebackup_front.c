@@ -1,9 +1,409 @@
+/* pg_basebackup, as PostgreSQL 15's: its options, defaults, messages and
+ * exit codes, on walpull's seeding engine (seed.h). The checks between
+ * options come in the stock tool's order, so that a command line with
+ * several mistakes gets the same first complaint. */
+#include "cmd/cli.h"
+#include "cmd/pgfront.h"
+#include "cmd/seed.h"
 #include "walpull/cmd.h"
+#include "walpull/cspec.h"
+#include "walpull/progress.h"
+
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
+
+typedef struct front_args {
+    wp_seed_opts s;
+    const char *format;
+    const char *wal_method;
+    const char *checkpoint;
+    const char *compress;
+    const char *target;
+    const char *rate;
+    bool gzip;
+    bool no_manifest;
+    bool no_estimate;
+    bool no_verify;
+    bool no_sync;
+    bool no_clean;
+    char target_buf[64]; /* the target's kind, before ':' */
+    const char *bad_mapping;
+} front_args;
+
+/* -T OLDDIR=NEWDIR with "\=" for a literal '=', unescaped in place (argv
+ * is ours to change). The stock tool's complaints, in its order. */
+static int parse_mapping(const char *arg, void *target, wp_error *err)
+{
+    front_args *a = target;
+    wp_seed_opts *o = &a->s;
+    /* Judge the text as given first: it is changed in place below. */
+    size_t seps = 0;
+    for (const char *p = arg; *p; p++) {
+        if (p[0] == '\\' && p[1] == '=')
+            p++;
+        else if (*p == '=')
+            seps++;
+    }
+    if (seps > 1)
+        return wp_error_set(err, WP_E_USAGE, "multiple \"=\" signs in tablespace mapping");
+    char *text = (char *)arg;
+    char *w = text;
+    char *sep = NULL;
+    bool empty_old = seps == 1 && (arg[0] == '=');
+    for (char *p = text; *p; p++) {
+        if (p[0] == '\\' && p[1] == '=') {
+            *w++ = '=';
+            p++;
+        } else if (*p == '=') {
+            *w++ = '\0';
+            sep = w;
+        } else {
+            *w++ = *p;
+        }
+    }
+    *w = '\0';
+    if (!sep)
+        return wp_error_set(err, WP_E_USAGE,
+                            "invalid tablespace mapping format \"%s\", must be \"OLDDIR=NEWDIR\"",
+                            arg);
+    if (empty_old || !sep[0])
+        return wp_error_set(err, WP_E_USAGE,
+                            "invalid tablespace mapping format, must be \"OLDDIR=NEWDIR\"");
+    if (!text[0] || !sep[0])
+        return wp_error_set(err, WP_E_USAGE,
+                            "invalid tablespace mapping format \"%s\", must be \"OLDDIR=NEWDIR\"",
+                            arg);
+    if (text[0] != '/')
+        return wp_error_set(err, WP_E_USAGE,
+                            "old directory is not an absolute path in tablespace mapping: %s",
+                            text);
+    if (sep[0] != '/')
+        return wp_error_set(err, WP_E_USAGE,
+                            "new directory is not an absolute path in tablespace mapping: %s", sep);
+    if (o->n_map >= WP_MAX_TABLESPACES)
+        return wp_error_set(err, WP_E_USAGE, "at most %d tablespace mappings", WP_MAX_TABLESPACES);
+    /* Trailing slashes do not change the directory named. */
+    size_t len = strlen(text);
+    while (len > 1 && text[len - 1] == '/')
+        len--;
+    o->map_old[o->n_map] = text;
+    o->map_old_len[o->n_map] = len;
+    o->map_new[o->n_map++] = sep;
+    return 0;
+}
+
+static const char intro[] = "%s takes a base backup of a running PostgreSQL server.\n\n"
+                            "Usage:\n  %s [OPTION]...\n";
+
+/* -F, -X, -c: the values and abbreviations the stock tool takes. */
+static int choose(const wp_pgfront *f, const char *value, const char *const *names, int *ret,
+                  const char *complaint)
+{
+    for (int i = 0; names[i]; i += 2) {
+        if (strcmp(value, names[i]) == 0 || strcmp(value, names[i + 1]) == 0) {
+            *ret = i / 2;
+            return 0;
+        }
+    }
+    return wp_pgfront_usage(f, complaint, value);
+}
+
+static int check_choices(const wp_pgfront *f, front_args *a)
+{
+    static const char *const formats[] = {"p", "plain", "t", "tar", NULL};
+    static const char *const methods[] = {"s", "stream", "f", "fetch", "n", "none", NULL};
+    static const char *const checkpoints[] = {"spread", "spread", "fast", "fast", NULL};
+    wp_seed_opts *o = &a->s;
+    if (a->format && choose(f, a->format, formats, &o->format,
+                            "invalid output format \"%s\", must be \"plain\" or \"tar\"") != 0)
+        return WP_EXIT_ERROR;
+    /* WP_WAL_STREAM, FETCH, NONE are in this order. */
+    if (a->wal_method &&
+        choose(f, a->wal_method, methods, &o->wal,
+               "invalid wal-method option \"%s\", must be \"fetch\", \"stream\", or \"none\"") != 0)
+        return WP_EXIT_ERROR;
+    if (a->checkpoint &&
+        choose(f, a->checkpoint, checkpoints, &o->checkpoint,
+               "invalid checkpoint argument \"%s\", must be \"fast\" or \"spread\"") != 0)
+        return WP_EXIT_ERROR;
+    if (a->rate && wp_rate_parse(a->rate, &o->max_rate) < 0)
+        return wp_pgfront_usage(f, "transfer rate \"%s\" is not a valid value", a->rate);
+    return 0;
+}
+
+/* -t: "blackhole", or "server:DIRECTORY". */
+static void split_target(front_args *a)
+{
+    if (!a->target)
+        return;
+    const char *colon = strchr(a->target, ':');
+    size_t n = colon ? (size_t)(colon - a->target) : strlen(a->target);
+    if (n >= sizeof(a->target_buf))
+        n = sizeof(a->target_buf) - 1;
+    memcpy(a->target_buf, a->target, n);
+    a->target_buf[n] = '\0';
+    a->s.target = a->target_buf;
+    a->s.target_detail = colon ? colon + 1 : NULL;
+}
+
+/* -z / -Z: on the client (tar output only), or passed to the server. */
+static int check_compression(const wp_pgfront *f, front_args *a)
+{
+    wp_seed_opts *o = &a->s;
+    if (!a->compress && !a->gzip)
+        return 0;
+    wp_cspec spec;
+    wp_cspec_split(a->compress ? a->compress : "gzip", true, &spec);
+    if (spec.where == WP_CSPEC_UNSPECIFIED)
+        spec.where = a->target ? WP_CSPEC_SERVER : WP_CSPEC_CLIENT;
+    if (spec.where == WP_CSPEC_SERVER) {
+        /* The server judges the specification itself. */
+        if (strcmp(spec.algo_name, "none") != 0) {
+            o->server_compress = spec.legacy ? "gzip" : spec.algo_name;
+            o->server_compress_detail = spec.detail;
+        }
+    } else {
+        wp_error err = {0};
+        if (wp_cspec_check(&spec, &err) < 0)
+            return wp_pgfront_usage(f, "%s", err.message);
+        if (spec.algo == WP_CSPEC_GZIP)
+            o->gzip_level = spec.level < 0 ? 6 : spec.level;
+    }
+    if (a->target && spec.where == WP_CSPEC_CLIENT)
+        return wp_pgfront_usage(
+            f, "client-side compression is not possible when a backup target is specified");
+    if (o->format == WP_FORMAT_PLAIN && o->gzip_level > 0)
+        return wp_pgfront_usage(f, "only tar mode backups can be compressed");
+    /* Unknown names are the server's to refuse; known ones it makes but
+     * this build cannot read cannot be extracted here. */
+    if (o->server_compress && o->format == WP_FORMAT_PLAIN &&
+        (strcmp(o->server_compress, "lz4") == 0 || strcmp(o->server_compress, "zstd") == 0))
+        return wp_pgfront_usage(f,
+                                "cannot decompress %s here: this build does not support "
+                                "compression with %s; use -F t to keep the server's files",
+                                o->server_compress, o->server_compress);
+    return 0;
+}
+
+/* The stock tool's checks between options, in its order. */
+static int check_rules(const wp_pgfront *f, front_args *a)
+{
+    wp_seed_opts *o = &a->s;
+    if (a->target && a->format)
+        return wp_pgfront_usage(f, "cannot specify both format and backup target");
+    if (!o->dir && !a->target)
+        return wp_pgfront_usage(f, "must specify output directory or backup target");
+    if (o->dir && a->target)
+        return wp_pgfront_usage(f, "cannot specify both output directory and backup target");
+    int r = check_compression(f, a);
+    if (r != 0)
+        return r;
+    if (a->target && o->wal == WP_WAL_STREAM)
+        return wp_pgfront_usage(f, "WAL cannot be streamed when a backup target is specified");
+    if (o->format == WP_FORMAT_PLAIN && o->dir && strcmp(o->dir, "-") == 0)
+        return wp_pgfront_usage(f, "a plain format backup cannot go to standard output; use -F t");
+    if (o->format == WP_FORMAT_TAR && o->wal == WP_WAL_STREAM && strcmp(o->dir, "-") == 0)
+        return wp_pgfront_usage(f, "cannot stream write-ahead logs in tar mode to stdout");
+    if (o->slot && o->wal != WP_WAL_STREAM)
+        return wp_pgfront_usage(f, "replication slots can only be used with WAL streaming");
+    if (o->no_slot && o->slot)
+        return wp_pgfront_usage(f, "--no-slot cannot be used with slot name");
+    if (o->create_slot && !o->slot)
+        return wp_pgfront_usage(f, "%s needs a slot to be specified using --slot", "--create-slot");
+    if (o->create_slot && o->no_slot)
+        return wp_pgfront_usage(f, "%s and %s are incompatible options", "--create-slot",
+                                "--no-slot");
+    if (o->waldir && a->target)
+        return wp_pgfront_usage(
+            f, "WAL directory location cannot be specified along with a backup target");
+    if (o->waldir && o->format != WP_FORMAT_PLAIN)
+        return wp_pgfront_usage(f, "WAL directory location can only be specified in plain mode");
+    if (o->waldir && o->waldir[0] != '/')
+        return wp_pgfront_usage(f, "WAL directory location must be an absolute path");
+    if (o->progress && a->no_estimate)
+        return wp_pgfront_usage(f, "%s and %s are incompatible options", "--progress",
+                                "--no-estimate-size");
+    if (a->no_manifest && o->manifest_checksums)
+        return wp_pgfront_usage(f, "%s and %s are incompatible options", "--no-manifest",
+                                "--manifest-checksums");
+    if (a->no_manifest && o->manifest_force_encode)
+        return wp_pgfront_usage(f, "%s and %s are incompatible options", "--no-manifest",
+                                "--manifest-force-encode");
+    if (a->target && o->write_recovery)
+        return wp_pgfront_usage(
+            f, "recovery configuration cannot be written when a backup target is used");
+    if (o->format == WP_FORMAT_TAR && o->write_recovery)
+        return wp_pgfront_usage(f, "-R with tar format is not supported by walpull; use -F p");
+    return 0;
+}
+
 int wp_cmd_basebackup(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "pg_basebackup: error: not yet\n");
-    return 1;
+    front_args a = {.s = WP_SEED_OPTS_DEFAULT};
+    a.s.label = "pg_basebackup base backup";
+    a.s.pg_messages = true;
+    char intro_text[512];
+    wp_pgfront f = {.prog = wp_pgfront_prog(argv[0], "pg_basebackup", "walpull basebackup"),
+                    .stock = "pg_basebackup",
+                    .intro = intro_text};
+    snprintf(intro_text, sizeof(intro_text), intro, f.stock, f.prog);
+    wp_opt table[] = {{.short_name = 'D',
+                       .long_name = "pgdata",
+                       .kind = WP_OPT_STRING,
+                       .target = &a.s.dir,
+                       .arg_name = "DIRECTORY",
+                       .help = "receive base backup into directory (\"-\": tar to stdout)",
+                       .section = "Options controlling the output"},
+                      {.short_name = 'F',
+                       .long_name = "format",
+                       .kind = WP_OPT_STRING,
+                       .target = &a.format,
+                       .arg_name = "p|t",
+                       .help = "output format (plain (default), tar)"},
+                      {.short_name = 'r',
+                       .long_name = "max-rate",
+                       .kind = WP_OPT_STRING,
+                       .target = &a.rate,
+                       .arg_name = "RATE",
+                       .help = "maximum transfer rate (in kB/s, or use suffix \"k\" or \"M\")"},
+                      {.short_name = 'R',
+                       .long_name = "write-recovery-conf",
+                       .kind = WP_OPT_FLAG,
+                       .target = &a.s.write_recovery,
+                       .help = "write configuration for replication"},
+                      {.short_name = 't',
+                       .long_name = "target",
+                       .kind = WP_OPT_STRING,
+                       .target = &a.target,
+                       .arg_name = "TARGET[:DETAIL]",
+                       .help = "backup target (if other than client): blackhole, server:DIR"},
+                      {.short_name = 'T',
+                       .long_name = "tablespace-mapping",
+                       .kind = WP_OPT_CALL,
+                       .target = &a,
+                       .parse = parse_mapping,
+                       .flags = WP_OPT_REPEAT,
+                       .arg_name = "OLDDIR=NEWDIR",
+                       .help = "relocate tablespace in OLDDIR to NEWDIR"},
+                      {.long_name = "waldir",
+                       .kind = WP_OPT_STRING,
+                       .target = &a.s.waldir,
+                       .arg_name = "WALDIR",
+                       .help = "location for the write-ahead log directory"},
+                      {.short_name = 'X',
+                       .long_name = "wal-method",
+                       .kind = WP_OPT_STRING,
+                       .target = &a.wal_method,
+                       .arg_name = "none|fetch|stream",
+                       .help = "include required WAL files with specified method"},
+                      {.short_name = 'z',
+                       .long_name = "gzip",
+                       .kind = WP_OPT_FLAG,
+                       .target = &a.gzip,
+                       .help = "compress tar output"},
+                      {.short_name = 'Z',
+                       .long_name = "compress",
+                       .kind = WP_OPT_STRING,
+                       .target = &a.compress,
+                       .arg_name = "[{client|server}-]METHOD[:DETAIL]",
+                       .help = "compress on client or server (gzip here; lz4, zstd on the server)"},
+                      {.short_name = 'c',
+                       .long_name = "checkpoint",
+                       .kind = WP_OPT_STRING,
+                       .target = &a.checkpoint,
+                       .arg_name = "fast|spread",
+                       .help = "set fast or spread checkpointing",
+                       .section = "General options"},
+                      {.short_name = 'C',
+                       .long_name = "create-slot",
+                       .kind = WP_OPT_FLAG,
+                       .target = &a.s.create_slot,
+                       .help = "create replication slot"},
+                      {.short_name = 'l',
+                       .long_name = "label",
+                       .kind = WP_OPT_STRING,
+                       .target = &a.s.label,
+                       .arg_name = "LABEL",
+                       .help = "set backup label"},
+                      {.short_name = 'n',
+                       .long_name = "no-clean",
+                       .kind = WP_OPT_FLAG,
+                       .target = &a.no_clean,
+                       .help = "do not clean up after errors"},
+                      {.short_name = 'N',
+                       .long_name = "no-sync",
+                       .kind = WP_OPT_FLAG,
+                       .target = &a.no_sync,
+                       .help = "do not wait for changes to be written safely to disk"},
+                      {.short_name = 'P',
+                       .long_name = "progress",
+                       .kind = WP_OPT_FLAG,
+                       .target = &a.s.progress,
+                       .help = "show progress information"},
+                      WP_CLI_SLOT_OPT(&a.s.slot, "replication slot to use"),
+                      {.short_name = 'v',
+                       .long_name = "verbose",
+                       .kind = WP_OPT_ACTION,
+                       .parse = wp_cli_set_verbose,
+                       .flags = WP_OPT_REPEAT,
+                       .help = "output verbose messages"},
+                      {.long_name = "manifest-checksums",
+                       .kind = WP_OPT_STRING,
+                       .target = &a.s.manifest_checksums,
+                       .arg_name = "SHA{224,256,384,512}|CRC32C|NONE",
+                       .help = "use algorithm for manifest checksums"},
+                      {.long_name = "manifest-force-encode",
+                       .kind = WP_OPT_FLAG,
+                       .target = &a.s.manifest_force_encode,
+                       .help = "hex encode all file names in manifest"},
+                      {.long_name = "no-estimate-size",
+                       .kind = WP_OPT_FLAG,
+                       .target = &a.no_estimate,
+                       .help = "do not estimate backup size in server side"},
+                      {.long_name = "no-manifest",
+                       .kind = WP_OPT_FLAG,
+                       .target = &a.no_manifest,
+                       .help = "suppress generation of backup manifest"},
+                      {.long_name = "no-slot",
+                       .kind = WP_OPT_FLAG,
+                       .target = &a.s.no_slot,
+                       .help = "prevent creation of temporary replication slot"},
+                      {.long_name = "no-verify-checksums",
+                       .kind = WP_OPT_FLAG,
+                       .target = &a.no_verify,
+                       .help = "do not verify checksums"},
+                      {.long_name = "no-direct-io",
+                       .kind = WP_OPT_UNSET,
+                       .target = &a.s.direct_io,
+                       .help = "write through the page cache instead of O_DIRECT"},
+                      {.short_name = 's',
+                       .long_name = "status-interval",
+                       .kind = WP_OPT_INT,
+                       .target = &a.s.status_interval_secs,
+                       .min = 0,
+                       .max = 2147483,
+                       .arg_name = "INTERVAL",
+                       .help = "time between status packets sent to server (in seconds)"},
+                      WP_CLI_CONN_OPTS(&a.s.conn),
+                      WP_OPT_END};
+    int first;
+    int r = wp_pgfront_parse(&f, table, argc, argv, 0, &first);
+    if (r != 0)
+        return wp_cli_exit(r);
+    if ((r = check_choices(&f, &a)) != 0)
+        return r;
+    split_target(&a);
+    if ((r = check_rules(&f, &a)) != 0)
+        return r;
+    a.s.manifest = !a.no_manifest;
+    a.s.estimate_size = !a.no_estimate;
+    a.s.verify_checksums = !a.no_verify;
+    a.s.sync = !a.no_sync;
+    a.s.clean = !a.no_clean;
+    /* On standard output the manifest would have to go inside the tar
+     * stream; walpull leaves it out there. */
+    if (a.s.dir && strcmp(a.s.dir, "-") == 0)
+        a.s.manifest = false;
+    return wp_seed_main(&a.s);
 }

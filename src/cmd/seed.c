@@ -1,4 +1,5 @@
 #include "cmd/cli.h"
+#include "cmd/seed.h"
 #include "cmd/seed_wal.h"
 #include "walpull/basebackup.h"
 #include "walpull/clock.h"
@@ -7,9 +8,12 @@
 #include "walpull/extract.h"
 #include "walpull/file_link.h"
 #include "walpull/fsutil.h"
+#include "walpull/gzip_link.h"
 #include "walpull/io.h"
 #include "walpull/log.h"
 #include "walpull/progress.h"
+#include "walpull/stream_links.h"
+#include "walpull/tar.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,40 +36,20 @@
  * and durable, so that a seed cut short can never be started as if whole. */
 #define HELD_BACK "global/pg_control"
 
-enum { CHECKPOINT_SPREAD, CHECKPOINT_FAST };
-
-typedef enum wal_mode {
-    WAL_STREAM,
-    WAL_FETCH,
-    WAL_NONE,
-} wal_mode;
-
-typedef struct seed_opts {
-    wp_conn_opts conn;
-    const char *dir;
-    const char *slot;
-    bool create_slot;
-    bool write_recovery;
-    int checkpoint; /* CHECKPOINT_* */
-    bool progress;
-    uint32_t max_rate;
-    const char *map_old[WP_MAX_TABLESPACES]; /* "OLDDIR=NEWDIR" in argv: up to map_old_len */
-    size_t map_old_len[WP_MAX_TABLESPACES];
-    const char *map_new[WP_MAX_TABLESPACES];
-    size_t n_map;
-    int wal; /* wal_mode */
-    bool manifest;
-    bool sync;
-    bool direct_io;
-    bool clean;
-    const char *label;
-} seed_opts;
+/* In tar format, -X stream writes segments here (inside the output
+ * directory) until pg_wal.tar is written from them at the end. */
+#define WAL_STAGE "pg_wal" WP_EXTRACT_HELD_SUFFIX
 
 typedef struct seed {
-    const seed_opts *o;
+    const wp_seed_opts *o;
     wp_conn *conn;
     uint64_t segsize;
     bool dir_created;
+    bool waldir_created;
+    int dirfd;                           /* the output directory, -1 when there is none */
+    unsigned dmode;                      /* directories made here: 0700, or 0750 when the */
+    unsigned fmode;                      /* server's data directory allows group access */
+    wp_buf ts_paths[WP_MAX_TABLESPACES]; /* in-place tablespaces' targets */
     wp_tablespace ts[WP_MAX_TABLESPACES];
     const char *ts_target[WP_MAX_TABLESPACES];
     bool ts_prepared[WP_MAX_TABLESPACES];
@@ -108,13 +93,78 @@ static void on_progress(void *user, uint64_t bytes)
     print_progress(s, false);
 }
 
-static const char *mapped(const seed_opts *o, const char *location)
+static const char *mapped(const wp_seed_opts *o, const char *location)
 {
     for (size_t i = 0; i < o->n_map; i++)
         if (strlen(location) == o->map_old_len[i] &&
             strncmp(o->map_old[i], location, o->map_old_len[i]) == 0)
             return o->map_new[i];
     return location;
+}
+
+static bool to_stdout(const wp_seed_opts *o)
+{
+    return o->format == WP_FORMAT_TAR && strcmp(o->dir, "-") == 0;
+}
+
+/* A tablespace's target directory, prepared empty (plain format). */
+static int prepare_tablespace(seed *s, size_t i, wp_error *err)
+{
+    const char *loc = s->ts[i].location;
+    if (loc[0] != '/') {
+        /* In place (allow_in_place_tablespaces): a directory inside the
+         * data directory, which the main archive names too. */
+        if (!wp_tar_path_safe(loc))
+            return wp_error_set(err, WP_E_PROTO, "invalid tablespace location \"%s\"", loc);
+        wp_buf_printf(&s->ts_paths[i], "%s/%s", s->o->dir, loc);
+        if (wp_buf_ok(&s->ts_paths[i]) < 0)
+            return wp_error_set(err, -ENOMEM, "out of memory");
+        s->ts_target[i] = wp_buf_str(&s->ts_paths[i]);
+        bool created;
+        return wp_dir_prepare_empty(s->ts_target[i], &created, err);
+    }
+    s->ts_target[i] = mapped(s->o, loc);
+    int r = wp_dir_prepare_empty(s->ts_target[i], &s->ts_created[i], err);
+    if (r < 0) {
+        if (s->ts_target[i] == loc)
+            wp_error_hint(err, "Map the tablespace to a new directory with -T %s=NEWDIR.", loc);
+        return r;
+    }
+    s->ts_prepared[i] = true;
+    if (chmod(s->ts_target[i], s->dmode) < 0)
+        return wp_error_errno(err, errno, "could not set permissions of \"%s\"", s->ts_target[i]);
+    s->maps[s->n_maps++] = (wp_tblspc_map){.oid = s->ts[i].oid, .target = s->ts_target[i]};
+    return 0;
+}
+
+/* The WAL stream beside the backup, into pg_wal, --waldir, or (tar) the
+ * staging directory pg_wal.tar is made from. */
+static int start_wal(seed *s, wp_lsn start, uint32_t tli, wp_error *err)
+{
+    const wp_seed_opts *o = s->o;
+    if (o->format == WP_FORMAT_TAR)
+        wp_buf_printf(&s->waldir, "%s/" WAL_STAGE, o->dir);
+    else if (o->waldir)
+        wp_buf_puts(&s->waldir, o->waldir);
+    else
+        wp_buf_printf(&s->waldir, "%s/pg_wal", o->dir);
+    if (wp_buf_ok(&s->waldir) < 0)
+        return wp_error_set(err, -ENOMEM, "out of memory");
+    s->wal.waldir = wp_buf_str(&s->waldir);
+    if (mkdir(s->wal.waldir, s->dmode) < 0 && errno != EEXIST)
+        return wp_error_errno(err, errno, "could not create directory \"%s\"", s->wal.waldir);
+    s->wal.conn = &o->conn;
+    s->wal.password = wp_conn_password(s->conn);
+    s->wal.segsize = s->segsize;
+    s->wal.slot = o->slot;
+    s->wal.no_slot = o->no_slot;
+    s->wal.status_interval_ms = o->status_interval_secs * 1000;
+    s->wal.start = start - wp_lsn_segment_offset(start, s->segsize);
+    s->wal.tli = tli;
+    s->wal.direct = o->direct_io;
+    wp_log(WP_LOG_INFO, "streaming WAL from " WP_LSN_FMT " into \"%s\"", WP_LSN_ARGS(s->wal.start),
+           s->wal.waldir);
+    return wp_seed_wal_start(&s->wal, err);
 }
 
 static int on_started(void *user, wp_lsn start, uint32_t tli, const wp_tablespace *ts, size_t n,
@@ -125,6 +175,9 @@ static int on_started(void *user, wp_lsn start, uint32_t tli, const wp_tablespac
     s->n_ts = n;
     wp_log(WP_LOG_INFO, "base backup started at " WP_LSN_FMT " on timeline %u", WP_LSN_ARGS(start),
            (unsigned)tli);
+    if (to_stdout(s->o) && n > 1)
+        return wp_error_set(err, WP_E_USAGE,
+                            "can only write single tablespace to stdout, database has %zu", n);
     for (size_t i = 0; i < n; i++) {
         if (ts[i].size_kb > 0)
             s->total += (uint64_t)ts[i].size_kb * 1024;
@@ -132,36 +185,14 @@ static int on_started(void *user, wp_lsn start, uint32_t tli, const wp_tablespac
             s->ts_target[i] = s->o->dir;
             continue;
         }
-        s->ts_target[i] = mapped(s->o, s->ts[i].location);
-        int r = wp_dir_prepare_empty(s->ts_target[i], &s->ts_created[i], err);
-        if (r < 0) {
-            if (s->ts_target[i] == s->ts[i].location)
-                wp_error_hint(err, "Map the tablespace to a new directory with -T %s=NEWDIR.",
-                              s->ts[i].location);
-            return r;
+        /* Tar format writes each tablespace as OID.tar: nothing to prepare. */
+        if (s->o->format == WP_FORMAT_PLAIN && !s->o->target) {
+            int r = prepare_tablespace(s, i, err);
+            if (r < 0)
+                return r;
         }
-        s->ts_prepared[i] = true;
-        s->maps[s->n_maps++] = (wp_tblspc_map){.oid = ts[i].oid, .target = s->ts_target[i]};
     }
-    if (s->o->wal != WAL_STREAM)
-        return 0;
-    /* The stream writes into pg_wal while the archive is extracted. */
-    wp_buf_printf(&s->waldir, "%s/pg_wal", s->o->dir);
-    if (wp_buf_ok(&s->waldir) < 0)
-        return wp_error_set(err, -ENOMEM, "out of memory");
-    s->wal.waldir = wp_buf_str(&s->waldir);
-    if (mkdir(s->wal.waldir, 0700) < 0 && errno != EEXIST)
-        return wp_error_errno(err, errno, "could not create directory \"%s\"", s->wal.waldir);
-    s->wal.conn = &s->o->conn;
-    s->wal.password = wp_conn_password(s->conn);
-    s->wal.segsize = s->segsize;
-    s->wal.slot = s->o->slot;
-    s->wal.start = start - wp_lsn_segment_offset(start, s->segsize);
-    s->wal.tli = tli;
-    s->wal.direct = s->o->direct_io;
-    wp_log(WP_LOG_INFO, "streaming WAL from " WP_LSN_FMT " into \"%s\"", WP_LSN_ARGS(s->wal.start),
-           s->wal.waldir);
-    return wp_seed_wal_start(&s->wal, err);
+    return s->o->wal == WP_WAL_STREAM ? start_wal(s, start, tli, err) : 0;
 }
 
 /* Set from the signal handler: the one piece of state a handler can share. */
@@ -180,9 +211,42 @@ static const char *on_should_abort(void *user)
     return wp_seed_wal_failed(&s->wal) ? "the WAL stream beside the backup failed" : NULL;
 }
 
+/* Tar format: the archive as a file (base.tar, OID.tar; .gz when
+ * compressed here or by the server), or on standard output. */
+static int tar_archive_link(seed *s, size_t idx, wp_link **ret_link, wp_error *err)
+{
+    const wp_seed_opts *o = s->o;
+    bool gz = o->gzip_level > 0 || o->server_compress;
+    char name[32];
+    if (s->ts[idx].oid == 0)
+        snprintf(name, sizeof(name), "base.tar%s", gz ? ".gz" : "");
+    else
+        snprintf(name, sizeof(name), "%u.tar%s", (unsigned)s->ts[idx].oid, gz ? ".gz" : "");
+    wp_link *file;
+    int r;
+    if (to_stdout(o)) {
+        r = wp_fd_link_new(STDOUT_FILENO, "standard output", &file, err);
+    } else {
+        wp_file_link_opts fo = {
+            .dirfd = s->dirfd, .path = name, .truncate = true, .mode = s->fmode};
+        r = wp_file_link_new(&fo, NULL, &file, err);
+    }
+    if (r < 0)
+        return r;
+    if (o->gzip_level > 0)
+        return wp_gzip_link_new(file, o->gzip_level, ret_link, err);
+    *ret_link = file;
+    return 0;
+}
+
 static int on_archive(void *user, size_t idx, wp_link **ret_link, wp_error *err)
 {
     seed *s = user;
+    /* With a target the server names its archives but keeps their bytes. */
+    if (s->o->target)
+        return wp_null_link_new(ret_link, err);
+    if (s->o->format == WP_FORMAT_TAR)
+        return tar_archive_link(s, idx, ret_link, err);
     bool main_dir = s->ts[idx].oid == 0;
     wp_extract_opts eo = {.root = s->ts_target[idx],
                           .tblspc = main_dir ? s->maps : NULL,
@@ -195,34 +259,34 @@ static int on_archive(void *user, size_t idx, wp_link **ret_link, wp_error *err)
     int r = wp_extractor_new(&eo, &sink, err);
     if (r == 0)
         r = wp_tar_parser_new(sink, ret_link, err);
+    /* Compressed by the server: inflated here, before the tar parser. */
+    if (r == 0 && s->o->server_compress)
+        r = wp_gunzip_link_new(*ret_link, "the server-compressed archive", ret_link, err);
     return r;
 }
 
 static int on_manifest(void *user, wp_link **ret_link, wp_error *err)
 {
     seed *s = user;
-    int dirfd = open(s->o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dirfd < 0)
-        return wp_error_errno(err, errno, "could not open directory \"%s\"", s->o->dir);
-    /* The file link keeps the descriptor only as the base of its path; it
-     * opens the file at once, below, so dirfd can go after that. */
-    wp_file_link_opts fo = {.dirfd = dirfd, .path = "backup_manifest.tmp", .truncate = true};
-    int r = wp_file_link_new(&fo, NULL, ret_link, err);
-    if (r == 0)
-        r = wp_link_sync(*ret_link, err);
-    close(dirfd);
-    return r;
+    if (s->o->target)
+        return wp_null_link_new(ret_link, err);
+    if (s->dirfd < 0)
+        return wp_error_set(err, WP_E_PROTO, "the server sent a manifest that was not asked for");
+    wp_file_link_opts fo = {
+        .dirfd = s->dirfd, .path = "backup_manifest.tmp", .truncate = true, .mode = s->fmode};
+    return wp_file_link_new(&fo, NULL, ret_link, err);
 }
 
 /* Open DIR/NAME for writing with extra flags; O_NOFOLLOW: the directory
  * came from the backup stream, never write through a symlink in it. */
-static int open_in_dir(const char *dir, const char *name, int flags, int *ret_fd, wp_error *err)
+static int open_in_dir(const char *dir, const char *name, int flags, unsigned mode, int *ret_fd,
+                       wp_error *err)
 {
     wp_buf path = {0};
     wp_buf_printf(&path, "%s/%s", dir, name);
     if (wp_buf_ok(&path) < 0)
         return wp_error_set(err, -ENOMEM, "out of memory");
-    int fd = open(wp_buf_str(&path), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | flags, 0600);
+    int fd = open(wp_buf_str(&path), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | flags, mode);
     int r =
         fd < 0 ? wp_error_errno(err, errno, "could not open file \"%s\"", wp_buf_str(&path)) : 0;
     wp_buf_free(&path);
@@ -260,7 +324,7 @@ static int recovery_settings(seed *s, wp_buf *out, wp_error *err)
 static int write_recovery(seed *s, wp_error *err)
 {
     int fd = -1;
-    int r = open_in_dir(s->o->dir, "standby.signal", O_TRUNC, &fd, err);
+    int r = open_in_dir(s->o->dir, "standby.signal", O_TRUNC, s->fmode, &fd, err);
     if (r < 0)
         return r;
     if (close(fd) < 0)
@@ -268,7 +332,7 @@ static int write_recovery(seed *s, wp_error *err)
     wp_buf text = {0};
     r = recovery_settings(s, &text, err);
     if (r == 0)
-        r = open_in_dir(s->o->dir, "postgresql.auto.conf", O_APPEND, &fd, err);
+        r = open_in_dir(s->o->dir, "postgresql.auto.conf", O_APPEND, s->fmode, &fd, err);
     if (r == 0) {
         if (wp_write_all(fd, wp_buf_str(&text), text.len) < 0)
             r = wp_error_errno(err, errno, "could not write file \"%s/postgresql.auto.conf\"",
@@ -303,45 +367,176 @@ static int release_held(seed *s, wp_error *err)
     return r;
 }
 
+/* One staged WAL file into the tar stream: header, data, padding. */
+#define COPY_BUF ((size_t)1 << 16)
+
+static int tar_add_file(seed *s, int dfd, const char *name, uint8_t *buf, wp_link *out,
+                        wp_error *err)
+{
+    int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return wp_error_errno(err, e, "could not open file \"%s/%s\"", s->wal.waldir, name);
+    }
+    uint8_t block[WP_TAR_BLOCK];
+    int r = wp_tar_header_build(name, (uint64_t)st.st_size, s->fmode, (uint64_t)st.st_mtime, block);
+    if (r < 0)
+        r = wp_error_set(err, WP_E_RANGE, "cannot put \"%s\" in a tar archive", name);
+    struct iovec v = {.iov_base = block, .iov_len = sizeof(block)};
+    if (r == 0)
+        r = wp_link_content(out, &v, 1, err);
+    uint64_t left = (uint64_t)st.st_size;
+    while (r == 0 && left > 0) {
+        ssize_t n = read(fd, buf, left < COPY_BUF ? (size_t)left : COPY_BUF);
+        if (n <= 0) {
+            r = wp_error_errno(err, n < 0 ? errno : EIO, "could not read file \"%s/%s\"",
+                               s->wal.waldir, name);
+            break;
+        }
+        v = (struct iovec){.iov_base = buf, .iov_len = (size_t)n};
+        r = wp_link_content(out, &v, 1, err);
+        left -= (uint64_t)n;
+    }
+    close(fd);
+    memset(block, 0, sizeof(block));
+    v = (struct iovec){.iov_base = block, .iov_len = wp_tar_padding((uint64_t)st.st_size)};
+    return r == 0 && v.iov_len > 0 ? wp_link_content(out, &v, 1, err) : r;
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int wal_file_only(const struct dirent *d)
+{
+    return d->d_type == DT_REG || d->d_type == DT_UNKNOWN;
+}
+
+/* Tar format with -X stream: pg_wal.tar[.gz] from the staged segments
+ * (as whole segments: a partial one is padded with zeros), then the
+ * staging directory goes. */
+static int write_wal_tar(seed *s, wp_error *err)
+{
+    const wp_seed_opts *o = s->o;
+    wp_file_link_opts fo = {.dirfd = s->dirfd,
+                            .path = o->gzip_level > 0 ? "pg_wal.tar.gz" : "pg_wal.tar",
+                            .truncate = true,
+                            .mode = s->fmode};
+    wp_link *out = NULL;
+    int r = wp_file_link_new(&fo, NULL, &out, err);
+    if (r == 0 && o->gzip_level > 0)
+        r = wp_gzip_link_new(out, o->gzip_level, &out, err);
+    if (r < 0)
+        return r;
+    uint8_t *buf = malloc(COPY_BUF);
+    if (!buf) {
+        wp_link_free(out);
+        return wp_error_set(err, -ENOMEM, "out of memory");
+    }
+    int dfd = open(s->wal.waldir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    struct dirent **names = NULL;
+    int n = dfd < 0 ? -1 : scandirat(dfd, ".", &names, wal_file_only, by_name);
+    if (n < 0)
+        r = wp_error_errno(err, errno, "could not read directory \"%s\"", s->wal.waldir);
+    for (int i = 0; i < n; i++) {
+        if (r == 0)
+            r = tar_add_file(s, dfd, names[i]->d_name, buf, out, err);
+        free(names[i]);
+    }
+    free(names);
+    free(buf);
+    if (dfd >= 0)
+        close(dfd);
+    static const uint8_t end[2 * WP_TAR_BLOCK];
+    struct iovec v = {.iov_base = (void *)end, .iov_len = sizeof(end)};
+    if (r == 0)
+        r = wp_link_content(out, &v, 1, err);
+    if (r == 0)
+        r = wp_link_finalize(out, err);
+    wp_link_free(out);
+    if (r == 0)
+        wp_dir_remove(s->wal.waldir, true);
+    return r;
+}
+
+/* --waldir: what the archive put in pg_wal moves there, and pg_wal
+ * becomes a symlink to it. */
+static int link_waldir(seed *s, wp_error *err)
+{
+    const char *waldir = s->o->waldir;
+    int pfd = openat(s->dirfd, "pg_wal", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int wfd = open(waldir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = pfd >= 0 ? fdopendir(pfd) : NULL;
+    int r = 0;
+    if (!d || wfd < 0)
+        r = wp_error_errno(err, errno, "could not open \"%s/pg_wal\" or \"%s\"", s->o->dir, waldir);
+    struct dirent *de;
+    while (r == 0 && (de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (renameat(pfd, de->d_name, wfd, de->d_name) < 0)
+            r = wp_error_errno(err, errno, "could not move \"%s/pg_wal/%s\" into \"%s\"", s->o->dir,
+                               de->d_name, waldir);
+    }
+    if (d)
+        closedir(d);
+    else if (pfd >= 0)
+        close(pfd);
+    if (wfd >= 0)
+        close(wfd);
+    if (r == 0 && (unlinkat(s->dirfd, "pg_wal", AT_REMOVEDIR) < 0 ||
+                   symlinkat(waldir, s->dirfd, "pg_wal") < 0))
+        r = wp_error_errno(err, errno, "could not create symbolic link \"%s/pg_wal\"", s->o->dir);
+    return r;
+}
+
 static int finish_files(seed *s, wp_error *err)
 {
-    if (s->o->manifest) {
-        int dirfd = open(s->o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dirfd < 0 || renameat(dirfd, "backup_manifest.tmp", dirfd, "backup_manifest") < 0) {
-            int e = errno;
-            if (dirfd >= 0)
-                close(dirfd);
-            return wp_error_errno(err, e, "could not rename file \"%s/backup_manifest.tmp\"",
-                                  s->o->dir);
-        }
-        close(dirfd);
-    }
-    if (s->o->write_recovery) {
-        int r = write_recovery(s, err);
-        if (r < 0)
-            return r;
-    }
+    const wp_seed_opts *o = s->o;
+    /* A backup with a target, or on standard output, left no files here. */
+    if (s->dirfd < 0)
+        return 0;
+    if (o->manifest && renameat(s->dirfd, "backup_manifest.tmp", s->dirfd, "backup_manifest") < 0)
+        return wp_error_errno(err, errno, "could not rename file \"%s/backup_manifest.tmp\"",
+                              o->dir);
     int r = 0;
-    if (s->o->sync) {
+    if (o->format == WP_FORMAT_TAR && o->wal == WP_WAL_STREAM)
+        r = write_wal_tar(s, err);
+    if (r == 0 && o->format == WP_FORMAT_PLAIN && o->waldir)
+        r = link_waldir(s, err);
+    if (r == 0 && o->write_recovery)
+        r = write_recovery(s, err);
+    if (r == 0 && o->sync) {
         /* One syncfs per file system covers every file written: the same
          * guarantee as an fsync of each file and directory, in one call. */
         wp_log(WP_LOG_INFO, "syncing data to disk");
-        r = wp_dir_syncfs(s->o->dir, err);
+        r = wp_dir_syncfs(o->dir, err);
         for (size_t i = 0; i < s->n_ts && r == 0; i++)
             if (s->ts_prepared[i])
                 r = wp_dir_syncfs(s->ts_target[i], err);
+        if (r == 0 && o->waldir)
+            r = wp_dir_syncfs(o->waldir, err);
     }
-    if (r == 0)
+    if (r == 0 && o->format == WP_FORMAT_PLAIN)
         r = release_held(s, err);
     return r;
 }
 
 static void cleanup(seed *s, bool drop_slot)
 {
-    if (s->o->clean) {
+    const wp_seed_opts *o = s->o;
+    if (s->dirfd < 0) {
+        /* Nothing of ours on disk. */
+    } else if (o->clean) {
         wp_log(WP_LOG_WARNING, "removing %s \"%s\"",
-               s->dir_created ? "data directory" : "contents of data directory", s->o->dir);
-        wp_dir_remove(s->o->dir, s->dir_created);
+               s->dir_created ? "data directory" : "contents of data directory", o->dir);
+        wp_dir_remove(o->dir, s->dir_created);
+        if (o->waldir)
+            wp_dir_remove(o->waldir, s->waldir_created);
         for (size_t i = 0; i < s->n_ts; i++)
             if (s->ts_prepared[i])
                 wp_dir_remove(s->ts_target[i], s->ts_created[i]);
@@ -349,30 +544,30 @@ static void cleanup(seed *s, bool drop_slot)
         wp_log(WP_LOG_WARNING,
                "data directory \"%s\" not removed at user's request; it cannot be started "
                "(global/pg_control is put in place only when a seed completes)",
-               s->o->dir);
+               o->dir);
     }
     if (drop_slot) {
         wp_conn *c = NULL;
         wp_error failed = {0};
-        int r = wp_conn_open(&s->o->conn, WP_CONN_PHYSICAL, wp_conn_password(s->conn), &c, &failed);
+        int r = wp_conn_open(&o->conn, WP_CONN_PHYSICAL, wp_conn_password(s->conn), &c, &failed);
         /* WAIT: the WAL stream's server process may still hold it. */
         if (r == 0)
-            r = wp_conn_drop_slot(c, s->o->slot, true, &failed);
+            r = wp_conn_drop_slot(c, o->slot, true, &failed);
         wp_conn_free(c);
         if (r == 0)
-            wp_log(WP_LOG_WARNING, "dropped replication slot \"%s\"", s->o->slot);
+            wp_log(WP_LOG_WARNING, "dropped replication slot \"%s\"", o->slot);
         else
             wp_log(WP_LOG_WARNING,
                    "replication slot \"%s\" created for this seed is still on the server (%s); "
                    "it holds WAL back until dropped: walpull slot drop %s",
-                   s->o->slot, failed.message, s->o->slot);
+                   o->slot, failed.message, o->slot);
     }
 }
 
 /* The slot: checked, or created with --create-slot. */
 static int prepare_slot(seed *s, bool *ret_created, wp_error *err)
 {
-    const seed_opts *o = s->o;
+    const wp_seed_opts *o = s->o;
     wp_slot_info info;
     int r = wp_conn_read_slot(s->conn, &o->conn, o->slot, &info, err);
     if (r < 0)
@@ -394,16 +589,55 @@ static int prepare_slot(seed *s, bool *ret_created, wp_error *err)
     return r;
 }
 
+/* Modes as the server's data directory has them: group access
+ * (initdb -g) gives 0750/0640 here too, and the umask follows so that
+ * extracted members keep them. */
+static int server_modes(seed *s, wp_error *err)
+{
+    char mode[16] = "0700";
+    if (wp_conn_server_version(s->conn) >= 110000) {
+        int r = wp_conn_show(s->conn, "data_directory_mode", mode, sizeof(mode), err);
+        if (r < 0)
+            return r;
+    }
+    bool group = (strtoul(mode, NULL, 8) & 0050) == 0050;
+    s->dmode = group ? 0750 : 0700;
+    s->fmode = group ? 0640 : 0600;
+    umask(group ? 0027 : 0077);
+    return 0;
+}
+
+/* The output directory (and --waldir), new or empty, with its modes. */
+static int prepare_output(seed *s, bool dir_ready, wp_error *err)
+{
+    const wp_seed_opts *o = s->o;
+    int r = dir_ready ? 0 : wp_dir_prepare_empty(o->dir, &s->dir_created, err);
+    if (r == 0 && chmod(o->dir, s->dmode) < 0)
+        r = wp_error_errno(err, errno, "could not set permissions of \"%s\"", o->dir);
+    if (r == 0 && o->waldir)
+        r = wp_dir_prepare_empty(o->waldir, &s->waldir_created, err);
+    if (r == 0 && o->waldir && chmod(o->waldir, s->dmode) < 0)
+        r = wp_error_errno(err, errno, "could not set permissions of \"%s\"", o->waldir);
+    if (r < 0)
+        return r;
+    s->dirfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (s->dirfd < 0)
+        return wp_error_errno(err, errno, "could not open directory \"%s\"", o->dir);
+    return 0;
+}
+
 /* Everything that can be refused is checked before the directory exists,
  * so that a refusal leaves nothing behind. */
 static int preflight(seed *s, bool *ret_slot_created, wp_error *err)
 {
-    const seed_opts *o = s->o;
+    const wp_seed_opts *o = s->o;
+    /* A target keeps the backup on the server; "-" sends it to stdout. */
+    bool has_dir = !o->target && !to_stdout(o);
     bool dir_ready = false;
     struct stat st;
-    if (stat(o->dir, &st) == 0) {
+    if (has_dir && stat(o->dir, &st) == 0) {
         bool created;
-        /* It exists: check it is empty (and make it 0700) now. */
+        /* It exists: check it is empty now. */
         int r = wp_dir_prepare_empty(o->dir, &created, err);
         if (r < 0)
             return r;
@@ -415,24 +649,34 @@ static int preflight(seed *s, bool *ret_slot_created, wp_error *err)
         r = wp_conn_identify_system(s->conn, &id, err);
     if (r == 0)
         r = wp_conn_wal_segment_size(s->conn, &s->segsize, err);
+    if (r == 0)
+        r = server_modes(s, err);
     if (r == 0 && o->slot)
         r = prepare_slot(s, ret_slot_created, err);
-    if (r == 0 && !dir_ready)
-        r = wp_dir_prepare_empty(o->dir, &s->dir_created, err);
+    if (r == 0 && has_dir)
+        r = prepare_output(s, dir_ready, err);
     return r;
 }
 
 /* BASE_BACKUP into the directory, and the WAL stream up to its end. */
 static int backup(seed *s, wp_error *err)
 {
-    const seed_opts *o = s->o;
+    const wp_seed_opts *o = s->o;
     wp_basebackup_opts bo = {.label = o->label,
-                             .fast_checkpoint = o->checkpoint == CHECKPOINT_FAST,
-                             .progress = o->progress,
-                             .include_wal = o->wal == WAL_FETCH,
-                             .nowait = o->wal != WAL_NONE,
+                             .fast_checkpoint = o->checkpoint == WP_CHECKPOINT_FAST,
+                             .progress = o->progress && o->estimate_size,
+                             .include_wal = o->wal == WP_WAL_FETCH,
+                             .nowait = o->wal != WP_WAL_NONE,
                              .max_rate = o->max_rate,
-                             .manifest = o->manifest};
+                             .manifest = o->manifest,
+                             .manifest_force_encode = o->manifest_force_encode,
+                             .manifest_checksums = o->manifest_checksums,
+                             .no_verify_checksums = !o->verify_checksums,
+                             .tablespace_map = o->format == WP_FORMAT_TAR,
+                             .target = o->target,
+                             .target_detail = o->target_detail,
+                             .compression = o->server_compress,
+                             .compression_detail = o->server_compress_detail};
     wp_basebackup_handler h = {.started = on_started,
                                .archive = on_archive,
                                .manifest = on_manifest,
@@ -451,14 +695,19 @@ static int backup(seed *s, wp_error *err)
     if (s->o->progress && s->tty)
         fputc('\n', stderr);
     /* When the WAL stream failed first, its error is the one to show. */
-    if (wp_seed_wal_failed(&s->wal))
+    if (wp_seed_wal_failed(&s->wal)) {
         wp_seed_wal_finish(&s->wal, 0, err);
-    else
+        if (o->pg_messages) {
+            wp_error why = *err;
+            wp_error_set(err, why.code, "background process terminated unexpectedly: %s",
+                         why.message);
+        }
+    } else
         wp_seed_wal_abort(&s->wal);
     return r;
 }
 
-static int run_seed(const seed_opts *o)
+static int run_seed(const wp_seed_opts *o)
 {
     seed *s = calloc(1, sizeof(*s));
     if (!s) {
@@ -466,6 +715,9 @@ static int run_seed(const seed_opts *o)
         return WP_EXIT_ERROR;
     }
     s->o = o;
+    s->dirfd = -1;
+    s->dmode = 0700;
+    s->fmode = 0600;
     s->tty = isatty(STDERR_FILENO);
     s->t0 = wp_clock_start();
     wp_error err = {0};
@@ -487,13 +739,17 @@ static int run_seed(const seed_opts *o)
                o->dir, s->stats.files, s->stats.bytes, s->wal.stats.bytes, wp_clock_since(&s->t0));
     wp_conn_free(s->conn);
     wp_buf_free(&s->waldir);
+    for (size_t i = 0; i < WP_MAX_TABLESPACES; i++)
+        wp_buf_free(&s->ts_paths[i]);
+    if (s->dirfd >= 0)
+        close(s->dirfd);
     free(s);
     return r < 0 ? WP_EXIT_ERROR : WP_EXIT_OK;
 }
 
 static int parse_mapping(const char *arg, void *target, wp_error *err)
 {
-    seed_opts *o = target;
+    wp_seed_opts *o = target;
     const char *eq = strchr(arg, '=');
     if (!eq || eq == arg || !eq[1] || strchr(eq + 1, '='))
         return wp_error_set(err, WP_E_USAGE, "use OLDDIR=NEWDIR");
@@ -523,12 +779,7 @@ int wp_cmd_seed(int argc, char **argv)
 {
     static const char *const checkpoints[] = {"spread", "fast", NULL};
     static const char *const wal_methods[] = {"stream|s", "fetch|f", "none|n", NULL};
-    seed_opts o = {.manifest = true,
-                   .sync = true,
-                   .direct_io = true,
-                   .clean = true,
-                   .wal = WAL_STREAM,
-                   .label = "walpull base backup"};
+    wp_seed_opts o = WP_SEED_OPTS_DEFAULT;
     wp_opt table[] = {{.short_name = 'D',
                        .long_name = "pgdata",
                        .kind = WP_OPT_STRING,
@@ -613,8 +864,13 @@ int wp_cmd_seed(int argc, char **argv)
         return wp_cli_exit(r);
     if (!o.dir)
         return wp_cli_usage_error("seed", "no target directory specified (-D)");
-    if (o.slot && o.wal != WAL_STREAM)
+    if (o.slot && o.wal != WP_WAL_STREAM)
         return wp_cli_usage_error("seed", "a replication slot is used only with -X stream");
+    return wp_seed_main(&o);
+}
+
+int wp_seed_main(const wp_seed_opts *o)
+{
     /* SIGINT and SIGTERM stop the backup at the next message or wait, and
      * the same cleanup as an error follows. No SA_RESTART: waits end. */
     struct sigaction sa = {.sa_handler = on_signal};
@@ -622,5 +878,5 @@ int wp_cmd_seed(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    return run_seed(&o);
+    return run_seed(o);
 }

@@ -23,7 +23,7 @@ static void *run(void *arg)
     char temp[64];
     const char *slot = w->slot;
     int r = wp_conn_open(w->conn, WP_CONN_PHYSICAL, w->password, &conn, &w->err);
-    if (r == 0 && !slot) {
+    if (r == 0 && !slot && !w->no_slot) {
         /* Keeps the WAL from the backup's start until this connection ends. */
         snprintf(temp, sizeof(temp), "walpull_%ld", (long)getpid());
         r = wp_conn_create_slot(conn, temp, WP_SLOT_TEMPORARY, false, NULL, &w->err);
@@ -41,7 +41,8 @@ static void *run(void *arg)
                                  .tli = w->tli,
                                  .start = w->start,
                                  .segsize = w->segsize,
-                                 .status_interval_ms = 10000,
+                                 .status_interval_ms =
+                                     w->status_interval_ms ? w->status_interval_ms : 10000,
                                  .should_stop = should_stop,
                                  .has_wake_fd = true,
                                  .wake_fd = w->wake[0],

@@ -17,7 +17,9 @@ typedef struct wp_seed_wal {
     const char *password; /* typed at a prompt, or NULL */
     const char *waldir;   /* borrowed until the thread ends */
     uint64_t segsize;
-    const char *slot; /* NULL: a temporary slot of the thread's own */
+    const char *slot;       /* NULL: a temporary slot of the thread's own */
+    bool no_slot;           /* no slot at all (pg_basebackup --no-slot) */
+    int status_interval_ms; /* 0: 10 s */
     wp_lsn start;
     uint32_t tli;
     bool direct; /* O_DIRECT segments (dio.h) */

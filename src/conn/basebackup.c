@@ -13,13 +13,32 @@
 #include <string.h>
 #include <sys/socket.h>
 
-int wp_basebackup_command(const wp_basebackup_opts *o, int server_version, wp_buf *out)
+/* NAME 'value' (15+) or NAME 'value' (13/14 take the same quoting). */
+static void quoted_option(wp_buf *out, const char *sep, const char *name, const char *value)
+{
+    wp_buf_printf(out, "%s%s ", sep, name);
+    wp_quote_literal(out, value);
+}
+
+int wp_basebackup_command(const wp_basebackup_opts *o, int server_version, wp_buf *out,
+                          wp_error *err)
 {
     /* 15 and later take an option list; 13 and 14 bare words. */
     bool list = server_version >= 150000;
+    if (!list && o->target)
+        return wp_error_set(err, WP_E_UNSUPPORTED,
+                            "backup targets are not supported by this server version");
+    if (!list && o->compression)
+        return wp_error_set(err, WP_E_UNSUPPORTED,
+                            "server does not support server-side compression");
     const char *sep = list ? ", " : " ";
     wp_buf_puts(out, list ? "BASE_BACKUP (LABEL " : "BASE_BACKUP LABEL ");
     wp_quote_literal(out, o->label ? o->label : "walpull base backup");
+    if (o->target) {
+        quoted_option(out, sep, "TARGET", o->target);
+        if (o->target_detail)
+            quoted_option(out, sep, "TARGET_DETAIL", o->target_detail);
+    }
     if (o->progress)
         wp_buf_printf(out, "%sPROGRESS", sep);
     if (o->fast_checkpoint)
@@ -30,11 +49,23 @@ int wp_basebackup_command(const wp_basebackup_opts *o, int server_version, wp_bu
         wp_buf_printf(out, "%s%s", sep, list ? "WAIT false" : "NOWAIT");
     if (o->max_rate)
         wp_buf_printf(out, "%sMAX_RATE %u", sep, (unsigned)o->max_rate);
-    if (o->manifest)
-        wp_buf_printf(out, "%sMANIFEST 'yes'%sMANIFEST_CHECKSUMS 'CRC32C'", sep, sep);
+    if (o->tablespace_map)
+        wp_buf_printf(out, "%sTABLESPACE_MAP", sep);
+    if (o->no_verify_checksums)
+        wp_buf_printf(out, "%s%s", sep, list ? "VERIFY_CHECKSUMS false" : "NOVERIFY_CHECKSUMS");
+    if (o->manifest) {
+        quoted_option(out, sep, "MANIFEST", o->manifest_force_encode ? "force-encode" : "yes");
+        quoted_option(out, sep, "MANIFEST_CHECKSUMS",
+                      o->manifest_checksums ? o->manifest_checksums : "CRC32C");
+    }
+    if (o->compression) {
+        quoted_option(out, sep, "COMPRESSION", o->compression);
+        if (o->compression_detail)
+            quoted_option(out, sep, "COMPRESSION_DETAIL", o->compression_detail);
+    }
     if (list)
         wp_buf_puts(out, ")");
-    return wp_buf_ok(out);
+    return wp_buf_ok(out) < 0 ? wp_error_set(err, -ENOMEM, "out of memory") : 0;
 }
 
 typedef struct run_state {
@@ -333,8 +364,17 @@ static int handle_result(run_state *s, PGresult *res, wp_lsn *start, uint32_t *s
         return copy_stream(s, err);
     if (st == PGRES_TUPLES_OK)
         return tuples(s, res, start, start_tli, err);
-    if (st != PGRES_COMMAND_OK)
-        return wp_conn_set_error(err, s->conn->pg, res, "BASE_BACKUP");
+    if (st != PGRES_COMMAND_OK) {
+        int r = wp_conn_set_error(err, s->conn->pg, res, "BASE_BACKUP");
+        const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY);
+        const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+        /* Refused before it began: in the words scripts of the stock tool
+         * match ("could not initiate base backup: ERROR:  ..."). */
+        if (s->results == 0 && severity && primary && err)
+            snprintf(err->message, sizeof(err->message), "could not initiate base backup: %s:  %s",
+                     severity, primary);
+        return r;
+    }
     return 0;
 }
 
@@ -393,9 +433,10 @@ int wp_basebackup_run(wp_conn *conn, const wp_basebackup_opts *opts, const wp_ba
                       wp_lsn *ret_end, uint32_t *ret_tli, wp_error *err)
 {
     wp_buf sql = {0};
-    if (wp_basebackup_command(opts, conn->version, &sql) < 0) {
+    int built = wp_basebackup_command(opts, conn->version, &sql, err);
+    if (built < 0) {
         wp_buf_free(&sql);
-        return wp_error_set(err, -ENOMEM, "out of memory");
+        return built;
     }
     int sent = PQsendQuery(conn->pg, wp_buf_str(&sql));
     wp_buf_free(&sql);

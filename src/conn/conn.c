@@ -508,6 +508,23 @@ int wp_conn_wal_segment_size(wp_conn *conn, uint64_t *ret_size, wp_error *err)
     return r;
 }
 
+int wp_conn_show(wp_conn *conn, const char *name, char *out, size_t size, wp_error *err)
+{
+    wp_buf sql = {0};
+    wp_buf_printf(&sql, "SHOW %s", name);
+    if (wp_buf_ok(&sql) < 0)
+        return wp_error_set(err, -ENOMEM, "out of memory");
+    PGresult *res = NULL;
+    int r = run(conn, wp_buf_str(&sql), PGRES_TUPLES_OK, "SHOW", &res, err);
+    if (r == 0)
+        r = check_shape(res, 1, 1, "SHOW", err);
+    if (r == 0)
+        snprintf(out, size, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    wp_buf_free(&sql);
+    return r;
+}
+
 /* Quote a slot name for a replication command; owned by the caller.
  * The server takes 1 to 63 lower-case letters, digits and underscores. */
 static int append_slot_name(wp_conn *conn, wp_buf *out, const char *name, wp_error *err)

@@ -1,5 +1,6 @@
 #include "walpull/conninfo.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 /* Append value with every character in `special` preceded by `escape`
@@ -13,10 +14,27 @@ static void append_escaped(wp_buf *out, const char *value, const char *special, 
     }
 }
 
+/* Letters, digits, '_' and '.' only: a value libpq reads unquoted. */
+static bool plain_value(const char *value)
+{
+    if (!value[0])
+        return false;
+    for (const char *p = value; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '_' || *p == '.'))
+            return false;
+    return true;
+}
+
 int wp_conninfo_append(wp_buf *out, const char *key, const char *value)
 {
     if (out->len)
         wp_buf_puts(out, " ");
+    if (plain_value(value)) {
+        /* As the stock tools write it, so scripts matching "port=5432" find it. */
+        wp_buf_printf(out, "%s=%s", key, value);
+        return wp_buf_ok(out);
+    }
     wp_buf_printf(out, "%s='", key);
     append_escaped(out, value, "\\'", '\\');
     wp_buf_puts(out, "'");

@@ -100,6 +100,43 @@ int wp_tar_header_parse(const uint8_t block[WP_TAR_BLOCK], wp_tar_member *ret_me
     return 0;
 }
 
+/* An octal field of width bytes: digits, then a NUL. */
+static void put_octal(uint8_t *field, size_t width, uint64_t value)
+{
+    field[width - 1] = '\0';
+    for (size_t i = width - 1; i > 0; i--) {
+        field[i - 1] = (uint8_t)('0' + (value & 7));
+        value >>= 3;
+    }
+}
+
+int wp_tar_header_build(const char *name, uint64_t size, uint32_t mode, uint64_t mtime,
+                        uint8_t block[WP_TAR_BLOCK])
+{
+    size_t len = strlen(name);
+    /* 11 octal digits hold sizes below 8 GB: more than a WAL segment. */
+    if (len == 0 || len > 100 || size >= (UINT64_C(1) << 33))
+        return WP_E_RANGE;
+    memset(block, 0, WP_TAR_BLOCK);
+    memcpy(block, name, len);
+    put_octal(block + 100, 8, mode & 07777);
+    put_octal(block + 108, 8, 0); /* uid */
+    put_octal(block + 116, 8, 0); /* gid */
+    put_octal(block + 124, 12, size);
+    put_octal(block + 136, 12, mtime);
+    block[156] = WP_TAR_FILE;
+    memcpy(block + 257, "ustar", 6); /* POSIX: "ustar\0" then version "00" */
+    memcpy(block + 263, "00", 2);
+    /* The checksum counts its own field as spaces. */
+    memset(block + 148, ' ', 8);
+    uint64_t sum = 0;
+    for (int i = 0; i < WP_TAR_BLOCK; i++)
+        sum += block[i];
+    put_octal(block + 148, 7, sum);
+    block[155] = ' ';
+    return 0;
+}
+
 bool wp_tar_path_safe(const char *path)
 {
     if (!path[0] || path[0] == '/')

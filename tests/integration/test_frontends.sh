@@ -85,3 +85,99 @@ expect_exit 0 "$recv" -D "$WP_TMP/ep" --endpos "$next" -n -Z 5 "${conn_a[@]}"
 wp_case "a slot that does not exist is named in the stock message"
 expect_exit 1 "$recv" -D "$WP_TMP/ep" --slot nosuchslot -n --endpos "$next" "${conn_a[@]}"
 expect_contains "$WP_OUT" 'pg_receivewal: error: replication slot "nosuchslot" does not exist'
+
+# --- pg_basebackup -----------------------------------------------------------
+bb=$links/pg_basebackup
+wp_psql pri -c "CREATE TABLE bb_rows AS SELECT generate_series(1, 1000) AS id" >/dev/null
+
+# start_copy NAME DIR: start a copy of a backup as a server of its own.
+start_copy() {
+    local name=$1 dir=$2
+    chown -R postgres: "$dir" 2>/dev/null || true
+    chmod 700 "$dir"
+    local port sock=$WP_TMP/sock-$name
+    port=$(wp_free_port)
+    as_pg mkdir -p "$sock"
+    as_pg tee -a "$dir/postgresql.conf" >/dev/null <<CONF
+port = $port
+unix_socket_directories = '$sock'
+CONF
+    printf -v "${name}_PORT" %s "$port"
+    printf -v "${name}_DATA" %s "$dir"
+    printf -v "${name}_BIN" %s "$pri_BIN"
+    printf -v "${name}_SOCK" %s "$sock"
+    wp_pg_ctl "$name" start
+}
+
+wp_case "pg_basebackup: --version, and usage errors in the stock wording"
+expect_exit 0 "$bb" --version
+[[ "$WP_OUT" =~ ^pg_basebackup\ \(PostgreSQL\)\ [0-9]+\.[0-9]+\ \(walpull ]] || fail "version line: $WP_OUT"
+expect_exit 1 "$bb"
+expect_contains "$WP_OUT" "pg_basebackup: error: must specify output directory or backup target"
+expect_exit 1 "$bb" -D "$WP_TMP/x" --compress none:1
+expect_contains "$WP_OUT" 'compression algorithm "none" does not accept a compression level'
+expect_exit 1 "$bb" -D "$WP_TMP/x" --compress none+
+expect_contains "$WP_OUT" 'unrecognized compression algorithm: "none+"'
+expect_exit 1 "$bb" -D "$WP_TMP/x" -z
+expect_contains "$WP_OUT" "only tar mode backups can be compressed"
+expect_exit 1 "$bb" --target blackhole
+expect_contains "$WP_OUT" "WAL cannot be streamed when a backup target is specified"
+expect_exit 1 "$bb" -D "$WP_TMP/x" -X none -S s1
+expect_contains "$WP_OUT" "replication slots can only be used with WAL streaming"
+expect_exit 1 "$bb" -D "$WP_TMP/x" -C
+expect_contains "$WP_OUT" "--create-slot needs a slot to be specified using --slot"
+expect_exit 1 "$bb" -D "$WP_TMP/x" -T /a=/b=/c
+expect_contains "$WP_OUT" 'multiple "=" signs in tablespace mapping'
+expect_exit 1 "$bb" -D "$WP_TMP/x" --waldir rel
+expect_contains "$WP_OUT" "WAL directory location must be an absolute path"
+expect_exit 1 "$bb" -D "$WP_TMP/x" -F x
+expect_contains "$WP_OUT" 'invalid output format "x", must be "plain" or "tar"'
+[ ! -e "$WP_TMP/x" ] || fail "a refused command left $WP_TMP/x behind"
+
+wp_case "pg_basebackup -Ft: base.tar and pg_wal.tar that tar extracts into a server that starts with the rows"
+expect_exit 0 "$bb" -D "$WP_TMP/tb" -Ft -c fast "${conn_a[@]}"
+[ -f "$WP_TMP/tb/base.tar" ] && [ -f "$WP_TMP/tb/pg_wal.tar" ] && [ -f "$WP_TMP/tb/backup_manifest" ] \
+    || fail "tar format files: $(ls "$WP_TMP/tb")"
+mkdir "$WP_TMP/tbx"
+tar -xf "$WP_TMP/tb/base.tar" -C "$WP_TMP/tbx" || fail "tar could not extract base.tar"
+tar -xf "$WP_TMP/tb/pg_wal.tar" -C "$WP_TMP/tbx/pg_wal" || fail "tar could not extract pg_wal.tar"
+start_copy tbcopy "$WP_TMP/tbx"
+expect_eq "$(wp_psql tbcopy -c "SELECT count(*) FROM bb_rows")" "1000" "rows in the server made from the tar backup"
+wp_pg_ctl tbcopy stop
+
+wp_case "pg_basebackup -Ft -z: gzip files that gzip tests whole"
+expect_exit 0 "$bb" -D "$WP_TMP/tz" -Ft -z -c fast "${conn_a[@]}"
+[ -f "$WP_TMP/tz/base.tar.gz" ] && [ -f "$WP_TMP/tz/pg_wal.tar.gz" ] || fail "gzip files: $(ls "$WP_TMP/tz")"
+gzip -t "$WP_TMP/tz/base.tar.gz" "$WP_TMP/tz/pg_wal.tar.gz" || fail "gzip -t"
+
+wp_case "pg_basebackup -D - -Ft -X fetch: one tar on standard output"
+"$bb" -D - -Ft -X fetch -c fast "${conn_a[@]}" >"$WP_TMP/stdout.tar" 2>"$WP_TMP/stdout.err" \
+    || fail "tar to stdout: $(cat "$WP_TMP/stdout.err")"
+members=$(tar -tf "$WP_TMP/stdout.tar") || fail "tar cannot list the archive from stdout"
+grep -q '^PG_VERSION$' <<<"$members" || fail "no PG_VERSION in the tar on stdout"
+grep -qE '^pg_wal/[0-9A-F]{24}$' <<<"$members" || fail "no WAL in the -X fetch tar"
+
+wp_case "pg_basebackup -X fetch and --waldir: WAL in the directory pg_wal links to"
+expect_exit 0 "$bb" -D "$WP_TMP/wd" --waldir "$WP_TMP/wd_wal" -X fetch -c fast --no-manifest "${conn_a[@]}"
+[ -L "$WP_TMP/wd/pg_wal" ] || fail "pg_wal is not a symlink"
+expect_eq "$(readlink "$WP_TMP/wd/pg_wal")" "$WP_TMP/wd_wal"
+wp_complete_segments "$WP_TMP/wd_wal" | grep -q . || fail "no WAL in --waldir: $(ls "$WP_TMP/wd_wal")"
+[ ! -e "$WP_TMP/wd/backup_manifest" ] || fail "--no-manifest wrote a manifest"
+
+wp_case "pg_basebackup -C -S reserves WAL; -R names the slot; the copy starts as a streaming standby"
+expect_exit 0 "$bb" -D "$WP_TMP/rs" -C -S bb_slot -R -c fast "${conn_a[@]}"
+expect_eq "$(wp_psql pri -c "SELECT restart_lsn IS NOT NULL FROM pg_replication_slots WHERE slot_name = 'bb_slot'")" "t"
+grep -q "^primary_slot_name = 'bb_slot'" "$WP_TMP/rs/postgresql.auto.conf" || fail "no primary_slot_name"
+[ -f "$WP_TMP/rs/standby.signal" ] || fail "no standby.signal"
+expect_exit 1 "$bb" -D "$WP_TMP/rs2" -C -S bb_slot -c fast "${conn_a[@]}"
+# The standby reads the password from the .pgpass primary_conninfo names.
+chown postgres "$PGPASSFILE"
+start_copy rscopy "$WP_TMP/rs"
+wait_for 60 wp_query_is pri "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'" 1
+wp_pg_ctl rscopy stop
+
+wp_case "pg_basebackup --no-slot streams without a temporary slot; files 0600 in a 0700 directory"
+expect_exit 0 "$bb" -D "$WP_TMP/ns" --no-slot -c fast "${conn_a[@]}"
+wp_complete_segments "$WP_TMP/ns/pg_wal" | grep -q . || fail "no WAL streamed"
+bad=$(find "$WP_TMP/ns" \( -type d ! -perm 700 \) -o \( -type f ! -perm 600 \) | head -3)
+[ -z "$bad" ] || fail "modes other than 0700/0600: $bad"

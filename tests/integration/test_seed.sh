@@ -21,7 +21,7 @@ expect_eq "$(stat -c %a "$rep")" 700 "mode of the data directory"
 conf=$(cat "$rep/postgresql.auto.conf")
 expect_contains "$conf" "primary_slot_name = 'db_rep_slot'"
 expect_contains "$conf" "primary_conninfo = '"
-expect_contains "$conf" "user=''replication_user''"
+expect_contains "$conf" "user=replication_user "
 case "$conf" in *"password="*) fail "a password was written without being given explicitly" ;; esac
 ls "$rep/pg_wal" | grep -qE '^[0-9A-F]{24}$' || fail "no WAL streamed into pg_wal"
 

@@ -75,7 +75,10 @@ START_TEST(test_conninfo_quoting)
     wp_buf out = {0};
     ck_assert_int_eq(wp_conninfo_append(&out, "host", "db1"), 0);
     ck_assert_int_eq(wp_conninfo_append(&out, "password", "it's\\x"), 0);
-    ck_assert_str_eq(wp_buf_str(&out), "host='db1' password='it\\'s\\\\x'");
+    ck_assert_int_eq(wp_conninfo_append(&out, "host", "/tmp/sock"), 0);
+    ck_assert_int_eq(wp_conninfo_append(&out, "sslmode", ""), 0);
+    ck_assert_str_eq(wp_buf_str(&out),
+                     "host=db1 password='it\\'s\\\\x' host='/tmp/sock' sslmode=''");
     ck_assert_uint_eq(out.len, strlen(wp_buf_str(&out)));
     wp_buf q = {0};
     ck_assert_int_eq(wp_config_quote(&q, "user='u' x\\y"), 0);
@@ -96,25 +99,51 @@ START_TEST(test_basebackup_command_versions)
                             .nowait = true,
                             .max_rate = 1024,
                             .manifest = true};
-    ck_assert_int_eq(wp_basebackup_command(&o, 150004, &sql), 0);
+    ck_assert_int_eq(wp_basebackup_command(&o, 150004, &sql, NULL), 0);
     ck_assert_str_eq(wp_buf_str(&sql),
                      "BASE_BACKUP (LABEL 'l', PROGRESS, CHECKPOINT 'fast', WAIT false, "
                      "MAX_RATE 1024, MANIFEST 'yes', MANIFEST_CHECKSUMS 'CRC32C')");
     wp_buf_reset(&sql);
-    ck_assert_int_eq(wp_basebackup_command(&o, 140010, &sql), 0);
+    ck_assert_int_eq(wp_basebackup_command(&o, 140010, &sql, NULL), 0);
     ck_assert_str_eq(wp_buf_str(&sql), "BASE_BACKUP LABEL 'l' PROGRESS FAST NOWAIT MAX_RATE 1024 "
                                        "MANIFEST 'yes' MANIFEST_CHECKSUMS 'CRC32C'");
     wp_basebackup_opts fetch = {.label = "x", .include_wal = true};
     wp_buf_reset(&sql);
-    ck_assert_int_eq(wp_basebackup_command(&fetch, 180000, &sql), 0);
+    ck_assert_int_eq(wp_basebackup_command(&fetch, 180000, &sql, NULL), 0);
     ck_assert_str_eq(wp_buf_str(&sql), "BASE_BACKUP (LABEL 'x', WAL)");
+    /* pg_basebackup's options: targets and server compression from 15 on. */
+    wp_basebackup_opts front = {.label = "f",
+                                .target = "server",
+                                .target_detail = "/srv/b",
+                                .manifest = true,
+                                .manifest_force_encode = true,
+                                .manifest_checksums = "SHA256",
+                                .no_verify_checksums = true,
+                                .tablespace_map = true,
+                                .compression = "gzip",
+                                .compression_detail = "level=3"};
+    wp_buf_reset(&sql);
+    ck_assert_int_eq(wp_basebackup_command(&front, 150000, &sql, NULL), 0);
+    ck_assert_str_eq(wp_buf_str(&sql),
+                     "BASE_BACKUP (LABEL 'f', TARGET 'server', TARGET_DETAIL '/srv/b', "
+                     "TABLESPACE_MAP, VERIFY_CHECKSUMS false, MANIFEST 'force-encode', "
+                     "MANIFEST_CHECKSUMS 'SHA256', COMPRESSION 'gzip', COMPRESSION_DETAIL "
+                     "'level=3')");
+    wp_error err = {0};
+    wp_buf_reset(&sql);
+    ck_assert_int_eq(wp_basebackup_command(&front, 140000, &sql, &err), WP_E_UNSUPPORTED);
+    ck_assert_str_eq(err.message, "backup targets are not supported by this server version");
+    wp_basebackup_opts old = {.label = "o", .no_verify_checksums = true, .tablespace_map = true};
+    wp_buf_reset(&sql);
+    ck_assert_int_eq(wp_basebackup_command(&old, 130000, &sql, NULL), 0);
+    ck_assert_str_eq(wp_buf_str(&sql), "BASE_BACKUP LABEL 'o' TABLESPACE_MAP NOVERIFY_CHECKSUMS");
     /* A label far longer than any fixed buffer is quoted whole. */
     char label[5000];
     memset(label, '\'', sizeof(label) - 1);
     label[sizeof(label) - 1] = '\0';
     wp_basebackup_opts big = {.label = label};
     wp_buf_reset(&sql);
-    ck_assert_int_eq(wp_basebackup_command(&big, 130000, &sql), 0);
+    ck_assert_int_eq(wp_basebackup_command(&big, 130000, &sql, NULL), 0);
     ck_assert_uint_eq(sql.len, strlen("BASE_BACKUP LABEL ''") + 2 * (sizeof(label) - 1));
     wp_buf_free(&lit);
     wp_buf_free(&sql);

@@ -102,6 +102,33 @@ START_TEST(test_tar_header_parse_corrupt)
 }
 END_TEST
 
+START_TEST(test_tar_header_build_roundtrip)
+{
+    uint8_t block[WP_TAR_BLOCK];
+    ck_assert_int_eq(
+        wp_tar_header_build("000000010000000000000003", 16777216, 0600, 1700000000, block), 0);
+    wp_tar_member m;
+    ck_assert_int_eq(wp_tar_header_parse(block, &m), 0);
+    ck_assert_str_eq(m.path, "000000010000000000000003");
+    ck_assert_int_eq(m.type, WP_TAR_FILE);
+    ck_assert_uint_eq(m.size, 16777216);
+    ck_assert_uint_eq(m.mode, 0600);
+    /* GNU tar reads it too: the magic and version POSIX defines. */
+    ck_assert_int_eq(memcmp(block + 257,
+                            "ustar\0"
+                            "00",
+                            8),
+                     0);
+    char name[102];
+    memset(name, 'n', 101);
+    name[101] = '\0';
+    ck_assert_int_eq(wp_tar_header_build(name, 1, 0600, 0, block), WP_E_RANGE);
+    name[100] = '\0';
+    ck_assert_int_eq(wp_tar_header_build(name, 1, 0600, 0, block), 0);
+    ck_assert_int_eq(wp_tar_header_build("x", UINT64_C(1) << 33, 0600, 0, block), WP_E_RANGE);
+}
+END_TEST
+
 START_TEST(test_tar_path_safe_cases)
 {
     ck_assert(wp_tar_path_safe("base/1/1259"));
@@ -320,6 +347,7 @@ int main(void)
     tcase_add_test(tc, test_tar_parser_chunkings);
     tcase_add_test(tc, test_extractor_refuses_symlink_escape);
     tcase_add_test(tc, test_extractor_writes_files);
+    tcase_add_test(tc, test_tar_header_build_roundtrip);
     suite_add_tcase(s, tc);
     return wp_run_suite(s);
 }
