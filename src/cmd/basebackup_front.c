@@ -93,8 +93,12 @@ static int parse_mapping(const char *arg, void *target, wp_error *err)
     return 0;
 }
 
-static const char intro[] = "%s takes a base backup of a running PostgreSQL server.\n\n"
-                            "Usage:\n  %s [OPTION]...\n";
+static const char intro[] =
+    "%s takes a base backup of a running PostgreSQL server: walpull's seeding\n"
+    "engine with pg_basebackup 15's options, messages and exit codes, for servers\n"
+    "13 to 18. Run it as \"walpull basebackup\" or through a link named\n"
+    "pg_basebackup.\n\n"
+    "Usage:\n  %s [OPTION]...\n";
 
 /* -F, -X, -c: the values and abbreviations the stock tool takes. */
 static int choose(const wp_pgfront *f, const char *value, const char *const *names, int *ret,
@@ -243,7 +247,7 @@ int wp_cmd_basebackup(int argc, char **argv)
     front_args a = {.s = WP_SEED_OPTS_DEFAULT};
     a.s.label = "pg_basebackup base backup";
     a.s.pg_messages = true;
-    char intro_text[512];
+    char intro_text[1024];
     wp_pgfront f = {.prog = wp_pgfront_prog(argv[0], "pg_basebackup", "walpull basebackup"),
                     .stock = "pg_basebackup",
                     .intro = intro_text};

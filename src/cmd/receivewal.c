@@ -31,8 +31,12 @@ static int set_compress(wp_archive_opts *a, const char *text, wp_error *err)
     return 0;
 }
 
-static const char intro[] = "%s receives PostgreSQL streaming write-ahead logs.\n\n"
-                            "Usage:\n  %s [OPTION]...\n";
+static const char intro[] =
+    "%s receives PostgreSQL streaming write-ahead logs: walpull's archiver with\n"
+    "pg_receivewal 15's options, messages, exit codes and file conventions, for\n"
+    "servers 13 to 18. Run it as \"walpull receivewal\" or through a link named\n"
+    "pg_receivewal.\n\n"
+    "Usage:\n  %s [OPTION]...\n";
 
 int wp_cmd_receivewal(int argc, char **argv)
 {
@@ -41,7 +45,7 @@ int wp_cmd_receivewal(int argc, char **argv)
                                .endpos = WP_LSN_INVALID,
                                .bare = true,
                                .endpos_past = true}};
-    char intro_text[512];
+    char intro_text[1024];
     wp_pgfront f = {.prog = wp_pgfront_prog(argv[0], "pg_receivewal", "walpull receivewal"),
                     .stock = "pg_receivewal",
                     .intro = intro_text};
