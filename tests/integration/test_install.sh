@@ -14,7 +14,7 @@ import json, sys
 print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "prefix"))')
 [ -x "$prefix/bin/walpull" ] || fail "no bin/walpull"
 for page in walpull walpull-check walpull-seed walpull-archive walpull-restore-wal walpull-verify walpull-expire \
-    walpull-status walpull-bench walpull-identify walpull-slot; do
+    walpull-status walpull-bench walpull-identify walpull-slot walpull-receivewal walpull-basebackup; do
     f=$(find "$dest" -name "$page.1" | head -1)
     [ -n "$f" ] || fail "no manual page $page.1"
 done
@@ -22,6 +22,9 @@ unit=$(find "$dest" -name 'walpull-archive@.service' | head -1)
 [ -n "$unit" ] || fail "no systemd unit"
 [ -n "$(find "$dest" -path '*bash-completion/completions/walpull')" ] || fail "no completion"
 [ -n "$(find "$dest" -name restore.md)" ] || fail "no docs"
+# The stock tools' names are never installed unless asked (-Dpg_links=true).
+[ -z "$(find "$dest" -name 'pg_receivewal' -o -name 'pg_basebackup')" ] \
+    || fail "pg_* links installed by default: $(find "$dest" -name 'pg_*')"
 
 wp_case "every manual page renders, and lists the options --help lists"
 while IFS= read -r f; do
