@@ -216,12 +216,18 @@ static const char *on_should_abort(void *user)
 static int tar_archive_link(seed *s, size_t idx, wp_link **ret_link, wp_error *err)
 {
     const wp_seed_opts *o = s->o;
-    bool gz = o->gzip_level > 0 || o->server_compress;
+    const char *suffix = "";
+    if (o->gzip_level > 0 || (o->server_compress && strcmp(o->server_compress, "gzip") == 0))
+        suffix = ".gz";
+    else if (o->server_compress && strcmp(o->server_compress, "lz4") == 0)
+        suffix = ".lz4";
+    else if (o->server_compress && strcmp(o->server_compress, "zstd") == 0)
+        suffix = ".zst";
     char name[32];
     if (s->ts[idx].oid == 0)
-        snprintf(name, sizeof(name), "base.tar%s", gz ? ".gz" : "");
+        snprintf(name, sizeof(name), "base.tar%s", suffix);
     else
-        snprintf(name, sizeof(name), "%u.tar%s", (unsigned)s->ts[idx].oid, gz ? ".gz" : "");
+        snprintf(name, sizeof(name), "%u.tar%s", (unsigned)s->ts[idx].oid, suffix);
     wp_link *file;
     int r;
     if (to_stdout(o)) {

@@ -181,3 +181,32 @@ expect_exit 0 "$bb" -D "$WP_TMP/ns" --no-slot -c fast "${conn_a[@]}"
 wp_complete_segments "$WP_TMP/ns/pg_wal" | grep -q . || fail "no WAL streamed"
 bad=$(find "$WP_TMP/ns" \( -type d ! -perm 700 \) -o \( -type f ! -perm 600 \) | head -3)
 [ -z "$bad" ] || fail "modes other than 0700/0600: $bad"
+
+wp_case "pg_basebackup -Z server-gzip: extracted here with -F p, kept compressed with -F t (15+)"
+if [ "$major" -ge 15 ]; then
+    expect_exit 0 "$bb" -D "$WP_TMP/sgp" -Z server-gzip:1 -c fast "${conn_a[@]}"
+    [ -f "$WP_TMP/sgp/PG_VERSION" ] || fail "server-gzip plain backup not extracted: $(ls "$WP_TMP/sgp")"
+    start_copy sgcopy "$WP_TMP/sgp"
+    expect_eq "$(wp_psql sgcopy -c "SELECT count(*) FROM bb_rows")" "1000" "rows in the server-gzip backup"
+    wp_pg_ctl sgcopy stop
+    expect_exit 0 "$bb" -D "$WP_TMP/sgt" -Ft -Z server-gzip -X fetch -c fast "${conn_a[@]}"
+    gzip -t "$WP_TMP/sgt/base.tar.gz" || fail "server-gzip base.tar.gz does not test whole"
+    expect_exit 1 "$bb" -D "$WP_TMP/sgx" -Z server-gzip:level=99 -X none -c fast "${conn_a[@]}"
+    expect_contains "$WP_OUT" "pg_basebackup: error: could not initiate base backup: ERROR:  invalid compression specification"
+    [ ! -e "$WP_TMP/sgx" ] || [ -z "$(ls -A "$WP_TMP/sgx")" ] || fail "a refused backup left files"
+else
+    expect_exit 1 "$bb" -D "$WP_TMP/sgp" -Z server-gzip -c fast "${conn_a[@]}"
+    expect_contains "$WP_OUT" "server does not support server-side compression"
+fi
+
+wp_case "pg_basebackup --target server:DIR writes base.tar on the server; blackhole keeps nothing (15+)"
+if [ "$major" -ge 15 ]; then
+    as_pg mkdir "$WP_TMP/onserver"
+    wp_psql pri -c "GRANT pg_write_server_files TO $WP_REPL_USER" >/dev/null
+    expect_exit 0 "$bb" --target "server:$WP_TMP/onserver/b" -X none -c fast "${conn_a[@]}"
+    [ -f "$WP_TMP/onserver/b/base.tar" ] || fail "no base.tar on the server: $(ls -R "$WP_TMP/onserver")"
+    expect_exit 0 "$bb" --target blackhole -X none -c fast "${conn_a[@]}"
+else
+    expect_exit 1 "$bb" --target blackhole -X none -c fast "${conn_a[@]}"
+    expect_contains "$WP_OUT" "backup targets are not supported by this server version"
+fi
