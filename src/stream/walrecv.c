@@ -444,6 +444,14 @@ int wp_walrecv_run(wp_conn *conn, wp_walsink *sink, const wp_walrecv_config *cfg
     s->cfg = cfg;
     s->stats = stats ? stats : &local;
     s->tli = cfg->tli;
+    /* Nothing before the start is wanted from the server: the first status
+     * update says so (write and flush at the start, as pg_receivewal
+     * reports them), so a slot's restart_lsn is set at once instead of
+     * after the first durable write. */
+    if (sink->written < cfg->start) {
+        sink->written = cfg->start;
+        sink->durable = cfg->start;
+    }
     wp_lsn pos = cfg->start;
     wp_walrecv_reason reason = WP_WALRECV_ENDPOS;
     bool done = false;

@@ -136,8 +136,9 @@ expect_contains "$WP_OUT" 'invalid output format "x", must be "plain" or "tar"'
 
 wp_case "pg_basebackup -Ft: base.tar and pg_wal.tar that tar extracts into a server that starts with the rows"
 expect_exit 0 "$bb" -D "$WP_TMP/tb" -Ft -c fast "${conn_a[@]}"
-[ -f "$WP_TMP/tb/base.tar" ] && [ -f "$WP_TMP/tb/pg_wal.tar" ] && [ -f "$WP_TMP/tb/backup_manifest" ] \
-    || fail "tar format files: $(ls "$WP_TMP/tb")"
+for f in base.tar pg_wal.tar backup_manifest; do
+    [ -f "$WP_TMP/tb/$f" ] || fail "no $f in the tar format backup: $(ls "$WP_TMP/tb")"
+done
 mkdir "$WP_TMP/tbx"
 tar -xf "$WP_TMP/tb/base.tar" -C "$WP_TMP/tbx" || fail "tar could not extract base.tar"
 tar -xf "$WP_TMP/tb/pg_wal.tar" -C "$WP_TMP/tbx/pg_wal" || fail "tar could not extract pg_wal.tar"
@@ -147,7 +148,9 @@ wp_pg_ctl tbcopy stop
 
 wp_case "pg_basebackup -Ft -z: gzip files that gzip tests whole"
 expect_exit 0 "$bb" -D "$WP_TMP/tz" -Ft -z -c fast "${conn_a[@]}"
-[ -f "$WP_TMP/tz/base.tar.gz" ] && [ -f "$WP_TMP/tz/pg_wal.tar.gz" ] || fail "gzip files: $(ls "$WP_TMP/tz")"
+for f in base.tar.gz pg_wal.tar.gz; do
+    [ -f "$WP_TMP/tz/$f" ] || fail "no $f: $(ls "$WP_TMP/tz")"
+done
 gzip -t "$WP_TMP/tz/base.tar.gz" "$WP_TMP/tz/pg_wal.tar.gz" || fail "gzip -t"
 
 wp_case "pg_basebackup -D - -Ft -X fetch: one tar on standard output"
