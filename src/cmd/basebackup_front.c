@@ -27,8 +27,8 @@ typedef struct front_args {
     bool no_verify;
     bool no_sync;
     bool no_clean;
-    char target_buf[64]; /* the target's kind, before ':' */
-    const char *bad_mapping;
+    char target_buf[64];  /* the target's kind, before ':' */
+    char server_algo[32]; /* the server-side compression method */
 } front_args;
 
 /* -T OLDDIR=NEWDIR with "\=" for a literal '=', unescaped in place (argv
@@ -70,10 +70,6 @@ static int parse_mapping(const char *arg, void *target, wp_error *err)
     if (empty_old || !sep[0])
         return wp_error_set(err, WP_E_USAGE,
                             "invalid tablespace mapping format, must be \"OLDDIR=NEWDIR\"");
-    if (!text[0] || !sep[0])
-        return wp_error_set(err, WP_E_USAGE,
-                            "invalid tablespace mapping format \"%s\", must be \"OLDDIR=NEWDIR\"",
-                            arg);
     if (text[0] != '/')
         return wp_error_set(err, WP_E_USAGE,
                             "old directory is not an absolute path in tablespace mapping: %s",
@@ -151,6 +147,29 @@ static void split_target(front_args *a)
     a->s.target_detail = colon ? colon + 1 : NULL;
 }
 
+/* Where -z / -Z compress: the server judges its specification itself;
+ * the client's is checked here. */
+static int place_compression(const wp_pgfront *f, front_args *a, const wp_cspec *given)
+{
+    wp_seed_opts *o = &a->s;
+    wp_cspec spec = *given;
+    if (spec.where == WP_CSPEC_SERVER) {
+        if (strcmp(spec.algo_name, "none") != 0) {
+            snprintf(a->server_algo, sizeof(a->server_algo), "%s",
+                     spec.legacy ? "gzip" : spec.algo_name);
+            o->server_compress = a->server_algo;
+            o->server_compress_detail = spec.detail; /* into argv */
+        }
+        return 0;
+    }
+    wp_error err = {0};
+    if (wp_cspec_check(&spec, &err) < 0)
+        return wp_pgfront_usage(f, "%s", err.message);
+    if (spec.algo == WP_CSPEC_GZIP)
+        o->gzip_level = spec.level < 0 ? 6 : spec.level;
+    return 0;
+}
+
 /* -z / -Z: on the client (tar output only), or passed to the server. */
 static int check_compression(const wp_pgfront *f, front_args *a)
 {
@@ -161,19 +180,9 @@ static int check_compression(const wp_pgfront *f, front_args *a)
     wp_cspec_split(a->compress ? a->compress : "gzip", true, &spec);
     if (spec.where == WP_CSPEC_UNSPECIFIED)
         spec.where = a->target ? WP_CSPEC_SERVER : WP_CSPEC_CLIENT;
-    if (spec.where == WP_CSPEC_SERVER) {
-        /* The server judges the specification itself. */
-        if (strcmp(spec.algo_name, "none") != 0) {
-            o->server_compress = spec.legacy ? "gzip" : spec.algo_name;
-            o->server_compress_detail = spec.detail;
-        }
-    } else {
-        wp_error err = {0};
-        if (wp_cspec_check(&spec, &err) < 0)
-            return wp_pgfront_usage(f, "%s", err.message);
-        if (spec.algo == WP_CSPEC_GZIP)
-            o->gzip_level = spec.level < 0 ? 6 : spec.level;
-    }
+    int r = place_compression(f, a, &spec);
+    if (r != 0)
+        return r;
     if (a->target && spec.where == WP_CSPEC_CLIENT)
         return wp_pgfront_usage(
             f, "client-side compression is not possible when a backup target is specified");
@@ -190,8 +199,8 @@ static int check_compression(const wp_pgfront *f, front_args *a)
     return 0;
 }
 
-/* The stock tool's checks between options, in its order. */
-static int check_rules(const wp_pgfront *f, front_args *a)
+/* Output, target and WAL method: the stock tool's checks, in its order. */
+static int check_output(const wp_pgfront *f, front_args *a)
 {
     wp_seed_opts *o = &a->s;
     if (a->target && a->format)
@@ -205,10 +214,17 @@ static int check_rules(const wp_pgfront *f, front_args *a)
         return r;
     if (a->target && o->wal == WP_WAL_STREAM)
         return wp_pgfront_usage(f, "WAL cannot be streamed when a backup target is specified");
-    if (o->format == WP_FORMAT_PLAIN && o->dir && strcmp(o->dir, "-") == 0)
+    bool to_stdout = o->dir && strcmp(o->dir, "-") == 0;
+    if (o->format == WP_FORMAT_PLAIN && to_stdout)
         return wp_pgfront_usage(f, "a plain format backup cannot go to standard output; use -F t");
-    if (o->format == WP_FORMAT_TAR && o->wal == WP_WAL_STREAM && strcmp(o->dir, "-") == 0)
+    if (o->format == WP_FORMAT_TAR && o->wal == WP_WAL_STREAM && to_stdout)
         return wp_pgfront_usage(f, "cannot stream write-ahead logs in tar mode to stdout");
+    return 0;
+}
+
+static int check_slot(const wp_pgfront *f, const front_args *a)
+{
+    const wp_seed_opts *o = &a->s;
     if (o->slot && o->wal != WP_WAL_STREAM)
         return wp_pgfront_usage(f, "replication slots can only be used with WAL streaming");
     if (o->no_slot && o->slot)
@@ -218,13 +234,27 @@ static int check_rules(const wp_pgfront *f, front_args *a)
     if (o->create_slot && o->no_slot)
         return wp_pgfront_usage(f, "%s and %s are incompatible options", "--create-slot",
                                 "--no-slot");
-    if (o->waldir && a->target)
+    return 0;
+}
+
+static int check_waldir(const wp_pgfront *f, const front_args *a)
+{
+    const wp_seed_opts *o = &a->s;
+    if (!o->waldir)
+        return 0;
+    if (a->target)
         return wp_pgfront_usage(
             f, "WAL directory location cannot be specified along with a backup target");
-    if (o->waldir && o->format != WP_FORMAT_PLAIN)
+    if (o->format != WP_FORMAT_PLAIN)
         return wp_pgfront_usage(f, "WAL directory location can only be specified in plain mode");
-    if (o->waldir && o->waldir[0] != '/')
+    if (o->waldir[0] != '/')
         return wp_pgfront_usage(f, "WAL directory location must be an absolute path");
+    return 0;
+}
+
+static int check_manifest_and_recovery(const wp_pgfront *f, const front_args *a)
+{
+    const wp_seed_opts *o = &a->s;
     if (o->progress && a->no_estimate)
         return wp_pgfront_usage(f, "%s and %s are incompatible options", "--progress",
                                 "--no-estimate-size");
@@ -240,6 +270,19 @@ static int check_rules(const wp_pgfront *f, front_args *a)
     if (o->format == WP_FORMAT_TAR && o->write_recovery)
         return wp_pgfront_usage(f, "-R with tar format is not supported by walpull; use -F p");
     return 0;
+}
+
+/* The stock tool's checks between options, in its order. */
+static int check_rules(const wp_pgfront *f, front_args *a)
+{
+    int r = check_output(f, a);
+    if (r == 0)
+        r = check_slot(f, a);
+    if (r == 0)
+        r = check_waldir(f, a);
+    if (r == 0)
+        r = check_manifest_and_recovery(f, a);
+    return r;
 }
 
 int wp_cmd_basebackup(int argc, char **argv)

@@ -477,9 +477,18 @@ static int link_waldir(seed *s, wp_error *err)
     int pfd = openat(s->dirfd, "pg_wal", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     int wfd = open(waldir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     DIR *d = pfd >= 0 ? fdopendir(pfd) : NULL;
+    if (!d || wfd < 0) {
+        int r =
+            wp_error_errno(err, errno, "could not open \"%s/pg_wal\" or \"%s\"", s->o->dir, waldir);
+        if (d)
+            closedir(d);
+        else if (pfd >= 0)
+            close(pfd);
+        if (wfd >= 0)
+            close(wfd);
+        return r;
+    }
     int r = 0;
-    if (!d || wfd < 0)
-        r = wp_error_errno(err, errno, "could not open \"%s/pg_wal\" or \"%s\"", s->o->dir, waldir);
     struct dirent *de;
     while (r == 0 && (de = readdir(d)) != NULL) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
@@ -488,12 +497,8 @@ static int link_waldir(seed *s, wp_error *err)
             r = wp_error_errno(err, errno, "could not move \"%s/pg_wal/%s\" into \"%s\"", s->o->dir,
                                de->d_name, waldir);
     }
-    if (d)
-        closedir(d);
-    else if (pfd >= 0)
-        close(pfd);
-    if (wfd >= 0)
-        close(wfd);
+    closedir(d);
+    close(wfd);
     if (r == 0 && (unlinkat(s->dirfd, "pg_wal", AT_REMOVEDIR) < 0 ||
                    symlinkat(waldir, s->dirfd, "pg_wal") < 0))
         r = wp_error_errno(err, errno, "could not create symbolic link \"%s/pg_wal\"", s->o->dir);

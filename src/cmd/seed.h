@@ -28,37 +28,36 @@ typedef struct wp_seed_opts {
     wp_conn_opts conn;
     const char *dir; /* "-" with WP_FORMAT_TAR: the one archive to stdout */
     const char *slot;
-    bool create_slot;
-    bool no_slot;             /* -X stream without a temporary slot */
-    int status_interval_secs; /* of the WAL stream; 0: 10 */
-    bool write_recovery;
-    int checkpoint; /* WP_CHECKPOINT_* */
-    bool progress;
-    bool estimate_size; /* ask the server for sizes (with or without -P) */
-    uint32_t max_rate;
+    const char *label;
+    const char *waldir; /* plain: pg_wal becomes a symlink to this */
+    const char *manifest_checksums;
+    const char *target;                 /* a server-side target (no files here) */
+    const char *target_detail;          /* its detail ("server": the directory) */
+    const char *server_compress;        /* server-side compression method, or NULL */
+    const char *server_compress_detail; /* as given, for the server to judge */
     /* -T OLDDIR=NEWDIR, pointing into argv: OLDDIR is map_old_len bytes. */
     const char *map_old[WP_MAX_TABLESPACES];
     size_t map_old_len[WP_MAX_TABLESPACES];
     const char *map_new[WP_MAX_TABLESPACES];
     size_t n_map;
-    int wal;            /* wp_wal_mode */
-    const char *waldir; /* plain: pg_wal becomes a symlink to this */
-    int format;         /* wp_seed_format */
-    int gzip_level;     /* tar: client-side gzip, 0 for none */
+    uint32_t max_rate;
+    int status_interval_secs; /* of the WAL stream; 0: 10 */
+    int checkpoint;           /* WP_CHECKPOINT_* */
+    int wal;                  /* wp_wal_mode */
+    int format;               /* wp_seed_format */
+    int gzip_level;           /* tar: client-side gzip, 0 for none */
+    bool create_slot;
+    bool no_slot; /* -X stream without a temporary slot */
+    bool write_recovery;
+    bool progress;
+    bool estimate_size; /* ask the server for sizes (with -P) */
     bool manifest;
     bool manifest_force_encode;
-    const char *manifest_checksums;
     bool verify_checksums;
-    const char *target;          /* a server-side target (no files here) */
-    const char *target_detail;   /* its detail ("server": the directory) */
-    const char *server_compress; /* server-side compression method, or NULL */
-    const char *server_compress_detail;
     bool sync;
     bool direct_io;
     bool clean;
-    const char *label;
-    /* Speak as pg_basebackup where scripts read the words. */
-    bool pg_messages;
+    bool pg_messages; /* speak as pg_basebackup where scripts read the words */
 } wp_seed_opts;
 
 /* Defaults every caller starts from. */

@@ -118,6 +118,17 @@ static void timestamp(char *buf, size_t size)
     snprintf(buf + n, size - n, ".%03d UTC", (int)(tv.tv_usec / 1000));
 }
 
+/* The stock tools' shape: information bare, the rest by level. */
+static void emit_stock(FILE *f, wp_log_level level, const char *message, const char *hint)
+{
+    if (level == WP_LOG_INFO || level == WP_LOG_DEBUG)
+        fprintf(f, "%s: %s\n", out.program, message);
+    else
+        fprintf(f, "%s: %s: %s\n", out.program, level_name(level), message);
+    if (hint && hint[0])
+        fprintf(f, "%s: hint: %s\n", out.program, hint);
+}
+
 /* One line out: text or JSON, with what an error adds. */
 static void emit(wp_log_level level, char *message, const char *sqlstate, const char *hint)
 {
@@ -144,13 +155,7 @@ static void emit(wp_log_level level, char *message, const char *sqlstate, const 
         return;
     }
     if (out.program) {
-        /* The stock tools' shape: information bare, the rest by level. */
-        if (level == WP_LOG_INFO || level == WP_LOG_DEBUG)
-            fprintf(f, "%s: %s\n", out.program, message);
-        else
-            fprintf(f, "%s: %s: %s\n", out.program, level_name(level), message);
-        if (hint && hint[0])
-            fprintf(f, "%s: hint: %s\n", out.program, hint);
+        emit_stock(f, level, message, hint);
         return;
     }
     /* The journal stamps lines itself. */

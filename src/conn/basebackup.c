@@ -20,6 +20,34 @@ static void quoted_option(wp_buf *out, const char *sep, const char *name, const 
     wp_quote_literal(out, value);
 }
 
+/* The options only 15 and later take: a target, server compression. */
+static void modern_options(const wp_basebackup_opts *o, wp_buf *out)
+{
+    if (o->target) {
+        quoted_option(out, ", ", "TARGET", o->target);
+        if (o->target_detail)
+            quoted_option(out, ", ", "TARGET_DETAIL", o->target_detail);
+    }
+}
+
+static void compression_options(const wp_basebackup_opts *o, wp_buf *out)
+{
+    if (o->compression) {
+        quoted_option(out, ", ", "COMPRESSION", o->compression);
+        if (o->compression_detail)
+            quoted_option(out, ", ", "COMPRESSION_DETAIL", o->compression_detail);
+    }
+}
+
+static void manifest_options(const wp_basebackup_opts *o, const char *sep, wp_buf *out)
+{
+    if (!o->manifest)
+        return;
+    quoted_option(out, sep, "MANIFEST", o->manifest_force_encode ? "force-encode" : "yes");
+    quoted_option(out, sep, "MANIFEST_CHECKSUMS",
+                  o->manifest_checksums ? o->manifest_checksums : "CRC32C");
+}
+
 int wp_basebackup_command(const wp_basebackup_opts *o, int server_version, wp_buf *out,
                           wp_error *err)
 {
@@ -34,11 +62,8 @@ int wp_basebackup_command(const wp_basebackup_opts *o, int server_version, wp_bu
     const char *sep = list ? ", " : " ";
     wp_buf_puts(out, list ? "BASE_BACKUP (LABEL " : "BASE_BACKUP LABEL ");
     wp_quote_literal(out, o->label ? o->label : "walpull base backup");
-    if (o->target) {
-        quoted_option(out, sep, "TARGET", o->target);
-        if (o->target_detail)
-            quoted_option(out, sep, "TARGET_DETAIL", o->target_detail);
-    }
+    if (list)
+        modern_options(o, out);
     if (o->progress)
         wp_buf_printf(out, "%sPROGRESS", sep);
     if (o->fast_checkpoint)
@@ -53,16 +78,9 @@ int wp_basebackup_command(const wp_basebackup_opts *o, int server_version, wp_bu
         wp_buf_printf(out, "%sTABLESPACE_MAP", sep);
     if (o->no_verify_checksums)
         wp_buf_printf(out, "%s%s", sep, list ? "VERIFY_CHECKSUMS false" : "NOVERIFY_CHECKSUMS");
-    if (o->manifest) {
-        quoted_option(out, sep, "MANIFEST", o->manifest_force_encode ? "force-encode" : "yes");
-        quoted_option(out, sep, "MANIFEST_CHECKSUMS",
-                      o->manifest_checksums ? o->manifest_checksums : "CRC32C");
-    }
-    if (o->compression) {
-        quoted_option(out, sep, "COMPRESSION", o->compression);
-        if (o->compression_detail)
-            quoted_option(out, sep, "COMPRESSION_DETAIL", o->compression_detail);
-    }
+    manifest_options(o, sep, out);
+    if (list)
+        compression_options(o, out);
     if (list)
         wp_buf_puts(out, ")");
     return wp_buf_ok(out) < 0 ? wp_error_set(err, -ENOMEM, "out of memory") : 0;

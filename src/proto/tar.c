@@ -100,6 +100,13 @@ int wp_tar_header_parse(const uint8_t block[WP_TAR_BLOCK], wp_tar_member *ret_me
     return 0;
 }
 
+/* Bytes into a fixed field (no terminator: the field's width is its end). */
+static void put_bytes(uint8_t *field, const char *text, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        field[i] = (uint8_t)text[i];
+}
+
 /* An octal field of width bytes: digits, then a NUL. */
 static void put_octal(uint8_t *field, size_t width, uint64_t value)
 {
@@ -118,15 +125,15 @@ int wp_tar_header_build(const char *name, uint64_t size, uint32_t mode, uint64_t
     if (len == 0 || len > 100 || size >= (UINT64_C(1) << 33))
         return WP_E_RANGE;
     memset(block, 0, WP_TAR_BLOCK);
-    memcpy(block, name, len);
+    put_bytes(block, name, len);
     put_octal(block + 100, 8, mode & 07777);
     put_octal(block + 108, 8, 0); /* uid */
     put_octal(block + 116, 8, 0); /* gid */
     put_octal(block + 124, 12, size);
     put_octal(block + 136, 12, mtime);
     block[156] = WP_TAR_FILE;
-    memcpy(block + 257, "ustar", 6); /* POSIX: "ustar\0" then version "00" */
-    memcpy(block + 263, "00", 2);
+    put_bytes(block + 257, "ustar", 6); /* POSIX: "ustar\0" then version "00" */
+    put_bytes(block + 263, "00", 2);
     /* The checksum counts its own field as spaces. */
     memset(block + 148, ' ', 8);
     uint64_t sum = 0;
