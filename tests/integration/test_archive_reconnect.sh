@@ -29,7 +29,9 @@ n=$(wp_check_segments "$arch" "$pri_DATA/pg_wal" 1)
 wp_case "--no-loop: a lost connection ends walpull with a clear message"
 wp_spawn "$WALPULL" archive -D "$arch" --slot s --no-loop $conn 2>"$log"
 pid=${WP_PIDS[-1]}
-wait_for 30 wp_query_is pri "SELECT count(*) FROM pg_stat_replication WHERE application_name = 'walpull'" 1
+# Streaming has begun once walpull has reported (its first status update
+# goes out as COPY begins): only then is a lost connection worth retrying.
+wait_for 30 wp_query_is pri "SELECT count(*) FROM pg_stat_replication WHERE application_name = 'walpull' AND write_lsn IS NOT NULL" 1
 wp_pg_ctl pri stop fast
 expect_wait_exit 1 "$pid" "exit code with --no-loop after the primary stopped"
 msg=$(cat "$log")
