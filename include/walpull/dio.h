@@ -64,6 +64,7 @@ typedef struct wp_dio {
     uint64_t base;     /* file offset of the current buffer's first byte */
     size_t fill;
     uint64_t end;     /* logical end: furthest byte staged */
+    uint64_t pushed;  /* end at the last push (nothing new to push) */
     uint64_t size;    /* file size when staging began */
     uint64_t reached; /* furthest offset written, padding included */
     uint64_t write_calls;
@@ -87,6 +88,14 @@ int wp_dio_begin(wp_dio *d, int fd, uint64_t offset);
 /* Stage bytes; each buffer that fills is submitted. Returns 0 or -errno
  * (also for an earlier write that failed). */
 int wp_dio_stage(wp_dio *d, const struct iovec *iov, int iovcnt);
+
+/* Staging without the copy: where the next bytes go (*ret_room of them,
+ * to the end of the current buffer; 0 after a failed write), for the
+ * caller to fill (a socket read straight into it), then wp_dio_commit the
+ * bytes put there, which submits the buffer once it is full. Nothing may
+ * touch the dio between the two. */
+unsigned char *wp_dio_reserve(wp_dio *d, size_t *ret_room);
+int wp_dio_commit(wp_dio *d, size_t n);
 
 /* Submit everything staged, the last partial block padded with zeros (it
  * stays staged, to be rewritten once later bytes complete it). The zeros

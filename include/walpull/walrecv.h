@@ -27,6 +27,10 @@ typedef struct wp_walrecv_stats {
     uint64_t keepalives;
     uint64_t batches;
     uint64_t status_sent;
+    /* Payload bytes copied in user space (libpq's copy out of its buffer,
+     * the copy into an O_DIRECT staging buffer): 0 on the zero-copy path. */
+    uint64_t copied_bytes;
+    bool zero_copy;        /* the COPY is read straight into the sink */
     wp_lsn server_wal_end; /* newest walEnd the server announced */
     int64_t server_time;   /* its sendTime (server epoch, microseconds) */
 } wp_walrecv_stats;
@@ -40,7 +44,11 @@ typedef struct wp_walrecv_config {
     /* endpos as pg_receivewal reads it: stop only once past it, keeping
      * the whole message that passes it (to the end of its segment). */
     bool endpos_past;
-    bool synchronous;       /* flush every batch and report at once */
+    bool synchronous; /* flush every batch and report at once */
+    /* Read the COPY from the socket straight into the sink's staging
+     * memory (rawcopy.h) when the sink lends it and the connection is not
+     * encrypted; otherwise (and when false) through libpq. */
+    bool zero_copy;
     int status_interval_ms; /* at least this often; 0: only when asked. Each
                              * interval also makes what was written durable,
                              * so the flush position (and what survives a

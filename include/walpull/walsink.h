@@ -12,6 +12,7 @@
 #include "walpull/lsn.h"
 
 #include <assert.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
@@ -32,6 +33,16 @@ typedef struct wp_walsink_ops {
                         const char *history, size_t history_len, wp_error *err);
     /* Close without losing what is durable; frees the sink. NULL: no-op. */
     void (*free)(wp_walsink *sink);
+    /* Optional (NULL: write() only), for a receive loop that reads WAL
+     * straight into the sink's own staging memory: whether the sink can
+     * lend it at all (decided before streaming starts); where WAL of tli
+     * at lsn goes (*ret_room bytes fit there, never past a segment's end);
+     * and the bytes put there taken, `push` handing everything taken so
+     * far to the kernel (`written` then counts it). */
+    bool (*can_reserve)(const wp_walsink *sink);
+    int (*reserve)(wp_walsink *sink, uint32_t tli, wp_lsn lsn, unsigned char **ret_ptr,
+                   size_t *ret_room, wp_error *err);
+    int (*commit)(wp_walsink *sink, size_t n, bool push, wp_error *err);
 } wp_walsink_ops;
 
 struct wp_walsink {
@@ -62,6 +73,24 @@ static inline int wp_walsink_end_timeline(wp_walsink *sink, uint32_t tli, wp_lsn
 {
     assert(sink && sink->ops->end_timeline && next_tli > tli);
     return sink->ops->end_timeline(sink, tli, end, next_tli, history, history_len, err);
+}
+
+static inline bool wp_walsink_can_reserve(const wp_walsink *sink)
+{
+    return sink && sink->ops->can_reserve && sink->ops->can_reserve(sink);
+}
+
+static inline int wp_walsink_reserve(wp_walsink *sink, uint32_t tli, wp_lsn lsn,
+                                     unsigned char **ret_ptr, size_t *ret_room, wp_error *err)
+{
+    assert(wp_walsink_can_reserve(sink) && tli > 0);
+    return sink->ops->reserve(sink, tli, lsn, ret_ptr, ret_room, err);
+}
+
+static inline int wp_walsink_commit(wp_walsink *sink, size_t n, bool push, wp_error *err)
+{
+    assert(wp_walsink_can_reserve(sink));
+    return sink->ops->commit(sink, n, push, err);
 }
 
 static inline void wp_walsink_free(wp_walsink *sink)

@@ -8,6 +8,7 @@
 #include "walpull/fsutil.h"
 #include "walpull/conn.h"
 #include "walpull/log.h"
+#include "walpull/rawcopy.h"
 #include "walpull/timeline.h"
 #include "walpull/verify_sink.h"
 #include "walpull/walarchive.h"
@@ -211,6 +212,10 @@ static int parse_args(int argc, char **argv, wp_archive_opts *o)
                        .kind = WP_OPT_FLAG,
                        .target = &o->buffered_io,
                        .help = "write through the page cache instead of O_DIRECT"},
+                      {.long_name = "no-zero-copy",
+                       .kind = WP_OPT_FLAG,
+                       .target = &o->no_zero_copy,
+                       .help = "read WAL through libpq, copied twice, not straight into the files"},
                       WP_CLI_VERBOSE_OPT,
                       WP_CLI_CONN_OPTS(&o->conn),
                       WP_OPT_END};
@@ -306,6 +311,20 @@ static int ensure_history(wp_conn *conn, wp_walsink *sink, uint32_t tli, wp_erro
     return r;
 }
 
+/* Say once per session how WAL is read: straight into the segment files,
+ * or through libpq (and why: what it costs is one more copy of every
+ * byte, docs/performance.md). */
+static void log_receive_path(const wp_archive_opts *o, const wp_conn *conn, const wp_walsink *sink)
+{
+    if (o->no_zero_copy || !wp_walsink_can_reserve(sink))
+        wp_log(WP_LOG_DEBUG, "receiving WAL through libpq");
+    else if (!wp_rawcopy_usable(conn))
+        wp_log(WP_LOG_INFO, "receiving WAL through libpq: the connection is encrypted, which only "
+                            "libpq reads (one more copy of every byte)");
+    else
+        wp_log(WP_LOG_DEBUG, "receiving WAL straight into the segment files (no copy)");
+}
+
 /* What one session found before streaming. */
 typedef struct session_start {
     wp_identity id;
@@ -367,6 +386,7 @@ static int session(const wp_archive_opts *o, bool first, state_writer *sw, bool 
                              .segsize = st.segsize,
                              .endpos = o->endpos,
                              .endpos_past = o->endpos_past,
+                             .zero_copy = !o->no_zero_copy,
                              .synchronous = o->synchronous,
                              .status_interval_ms = o->status_interval_secs * 1000,
                              .should_stop = should_stop,
@@ -378,6 +398,7 @@ static int session(const wp_archive_opts *o, bool first, state_writer *sw, bool 
             start_point(&st.resume, &st.slot, &st.id, st.segsize, &cfg.start, &cfg.tli);
         wp_log(WP_LOG_INFO, "starting log streaming at " WP_LSN_FMT " (timeline %u), from %s",
                WP_LSN_ARGS(cfg.start), (unsigned)cfg.tli, from);
+        log_receive_path(o, conn, sink);
         r = ensure_history(conn, archive, cfg.tli, err);
     }
     if (r == 0) {

@@ -21,6 +21,7 @@ typedef struct wp_archive_opts {
     bool wait_for_server;
     bool drop_slot;
     bool buffered_io;
+    bool no_zero_copy; /* read the COPY through libpq (walrecv.h) */
     bool verify;
     /* No walpull.lock or walpull.state in the directory: it holds WAL
      * files only, as pg_receivewal's does (Barman reads it). */

@@ -21,6 +21,15 @@ int wp_bench_generate(const wp_conn_opts *opts, const char *password, uint64_t b
              MESSAGE_BYTES, (unsigned long long)n);
     char *v = NULL;
     r = wp_conn_query_value(c, sql, &v, err);
+    free(v);
+    v = NULL;
+    /* Non-transactional messages are not flushed by a commit: one
+     * transactional message ends the run, and its commit flushes all of
+     * it, so the server's flush position (where catch-up ends) is past
+     * everything generated. */
+    if (r == 0)
+        r = wp_conn_query_value(
+            c, "SELECT pg_logical_emit_message(true, 'walpull-bench', 'end') IS NOT NULL", &v, err);
     if (r < 0 && err && strstr(err->message, "permission denied"))
         wp_error_hint(err, "Let the role write WAL messages: GRANT EXECUTE ON FUNCTION "
                            "pg_logical_emit_message(boolean, text, text) TO <user>.");

@@ -43,6 +43,7 @@ static void *run(void *arg)
                                  .segsize = w->segsize,
                                  .status_interval_ms =
                                      w->status_interval_ms ? w->status_interval_ms : 10000,
+                                 .zero_copy = true,
                                  .should_stop = should_stop,
                                  .has_wake_fd = true,
                                  .wake_fd = w->wake[0],

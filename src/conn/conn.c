@@ -780,24 +780,29 @@ static int parse_stream_end(const PGresult *res, wp_stream_end *ret_end, wp_erro
     return 0;
 }
 
+int wp_conn_start_replication_sql(wp_conn *conn, const char *slot, wp_lsn lsn, uint32_t tli,
+                                  wp_buf *out, wp_error *err)
+{
+    wp_buf_puts(out, "START_REPLICATION ");
+    if (slot) {
+        wp_buf_puts(out, "SLOT ");
+        int rs = append_slot_name(conn, out, slot, err);
+        if (rs < 0)
+            return rs;
+        wp_buf_puts(out, " ");
+    }
+    wp_buf_printf(out, "PHYSICAL " WP_LSN_FMT " TIMELINE %u", WP_LSN_ARGS(lsn), (unsigned)tli);
+    return wp_buf_ok(out) < 0 ? wp_error_set(err, -ENOMEM, "out of memory") : 0;
+}
+
 int wp_conn_start_replication(wp_conn *conn, const char *slot, wp_lsn lsn, uint32_t tli,
                               wp_stream_end *ret_end, wp_error *err)
 {
     wp_buf sql = {0};
-    wp_buf_puts(&sql, "START_REPLICATION ");
-    if (slot) {
-        wp_buf_puts(&sql, "SLOT ");
-        int rs = append_slot_name(conn, &sql, slot, err);
-        if (rs < 0) {
-            wp_buf_free(&sql);
-            return rs;
-        }
-        wp_buf_puts(&sql, " ");
-    }
-    wp_buf_printf(&sql, "PHYSICAL " WP_LSN_FMT " TIMELINE %u", WP_LSN_ARGS(lsn), (unsigned)tli);
-    if (wp_buf_ok(&sql) < 0) {
+    int rs = wp_conn_start_replication_sql(conn, slot, lsn, tli, &sql, err);
+    if (rs < 0) {
         wp_buf_free(&sql);
-        return wp_error_set(err, -ENOMEM, "out of memory");
+        return rs;
     }
     PGresult *res = exec_bounded(conn, wp_buf_str(&sql), "START_REPLICATION", err);
     if (!res) {

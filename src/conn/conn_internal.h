@@ -2,6 +2,7 @@
 #ifndef WALPULL_CONN_CONN_INTERNAL_H
 #define WALPULL_CONN_CONN_INTERNAL_H
 
+#include "walpull/buf.h"
 #include "walpull/conn.h"
 
 #include <libpq-fe.h>
@@ -18,6 +19,10 @@ struct wp_conn {
 /* Wait until a result can be read without blocking, for no longer than
  * the receive timeout of silence. */
 int wp_conn_await(wp_conn *conn, const char *what, wp_error *err);
+
+/* The START_REPLICATION command text, appended to out. */
+int wp_conn_start_replication_sql(wp_conn *conn, const char *slot, wp_lsn lsn, uint32_t tli,
+                                  wp_buf *out, wp_error *err);
 
 /* Something arrived from the server. */
 void wp_conn_note_input(wp_conn *conn);

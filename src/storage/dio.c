@@ -218,6 +218,7 @@ int wp_dio_begin(wp_dio *d, int fd, uint64_t offset)
     d->base = align_down(offset);
     d->fill = (size_t)(offset - d->base);
     d->end = offset;
+    d->pushed = offset; /* the bytes before offset are the file's own */
     d->reached = 0;
     set_direct(d, S_ISREG(st.st_mode) && dio_supported(fd));
     unsigned char *buf = d->slot[d->cur].buf;
@@ -240,6 +241,21 @@ int wp_dio_begin(wp_dio *d, int fd, uint64_t offset)
     return 0;
 }
 
+/* n more bytes are in the current buffer: a full one is submitted and the
+ * next one (once its own write is done) is filled from then on. */
+static void advance(wp_dio *d, size_t n)
+{
+    d->fill += n;
+    d->end += n;
+    if (d->fill == d->cap) {
+        submit(d, d->cur, d->base, d->cap);
+        d->cur = (d->cur + 1) % WP_DIO_SLOTS;
+        wait_slot(d, d->cur); /* its buffer is filled next */
+        d->base += d->cap;
+        d->fill = 0;
+    }
+}
+
 int wp_dio_stage(wp_dio *d, const struct iovec *iov, int iovcnt)
 {
     for (int i = 0; i < iovcnt && !d->error; i++) {
@@ -248,25 +264,32 @@ int wp_dio_stage(wp_dio *d, const struct iovec *iov, int iovcnt)
         while (left > 0 && !d->error) {
             size_t n = d->cap - d->fill < left ? d->cap - d->fill : left;
             memcpy(d->slot[d->cur].buf + d->fill, p, n);
-            d->fill += n;
-            d->end += n;
+            advance(d, n);
             p += n;
             left -= n;
-            if (d->fill == d->cap) {
-                submit(d, d->cur, d->base, d->cap);
-                d->cur = (d->cur + 1) % WP_DIO_SLOTS;
-                wait_slot(d, d->cur); /* its buffer is filled next */
-                d->base += d->cap;
-                d->fill = 0;
-            }
         }
     }
     return d->error;
 }
 
+unsigned char *wp_dio_reserve(wp_dio *d, size_t *ret_room)
+{
+    *ret_room = d->error ? 0 : d->cap - d->fill;
+    return d->slot[d->cur].buf + d->fill;
+}
+
+int wp_dio_commit(wp_dio *d, size_t n)
+{
+    if (!d->error && n > 0)
+        advance(d, n);
+    return d->error;
+}
+
 int wp_dio_push(wp_dio *d)
 {
-    if (d->fill > 0 && !d->error) {
+    /* Pushed already: the staged tail block is in the kernel's hands. */
+    if (d->fill > 0 && !d->error && d->pushed != d->end) {
+        d->pushed = d->end;
         wp_dio_slot *s = &d->slot[d->cur];
         size_t n = (size_t)align_up(d->fill);
         memset(s->buf + d->fill, 0, n - d->fill);

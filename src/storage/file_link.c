@@ -163,7 +163,10 @@ static int file_sync(wp_link *link, wp_error *err)
         return 0;
     if (f->dio) {
         dio_mark m = dio_mark_now(f->dio);
-        r = wp_dio_wait(f->dio);
+        /* Bytes committed without a push are handed over first. */
+        r = wp_dio_push(f->dio);
+        if (r == 0)
+            r = wp_dio_wait(f->dio);
         count_dio(f, m); /* retries of refused writes happen here too */
         if (r < 0)
             return io_error(err, -r, "write to", f->path);
@@ -214,7 +217,45 @@ static void file_free(wp_link *link)
     free(f);
 }
 
-static const wp_link_ops file_ops = {file_content, file_sync, file_finalize, file_free};
+/* With a staging buffer only: the next bytes go straight into it. */
+static int file_reserve(wp_link *link, unsigned char **ret_ptr, size_t *ret_room, wp_error *err)
+{
+    file_link *f = (file_link *)link;
+    if (!f->dio)
+        return wp_error_set(err, WP_E_UNSUPPORTED, "\"%s\" is written without a staging buffer",
+                            f->path);
+    int r = ensure_open(f, err);
+    if (r < 0)
+        return r;
+    *ret_ptr = wp_dio_reserve(f->dio, ret_room);
+    if (*ret_room == 0)
+        return io_error(err, -f->dio->error, "write to", f->path);
+    return 0;
+}
+
+static int file_commit(wp_link *link, size_t n, bool push, wp_error *err)
+{
+    file_link *f = (file_link *)link;
+    if (!f->dio || f->fd < 0)
+        return n == 0 ? 0 : wp_error_set(err, WP_E_STATE, "commit without a reservation");
+    dio_mark m = dio_mark_now(f->dio);
+    f->dirty = true;
+    int r = wp_dio_commit(f->dio, n);
+    if (r == 0 && push)
+        r = wp_dio_push(f->dio);
+    count_dio(f, m);
+    if (r < 0)
+        return io_error(err, -r, "write to", f->path);
+    f->offset = f->dio->end;
+    return 0;
+}
+
+static const wp_link_ops file_ops = {.content = file_content,
+                                     .sync = file_sync,
+                                     .finalize = file_finalize,
+                                     .free = file_free,
+                                     .reserve = file_reserve,
+                                     .commit = file_commit};
 
 int wp_file_link_new(const wp_file_link_opts *opts, wp_io_stats *stats, wp_link **ret_link,
                      wp_error *err)

@@ -36,6 +36,7 @@ typedef struct walarchive {
      * path, "...gz.partial.new") has not yet made as much durable. */
     char held[64];
     uint64_t held_len;
+    wp_lsn reserved_at;     /* where the bytes of the next commit go */
     struct timespec opened; /* when the segment's first byte came */
     unsigned mode;          /* of the files it creates */
 } walarchive;
@@ -396,8 +397,59 @@ static void archive_free(wp_walsink *sink)
     free(a);
 }
 
-static const wp_walsink_ops archive_ops = {archive_write, archive_flush, archive_end_timeline,
-                                           archive_free};
+/* Uncompressed segments staged for O_DIRECT: the receive loop may read
+ * WAL straight into the staging buffer. */
+static bool archive_can_reserve(const wp_walsink *sink)
+{
+    const walarchive *a = (const walarchive *)sink;
+    return a->opts.direct && a->opts.compress == WP_COMPRESS_NONE;
+}
+
+/* The segment for lsn open, as archive_write would have it. */
+static int archive_reserve(wp_walsink *sink, uint32_t tli, wp_lsn lsn, unsigned char **ret_ptr,
+                           size_t *ret_room, wp_error *err)
+{
+    walarchive *a = (walarchive *)sink;
+    uint64_t segsize = a->opts.segsize;
+    if (lsn < a->base.durable)
+        a->base.durable = lsn; /* a new timeline restarts at its segment's start */
+    uint64_t segno = wp_lsn_segno(lsn, segsize);
+    uint64_t segoff = wp_lsn_segment_offset(lsn, segsize);
+    int r = 0;
+    if (a->chain && (a->tli != tli || a->segno != segno || a->fed != segoff))
+        r = close_segment(a, err);
+    if (r == 0 && !a->chain)
+        r = open_segment(a, tli, segno, segoff, err);
+    if (r == 0)
+        r = wp_link_reserve(a->chain, ret_ptr, ret_room, err);
+    if (r == 0 && *ret_room > segsize - segoff)
+        *ret_room = (size_t)(segsize - segoff);
+    if (r == 0)
+        a->reserved_at = lsn;
+    return r;
+}
+
+static int archive_commit(wp_walsink *sink, size_t n, bool push, wp_error *err)
+{
+    walarchive *a = (walarchive *)sink;
+    if (!a->chain)
+        return 0;
+    int r = wp_link_commit(a->chain, n, push && a->fed + n < a->opts.segsize, err);
+    if (r < 0)
+        return r;
+    a->fed += n;
+    a->reserved_at += n;
+    a->base.written = a->reserved_at;
+    return a->fed == a->opts.segsize ? complete_segment(a, err) : 0;
+}
+
+static const wp_walsink_ops archive_ops = {.write = archive_write,
+                                           .flush = archive_flush,
+                                           .end_timeline = archive_end_timeline,
+                                           .free = archive_free,
+                                           .can_reserve = archive_can_reserve,
+                                           .reserve = archive_reserve,
+                                           .commit = archive_commit};
 
 int wp_walarchive_open(const wp_walarchive_opts *opts, wp_walsink **ret_sink, wp_error *err)
 {

@@ -85,7 +85,8 @@ static void gzip_free(wp_link *link)
     free(g);
 }
 
-static const wp_link_ops gzip_ops = {gzip_content, gzip_sync, gzip_finalize, gzip_free};
+static const wp_link_ops gzip_ops = {
+    .content = gzip_content, .sync = gzip_sync, .finalize = gzip_finalize, .free = gzip_free};
 
 int wp_gzip_link_new(wp_link *next, int level, wp_link **ret_link, wp_error *err)
 {

@@ -33,7 +33,8 @@ static void null_free(wp_walsink *sink)
     free(sink);
 }
 
-static const wp_walsink_ops null_ops = {null_write, null_flush, null_end_timeline, null_free};
+static const wp_walsink_ops null_ops = {
+    .write = null_write, .flush = null_flush, .end_timeline = null_end_timeline, .free = null_free};
 
 int wp_walsink_null_new(wp_walsink **ret_sink, wp_error *err)
 {

@@ -95,7 +95,10 @@ static void gunzip_free(wp_link *link)
     free(g);
 }
 
-static const wp_link_ops gunzip_ops = {gunzip_content, gunzip_sync, gunzip_finalize, gunzip_free};
+static const wp_link_ops gunzip_ops = {.content = gunzip_content,
+                                       .sync = gunzip_sync,
+                                       .finalize = gunzip_finalize,
+                                       .free = gunzip_free};
 
 int wp_gunzip_link_new(wp_link *next, const char *what, wp_link **ret_link, wp_error *err)
 {
@@ -146,7 +149,8 @@ static void fd_free(wp_link *link)
     free(link);
 }
 
-static const wp_link_ops fd_ops = {fd_content, fd_sync, fd_sync, fd_free};
+static const wp_link_ops fd_ops = {
+    .content = fd_content, .sync = fd_sync, .finalize = fd_sync, .free = fd_free};
 
 int wp_fd_link_new(int fd, const char *what, wp_link **ret_link, wp_error *err)
 {
@@ -176,7 +180,8 @@ static int null_sync(wp_link *link, wp_error *err)
     return 0;
 }
 
-static const wp_link_ops null_ops = {null_content, null_sync, null_sync, fd_free};
+static const wp_link_ops null_ops = {
+    .content = null_content, .sync = null_sync, .finalize = null_sync, .free = fd_free};
 
 int wp_null_link_new(wp_link **ret_link, wp_error *err)
 {

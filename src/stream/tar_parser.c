@@ -134,7 +134,10 @@ static void parser_free(wp_link *link)
     free(p);
 }
 
-static const wp_link_ops parser_ops = {parser_content, parser_sync, parser_finalize, parser_free};
+static const wp_link_ops parser_ops = {.content = parser_content,
+                                       .sync = parser_sync,
+                                       .finalize = parser_finalize,
+                                       .free = parser_free};
 
 int wp_tar_parser_new(wp_tar_sink *sink, wp_link **ret_link, wp_error *err)
 {

@@ -116,8 +116,10 @@ static void verify_free(wp_walsink *sink)
     free(v);
 }
 
-static const wp_walsink_ops verify_ops = {verify_write, verify_flush, verify_end_timeline,
-                                          verify_free};
+static const wp_walsink_ops verify_ops = {.write = verify_write,
+                                          .flush = verify_flush,
+                                          .end_timeline = verify_end_timeline,
+                                          .free = verify_free};
 
 int wp_verify_sink_new(wp_walsink *inner, uint64_t segsize, uint64_t *records,
                        wp_walsink **ret_sink, wp_error *err)

@@ -2,6 +2,7 @@
 
 #include "walpull/clock.h"
 #include "walpull/msg.h"
+#include "walpull/rawcopy.h"
 #include "walpull/timeline.h"
 
 #include <errno.h>
@@ -27,6 +28,12 @@ typedef struct batch {
 
 typedef struct stream_state {
     wp_conn *conn;
+    /* The COPY read straight from the socket into the sink's staging
+     * memory (rawcopy.h), when raw_ok; else through libpq (batch). */
+    bool raw_ok;
+    wp_rawcopy *rc;
+    size_t keep_left; /* payload bytes of the current message still to write */
+    bool keep_ends;   /* the message reaches endpos: done once written */
     wp_walsink *sink;
     const wp_walrecv_config *cfg;
     wp_walrecv_stats *stats;
@@ -66,7 +73,8 @@ static int send_status_asking(stream_state *s, bool ask, wp_error *err)
                           .reply_requested = ask};
     uint8_t msg[WP_MSG_STATUS_LEN];
     wp_msg_encode_status(&u, msg);
-    int r = wp_conn_copy_send(s->conn, msg, sizeof(msg), err);
+    int r = s->rc ? wp_rawcopy_send(s->rc, msg, sizeof(msg), err)
+                  : wp_conn_copy_send(s->conn, msg, sizeof(msg), err);
     if (r == 0) {
         s->last_status_ms = wp_clock_mono_ms();
         s->reply_now = false;
@@ -81,9 +89,13 @@ static int send_status_asking(stream_state *s, bool ask, wp_error *err)
 static int write_batch(stream_state *s, wp_error *err)
 {
     batch *b = &s->b;
-    if (b->n == 0)
+    if (s->rc && b->bytes == 0)
         return 0;
-    int r = wp_walsink_write(s->sink, s->tli, b->start, b->iov, b->n, err);
+    if (!s->rc && b->n == 0)
+        return 0;
+    /* Read in place already: what is staged goes to the kernel. */
+    int r = s->rc ? wp_walsink_commit(s->sink, 0, true, err)
+                  : wp_walsink_write(s->sink, s->tli, b->start, b->iov, b->n, err);
     b->start += b->bytes;
     batch_release(b);
     s->stats->batches++;
@@ -92,6 +104,31 @@ static int write_batch(stream_state *s, wp_error *err)
         s->reply_now = true;
     }
     return r;
+}
+
+/* An XLogData header: the server's position and time noted; how many of
+ * its bytes to keep (all, or up to endpos), *ret_at_end when that ends
+ * the stream. */
+static size_t note_xlogdata(stream_state *s, const wp_xlogdata *x, bool *ret_at_end)
+{
+    size_t n = x->len;
+    wp_lsn endpos = s->cfg->endpos;
+    if (endpos != WP_LSN_INVALID && !s->cfg->endpos_past && x->data_start + n >= endpos) {
+        n = (size_t)(endpos - x->data_start);
+        *ret_at_end = true;
+    } else if (endpos != WP_LSN_INVALID && s->cfg->endpos_past && x->data_start + n > endpos) {
+        /* pg_receivewal's rule: the message that passes endpos is kept,
+         * up to the end of the segment it passes it in. */
+        wp_lsn boundary = endpos - wp_lsn_segment_offset(endpos, s->cfg->segsize) + s->cfg->segsize;
+        if (x->data_start + n > boundary)
+            n = (size_t)(boundary - x->data_start);
+        *ret_at_end = true;
+    }
+    s->stats->messages++;
+    if (x->wal_end > s->stats->server_wal_end)
+        s->stats->server_wal_end = x->wal_end;
+    s->stats->server_time = x->send_time;
+    return n;
 }
 
 /* Take one XLogData message into the batch (or drop it when empty). The
@@ -111,24 +148,9 @@ static int take_xlogdata(stream_state *s, uint8_t *buf, int len, bool *ret_at_en
         return wp_error_set(err, WP_E_PROTO, "received WAL at " WP_LSN_FMT ", expected " WP_LSN_FMT,
                             WP_LSN_ARGS(x.data_start), WP_LSN_ARGS(expect));
     }
-    size_t n = x.len;
-    wp_lsn endpos = s->cfg->endpos;
-    if (endpos != WP_LSN_INVALID && !s->cfg->endpos_past && x.data_start + n >= endpos) {
-        n = (size_t)(endpos - x.data_start);
-        *ret_at_end = true;
-    } else if (endpos != WP_LSN_INVALID && s->cfg->endpos_past && x.data_start + n > endpos) {
-        /* pg_receivewal's rule: the message that passes endpos is kept,
-         * up to the end of the segment it passes it in. */
-        wp_lsn boundary = endpos - wp_lsn_segment_offset(endpos, s->cfg->segsize) + s->cfg->segsize;
-        if (x.data_start + n > boundary)
-            n = (size_t)(boundary - x.data_start);
-        *ret_at_end = true;
-    }
-    s->stats->messages++;
+    size_t n = note_xlogdata(s, &x, ret_at_end);
     s->stats->bytes += n;
-    if (x.wal_end > s->stats->server_wal_end)
-        s->stats->server_wal_end = x.wal_end;
-    s->stats->server_time = x.send_time;
+    s->stats->copied_bytes += n * (wp_walsink_can_reserve(s->sink) ? 2 : 1);
     if (n == 0) {
         wp_conn_buf_free(buf);
         return 0;
@@ -140,6 +162,16 @@ static int take_xlogdata(stream_state *s, uint8_t *buf, int len, bool *ret_at_en
     return 0;
 }
 
+static void note_keepalive(stream_state *s, const wp_keepalive *k)
+{
+    s->stats->keepalives++;
+    if (k->wal_end > s->stats->server_wal_end)
+        s->stats->server_wal_end = k->wal_end;
+    s->stats->server_time = k->send_time;
+    if (k->reply_requested)
+        s->server_asked = true;
+}
+
 /* A keepalive: the server's position and time, and whether it wants an
  * answer. The buffer is freed here. */
 static int take_keepalive(stream_state *s, uint8_t *buf, int len, wp_error *err)
@@ -149,12 +181,7 @@ static int take_keepalive(stream_state *s, uint8_t *buf, int len, wp_error *err)
     wp_conn_buf_free(buf);
     if (r < 0)
         return wp_error_set(err, WP_E_PROTO, "malformed keepalive message (%d bytes)", len);
-    s->stats->keepalives++;
-    if (k.wal_end > s->stats->server_wal_end)
-        s->stats->server_wal_end = k.wal_end;
-    s->stats->server_time = k.send_time;
-    if (k.reply_requested)
-        s->server_asked = true;
+    note_keepalive(s, &k);
     return 0;
 }
 
@@ -165,9 +192,88 @@ typedef enum drain_end {
     DRAIN_SERVER_END, /* the server ended the COPY */
 } drain_end;
 
+/* Read payload bytes of the current message straight into the sink's
+ * staging memory: 1 when some came, 0 when none has arrived yet. */
+static int take_payload(stream_state *s, wp_error *err)
+{
+    unsigned char *ptr;
+    size_t room;
+    int r = wp_walsink_reserve(s->sink, s->tli, s->b.start + s->b.bytes, &ptr, &room, err);
+    if (r < 0)
+        return r;
+    ssize_t got = wp_rawcopy_payload(s->rc, ptr, room < s->keep_left ? room : s->keep_left, err);
+    if (got <= 0)
+        return (int)got;
+    r = wp_walsink_commit(s->sink, (size_t)got, false, err);
+    if (r < 0)
+        return r;
+    s->keep_left -= (size_t)got;
+    s->b.bytes += (size_t)got;
+    s->stats->bytes += (size_t)got;
+    return 1;
+}
+
+/* One message header from the socket: 1 taken, 0 none yet, or
+ * WP_E_STOPPED / an error. *ret_end set when it reaches endpos with
+ * nothing to write. */
+static int take_raw_message(stream_state *s, bool *ret_at_end, wp_error *err)
+{
+    wp_rawmsg m;
+    int r = wp_rawcopy_next(s->rc, &m, err);
+    if (r <= 0)
+        return r;
+    s->pinged = false;
+    if (m.kind == 'k') {
+        note_keepalive(s, &m.keepalive);
+        return 1;
+    }
+    wp_lsn expect = s->b.start + s->b.bytes;
+    if (m.xlog.data_start != expect)
+        return wp_error_set(err, WP_E_PROTO, "received WAL at " WP_LSN_FMT ", expected " WP_LSN_FMT,
+                            WP_LSN_ARGS(m.xlog.data_start), WP_LSN_ARGS(expect));
+    bool at_end = false;
+    s->keep_left = note_xlogdata(s, &m.xlog, &at_end);
+    s->keep_ends = at_end;
+    *ret_at_end = at_end && s->keep_left == 0;
+    return 1;
+}
+
+/* The raw path's drain: headers and payloads as they arrive, up to the
+ * batch limits. The rest of a payload cut at endpos is never read. */
+static int drain_raw(stream_state *s, drain_end *ret_end, wp_error *err)
+{
+    size_t max_bytes = s->cfg->batch_max_bytes ? s->cfg->batch_max_bytes : DEFAULT_BATCH_BYTES;
+    s->stats->copied_bytes = wp_rawcopy_copied(s->rc);
+    for (int taken = 0;; taken++) {
+        if (s->b.bytes >= max_bytes || taken == 4 * WP_WALRECV_BATCH_MSGS) {
+            *ret_end = DRAIN_FULL;
+            return 0;
+        }
+        bool at_end = false;
+        int r = s->keep_left > 0 ? take_payload(s, err) : take_raw_message(s, &at_end, err);
+        if (r == WP_E_STOPPED) {
+            *ret_end = DRAIN_SERVER_END;
+            return 0;
+        }
+        if (r < 0)
+            return r;
+        if (r == 0) {
+            *ret_end = DRAIN_EMPTY;
+            return 0;
+        }
+        if (at_end || (s->keep_ends && s->keep_left == 0)) {
+            s->keep_ends = false;
+            *ret_end = DRAIN_ENDPOS;
+            return 0;
+        }
+    }
+}
+
 /* Take every message libpq has buffered, up to the batch limits. */
 static int drain(stream_state *s, drain_end *ret_end, wp_error *err)
 {
+    if (s->rc)
+        return drain_raw(s, ret_end, err);
     size_t max_bytes = s->cfg->batch_max_bytes ? s->cfg->batch_max_bytes : DEFAULT_BATCH_BYTES;
     /* Messages that add nothing to the batch (keepalives, empty XLogData)
      * count too: a flood of them must not starve status updates and stop
@@ -212,6 +318,18 @@ static int drain(stream_state *s, drain_end *ret_end, wp_error *err)
     }
 }
 
+/* End the COPY (libpq's, or the raw reader's, which hands the connection
+ * back to libpq). */
+static int end_copy(stream_state *s, bool server_ended, wp_stream_end *end, wp_error *err)
+{
+    if (!s->rc)
+        return wp_conn_end_copy(s->conn, server_ended, end, err);
+    wp_rawcopy *rc = s->rc;
+    s->rc = NULL;
+    s->keep_left = 0;
+    return wp_rawcopy_end(rc, server_ended, end, err);
+}
+
 /* Make everything durable, tell the server, and end the COPY ourselves. */
 static int finish_stream(stream_state *s, wp_error *err)
 {
@@ -220,7 +338,7 @@ static int finish_stream(stream_state *s, wp_error *err)
         r = send_status(s, err);
     wp_stream_end end;
     if (r == 0)
-        r = wp_conn_end_copy(s->conn, false, &end, err);
+        r = end_copy(s, false, &end, err);
     return r;
 }
 
@@ -293,7 +411,8 @@ static int wait_input(stream_state *s, wp_error *err)
     if (wait < 0)
         wait = 0;
     int wake = s->cfg->has_wake_fd ? s->cfg->wake_fd : -1;
-    int r = wp_conn_wait(s->conn, (int)wait, wake, err);
+    int r = s->rc ? wp_rawcopy_wait(s->rc, (int)wait, wake, err)
+                  : wp_conn_wait(s->conn, (int)wait, wake, err);
     if (r == -EINTR)
         r = 0;
     /* A server with nothing to send stays quiet while we report: after
@@ -409,16 +528,22 @@ static int stream_once(stream_state *s, wp_lsn *pos, wp_walrecv_reason *reason, 
         return wp_walsink_flush(s->sink, err);
     }
     wp_stream_end end;
-    int r = wp_conn_start_replication(s->conn, cfg->slot, *pos, s->tli, &end, err);
+    int r = s->raw_ok ? wp_rawcopy_start(s->conn, cfg->slot, *pos, s->tli, &end, &s->rc, err)
+                      : wp_conn_start_replication(s->conn, cfg->slot, *pos, s->tli, &end, err);
     if (r == WP_E_STOPPED) {
         *ret_done = false;
         return switch_timeline(s, &end, pos, err);
     }
     if (r == 0)
         r = stream_timeline(s, pos, reason, err);
-    if (r != WP_E_STOPPED)
+    if (r != WP_E_STOPPED) {
+        /* Over, or failed: a raw reader left mid-COPY is given up with the
+         * connection. */
+        wp_rawcopy_free(s->rc);
+        s->rc = NULL;
         return r;
-    r = wp_conn_end_copy(s->conn, true, &end, err);
+    }
+    r = end_copy(s, true, &end, err);
     if (r < 0)
         return r;
     if (!end.timeline_ended)
@@ -444,6 +569,8 @@ int wp_walrecv_run(wp_conn *conn, wp_walsink *sink, const wp_walrecv_config *cfg
     s->cfg = cfg;
     s->stats = stats ? stats : &local;
     s->tli = cfg->tli;
+    s->raw_ok = cfg->zero_copy && wp_walsink_can_reserve(sink) && wp_rawcopy_usable(conn);
+    s->stats->zero_copy = s->raw_ok;
     /* Nothing before the start is wanted from the server: the first status
      * update says so (write and flush at the start, as pg_receivewal
      * reports them), so a slot's restart_lsn is set at once instead of

@@ -22,6 +22,25 @@ SEGSIZE = 16 * 1024 * 1024
 START = 0x3000000
 
 
+# Deterministic WAL bytes for the raw-reader scenarios: byte at LSN x is
+# PATTERN[x % 251], so any range can be checked against pattern().
+PATTERN = bytes((i * 7 + 3) % 256 for i in range(251))
+
+
+def pattern(start, n):
+    k = start % len(PATTERN)
+    reps = (k + n) // len(PATTERN) + 1
+    return (PATTERN * reps)[k:k + n]
+
+
+# Message sizes that cross every boundary the raw reader has: a header
+# split over reads, tiny and empty payloads, payloads around a page and
+# above the server's usual 128 kB.
+ODD_SIZES = [1, 7, 0, 4095, 4097, 131075, 13, 65537, 29, 8191]
+# Chunks a message is dribbled out in.
+DRIBBLE = [1, 3, 29, 31, 500, 7000, 2, 65536]
+
+
 def lsn(v):
     return "%X/%X" % (v >> 32, v & 0xFFFFFFFF)
 
@@ -233,6 +252,9 @@ class Conn:
                 self.send(m)
                 if self.drain_client(0):
                     return
+        if sc in ("odd_sizes", "cut_mid_message", "error_mid_stream"):
+            self.raw_scenario(sc, pos)
+            return
         data = b"\0" * 8192
         self.send(self.xlogdata(pos, data))
         pos += len(data)
@@ -246,6 +268,63 @@ class Conn:
             self.end_timeline(tli + 1, pos)
             return
         # Otherwise: keepalives until the client stops.
+        while not self.drain_client(0.5):
+            self.send(self.keepalive(pos))
+        self.send(msg(b"c"))
+        self.complete("START_STREAMING")
+
+    def dribble(self, data, i):
+        """Send data in odd chunks, with pauses, so reads see partial
+        headers and payloads."""
+        at = 0
+        while at < len(data):
+            n = DRIBBLE[i % len(DRIBBLE)]
+            self.send(data[at:at + n])
+            at += n
+            i += 1
+            if i % 7 == 0:
+                time.sleep(0.001)
+        return i
+
+    def raw_scenario(self, sc, pos):
+        """WAL in the pattern, in odd sizes and odd chunks, with
+        keepalives, notices and parameter changes between messages; then,
+        by scenario, a cut inside a message or an error."""
+        end = pos + SEGSIZE + 300000
+        i = k = 0
+        while pos < end:
+            if sc == "cut_mid_message" and pos - START > 200000:
+                m = self.xlogdata(pos, pattern(pos, 50000))
+                self.send(m[:len(m) - 30000])  # the header and 20000 bytes
+                time.sleep(0.2)
+                self.s.shutdown(socket.SHUT_RDWR)
+                raise EOFError
+            if sc == "error_mid_stream" and pos - START > 100000:
+                self.error("terminating connection due to administrator command", "57P01")
+                time.sleep(0.2)
+                raise EOFError
+            n = min(ODD_SIZES[k % len(ODD_SIZES)], end - pos)
+            k += 1
+            # Big runs in big messages too, so a segment fills quickly.
+            if k % 11 == 0:
+                n = min(1 << 20, end - pos)
+            extra = b""
+            if k % 5 == 0:
+                extra += self.keepalive(pos)
+            if k % 17 == 0:
+                extra += msg(b"N", b"SNOTICE\0VNOTICE\0C00000\0Mnothing to see\0\0")
+            if k % 19 == 0:
+                extra += msg(b"S", cstr("application_name") + cstr("x"))
+            data = extra + self.xlogdata(pos, pattern(pos, n))
+            if len(data) < 300000:
+                i = self.dribble(data, i)
+            else:
+                self.send(data)
+            pos += n
+            if self.drain_client(0):
+                self.send(msg(b"c"))
+                self.complete("START_STREAMING")
+                return
         while not self.drain_client(0.5):
             self.send(self.keepalive(pos))
         self.send(msg(b"c"))
@@ -323,6 +402,10 @@ def serve_one(sock, scenario):
 
 
 def main():
+    if sys.argv[1] == "pattern":
+        # The bytes a raw-reader scenario sends from LSN START on.
+        sys.stdout.buffer.write(pattern(int(sys.argv[2], 0), int(sys.argv[3], 0)))
+        return
     port, scenario = int(sys.argv[1]), sys.argv[2]
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

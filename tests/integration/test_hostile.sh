@@ -94,6 +94,46 @@ for sc in history_wrong_name history_garbage history_empty history_backwards; do
     [ -z "$(ls "$WP_TMP/a6" | grep history)" ] || fail "$sc: a bad history file was archived: $(ls "$WP_TMP/a6")"
 done
 
+# The raw reader (rawcopy.h): what it writes is compared with the bytes the
+# double sent and with what the libpq path writes from the same stream.
+seg=16777216
+start=$((0x3000000))
+python3 "$FAKE" pattern "$start" "$seg" >"$WP_TMP/pattern-3"
+python3 "$FAKE" pattern $((start + seg)) 300000 >"$WP_TMP/pattern-4"
+stream() {
+    local dir=$1
+    shift
+    timeout -s KILL 120 "$WALPULL" archive -D "$dir" --no-loop -h 127.0.0.1 -p "$fport" -U fake -w \
+        --receive-timeout 5 "$@"
+}
+
+wp_case "odd message sizes, split headers, notices and parameters mid-stream: the bytes sent, by either path"
+fake odd_sizes
+for path in direct libpq; do
+    d=$WP_TMP/odd-$path
+    mkdir "$d"
+    opts=(--endpos "$(int_to_lsn $((start + seg + 300000)))")
+    [ "$path" = libpq ] && opts+=(--no-zero-copy)
+    expect_exit 0 stream "$d" "${opts[@]}"
+    cmp "$d/000000010000000000000003" "$WP_TMP/pattern-3" || fail "$path: segment 3 is not what was sent"
+    cmp -n 300000 "$d/000000010000000000000004.partial" "$WP_TMP/pattern-4" \
+        || fail "$path: the partial segment 4 is not what was sent"
+done
+
+wp_case "a connection cut inside a message: exit 1, what came before it intact"
+fake cut_mid_message
+mkdir "$WP_TMP/cut"
+expect_exit 1 stream "$WP_TMP/cut"
+expect_contains "$WP_OUT" "closed the connection"
+cmp -n 200000 "$WP_TMP/cut/000000010000000000000003.partial" "$WP_TMP/pattern-3" \
+    || fail "the bytes before the cut are not what was sent"
+
+wp_case "an error in place of the next message: the server's words, exit 1"
+fake error_mid_stream
+mkdir "$WP_TMP/err"
+expect_exit 1 stream "$WP_TMP/err"
+expect_contains "$WP_OUT" "terminating connection due to administrator command"
+
 wp_case "BASE_BACKUP: a well-behaved backup completes and holds pg_control"
 fake default
 expect_exit 0 "$WALPULL" seed -D "$WP_TMP/s0" -X none -h 127.0.0.1 -p "$fport" -U fake -w
