@@ -38,6 +38,10 @@ typedef struct wp_conn_opts {
      * bounds connecting, unless connect_timeout is set in the connection
      * string or PGCONNECT_TIMEOUT. */
     int timeout_s;
+    /* fallback_application_name; NULL: "walpull". The front ends go by the
+     * stock tool's name, which synchronous_standby_names and monitoring
+     * may match on. */
+    const char *app_name;
 } wp_conn_opts;
 
 #define WP_CONN_DEFAULT_TIMEOUT_S 60

@@ -43,14 +43,21 @@ typedef struct wp_archive_resume {
     uint32_t tli;
     wp_lsn start;    /* segment start to stream from */
     char newest[64]; /* the file it was derived from */
+    /* With WP_SCAN_SKIP_BAD_SIZE: a complete segment of the wrong size,
+     * left out (the first one's name; empty when none). */
+    char skipped[64];
 } wp_archive_resume;
+
+/* pg_receivewal's rule: a complete segment of the wrong size (a disk that
+ * filled up) is skipped with a warning instead of stopping the archiver. */
+#define WP_SCAN_SKIP_BAD_SIZE 1u
 
 /* Scan dir for segment files (plain, .gz, .partial, .gz.partial) and find
  * where to resume: after the newest complete segment, or at the start of a
  * newer partial one (rewritten, never trusted). Checks that the newest
  * files belong to system `sysid` (0: do not check) and segment size segsize;
  * a mismatch is a WP_E_STATE error naming the file. */
-int wp_walarchive_scan(const char *dir, uint64_t segsize, uint64_t sysid,
+int wp_walarchive_scan(const char *dir, uint64_t segsize, uint64_t sysid, unsigned flags,
                        wp_archive_resume *ret_resume, wp_error *err);
 
 /* Open dir (which must exist and be writable) as a sink. */

@@ -347,7 +347,11 @@ static int session_open(const wp_archive_opts *o, bool first, wp_conn **ret_conn
     if (r == 0)
         r = wp_conn_wal_segment_size(*ret_conn, &st.segsize, err);
     if (r == 0)
-        r = wp_walarchive_scan(o->dir, st.segsize, st.id.sysid, &st.resume, err);
+        r = wp_walarchive_scan(o->dir, st.segsize, st.id.sysid, o->bare ? WP_SCAN_SKIP_BAD_SIZE : 0,
+                               &st.resume, err);
+    if (r == 0 && st.resume.skipped[0])
+        wp_log(WP_LOG_WARNING, "segment file \"%s\" has incorrect size, skipping",
+               st.resume.skipped);
     if (r == 0 && o->slot)
         r = prepare_slot(*ret_conn, o, first, &st.slot, err);
     if (r == 0)
@@ -454,7 +458,7 @@ static bool give_up(const wp_archive_opts *o, const state_writer *sw, wp_error *
         return false;
     if (what == WP_RETRY_AGAIN && !err->hint[0])
         wp_error_hint(err, "Without --no-loop walpull reconnects and resumes by itself.");
-    else if (err->code == WP_E_CONN && !sw->streamed && !err->hint[0])
+    else if (err->code == WP_E_CONN && !sw->streamed && !err->hint[0] && !o->bare)
         wp_error_hint(err, "Check the host and port; with --wait-for-server walpull waits for a "
                            "server that is not up yet.");
     wp_log_error(err);

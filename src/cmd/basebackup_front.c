@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 typedef struct front_args {
     wp_seed_opts s;
@@ -31,61 +32,76 @@ typedef struct front_args {
     char server_algo[32]; /* the server-side compression method */
 } front_args;
 
-/* -T OLDDIR=NEWDIR with "\=" for a literal '=', unescaped in place (argv
- * is ours to change). The stock tool's complaints, in its order. */
+/* Unescape "\=" in the first len bytes of p, in place, and end the
+ * string there. */
+static void unescape(char *p, size_t len)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] == '\\' && i + 1 < len && p[i + 1] == '=')
+            i++;
+        p[w++] = p[i];
+    }
+    p[w] = '\0';
+}
+
+/* Tidy an absolute path in place as the stock tool does before comparing
+ * it: no repeated '/', no "." component, no trailing '/'. */
+static void canonical(char *path)
+{
+    char *w = path;
+    for (const char *p = path; *p;) {
+        if (*p == '/' && (p[1] == '/' || (p[1] == '.' && (p[2] == '/' || p[2] == '\0')))) {
+            p += p[1] == '/' ? 1 : 2;
+            continue;
+        }
+        *w++ = *p++;
+    }
+    while (w > path + 1 && w[-1] == '/')
+        w--;
+    *w = '\0';
+}
+
+/* -T OLDDIR=NEWDIR with "\=" for a literal '=': judged as given, then
+ * unescaped and tidied in place (argv is ours to change). The stock
+ * tool's complaints, in its order. */
 static int parse_mapping(const char *arg, void *target, wp_error *err)
 {
     front_args *a = target;
     wp_seed_opts *o = &a->s;
-    /* Judge the text as given first: it is changed in place below. */
-    size_t seps = 0;
+    const char *sep = NULL;
     for (const char *p = arg; *p; p++) {
-        if (p[0] == '\\' && p[1] == '=')
-            p++;
-        else if (*p == '=')
-            seps++;
-    }
-    if (seps > 1)
-        return wp_error_set(err, WP_E_USAGE, "multiple \"=\" signs in tablespace mapping");
-    char *text = (char *)arg;
-    char *w = text;
-    char *sep = NULL;
-    bool empty_old = seps == 1 && (arg[0] == '=');
-    for (char *p = text; *p; p++) {
         if (p[0] == '\\' && p[1] == '=') {
-            *w++ = '=';
             p++;
         } else if (*p == '=') {
-            *w++ = '\0';
-            sep = w;
-        } else {
-            *w++ = *p;
+            if (sep)
+                return wp_error_set(err, WP_E_USAGE, "multiple \"=\" signs in tablespace mapping");
+            sep = p;
         }
     }
-    *w = '\0';
-    if (!sep)
+    if (!sep || sep == arg || !sep[1])
         return wp_error_set(err, WP_E_USAGE,
                             "invalid tablespace mapping format \"%s\", must be \"OLDDIR=NEWDIR\"",
                             arg);
-    if (empty_old || !sep[0])
+    if (arg[0] != '/')
         return wp_error_set(err, WP_E_USAGE,
-                            "invalid tablespace mapping format, must be \"OLDDIR=NEWDIR\"");
-    if (text[0] != '/')
+                            "old directory is not an absolute path in tablespace mapping: %.*s",
+                            (int)(sep - arg), arg);
+    if (sep[1] != '/')
         return wp_error_set(err, WP_E_USAGE,
-                            "old directory is not an absolute path in tablespace mapping: %s",
-                            text);
-    if (sep[0] != '/')
-        return wp_error_set(err, WP_E_USAGE,
-                            "new directory is not an absolute path in tablespace mapping: %s", sep);
+                            "new directory is not an absolute path in tablespace mapping: %s",
+                            sep + 1);
     if (o->n_map >= WP_MAX_TABLESPACES)
         return wp_error_set(err, WP_E_USAGE, "at most %d tablespace mappings", WP_MAX_TABLESPACES);
-    /* Trailing slashes do not change the directory named. */
-    size_t len = strlen(text);
-    while (len > 1 && text[len - 1] == '/')
-        len--;
-    o->map_old[o->n_map] = text;
-    o->map_old_len[o->n_map] = len;
-    o->map_new[o->n_map++] = sep;
+    char *old = (char *)arg;
+    char *new_dir = (char *)sep + 1;
+    unescape(old, (size_t)(sep - arg));
+    unescape(new_dir, strlen(new_dir));
+    canonical(old);
+    canonical(new_dir);
+    o->map_old[o->n_map] = old;
+    o->map_old_len[o->n_map] = strlen(old);
+    o->map_new[o->n_map++] = new_dir;
     return 0;
 }
 
@@ -97,11 +113,12 @@ static const char intro[] =
     "Usage:\n  %s [OPTION]...\n";
 
 /* -F, -X, -c: the values and abbreviations the stock tool takes. */
-static int choose(const wp_pgfront *f, const char *value, const char *const *names, int *ret,
-                  const char *complaint)
+static int choose(const wp_pgfront *f, const char *value, const char *const *names, bool any_case,
+                  int *ret, const char *complaint)
 {
+    int (*same)(const char *, const char *) = any_case ? strcasecmp : strcmp;
     for (int i = 0; names[i]; i += 2) {
-        if (strcmp(value, names[i]) == 0 || strcmp(value, names[i + 1]) == 0) {
+        if (same(value, names[i]) == 0 || same(value, names[i + 1]) == 0) {
             *ret = i / 2;
             return 0;
         }
@@ -115,16 +132,16 @@ static int check_choices(const wp_pgfront *f, front_args *a)
     static const char *const methods[] = {"s", "stream", "f", "fetch", "n", "none", NULL};
     static const char *const checkpoints[] = {"spread", "spread", "fast", "fast", NULL};
     wp_seed_opts *o = &a->s;
-    if (a->format && choose(f, a->format, formats, &o->format,
+    if (a->format && choose(f, a->format, formats, false, &o->format,
                             "invalid output format \"%s\", must be \"plain\" or \"tar\"") != 0)
         return WP_EXIT_ERROR;
     /* WP_WAL_STREAM, FETCH, NONE are in this order. */
     if (a->wal_method &&
-        choose(f, a->wal_method, methods, &o->wal,
+        choose(f, a->wal_method, methods, false, &o->wal,
                "invalid wal-method option \"%s\", must be \"fetch\", \"stream\", or \"none\"") != 0)
         return WP_EXIT_ERROR;
     if (a->checkpoint &&
-        choose(f, a->checkpoint, checkpoints, &o->checkpoint,
+        choose(f, a->checkpoint, checkpoints, true, &o->checkpoint,
                "invalid checkpoint argument \"%s\", must be \"fast\" or \"spread\"") != 0)
         return WP_EXIT_ERROR;
     if (a->rate && wp_rate_parse(a->rate, &o->max_rate) < 0)
@@ -295,6 +312,7 @@ int wp_cmd_basebackup(int argc, char **argv)
                     .stock = "pg_basebackup",
                     .intro = intro_text};
     snprintf(intro_text, sizeof(intro_text), intro, f.stock, f.prog);
+    a.s.conn.app_name = f.stock;
     wp_opt table[] = {{.short_name = 'D',
                        .long_name = "pgdata",
                        .kind = WP_OPT_STRING,

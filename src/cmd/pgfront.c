@@ -46,6 +46,10 @@ int wp_pgfront_parse(const wp_pgfront *f, wp_opt *table, int argc, char **argv, 
                WALPULL_VERSION);
         return WP_CLI_HANDLED;
     }
+    /* The stock tools take an option given twice, the last one winning:
+     * wrappers put their defaults first and the user's options after. */
+    for (wp_opt *o = table; o->long_name; o++)
+        o->flags |= WP_OPT_REPEAT;
     wp_error err = {0};
     int first;
     if (wp_opt_parse(table, argc, argv, &first, &err) < 0)

@@ -50,6 +50,7 @@ int wp_cmd_receivewal(int argc, char **argv)
                     .stock = "pg_receivewal",
                     .intro = intro_text};
     snprintf(intro_text, sizeof(intro_text), intro, f.stock, f.prog);
+    o.a.conn.app_name = f.stock;
     wp_opt table[] = {
         WP_CLI_DIR_OPT(&o.a.dir, "receive write-ahead log files into this directory"),
         {.short_name = 'E',

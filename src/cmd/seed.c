@@ -575,6 +575,21 @@ static void cleanup(seed *s, bool drop_slot)
     }
 }
 
+/* The server found pages failing their checksums (data_corrupted): the
+ * copy is kept, as the stock tool keeps it, since it may be the only one
+ * left; it stays unstartable (no pg_control under its name). */
+static void keep_corrupt(seed *s, wp_error *err)
+{
+    if (s->o->pg_messages)
+        wp_error_set(err, err->code, "checksum error occurred");
+    else
+        wp_error_hint(err,
+                      "The server's WARNING lines name the pages. The copy in \"%s\" is "
+                      "kept, but it is not startable: global/pg_control is put in place only "
+                      "when a seed completes.",
+                      s->o->dir);
+}
+
 /* The slot: checked, or created with --create-slot. */
 static int prepare_slot(seed *s, bool *ret_created, wp_error *err)
 {
@@ -629,8 +644,12 @@ static int prepare_output(seed *s, bool dir_ready, wp_error *err)
         r = wp_dir_prepare_empty(o->waldir, &s->waldir_created, err);
     if (r == 0 && o->waldir && chmod(o->waldir, s->dmode) < 0)
         r = wp_error_errno(err, errno, "could not set permissions of \"%s\"", o->waldir);
-    if (r < 0)
+    if (r < 0) {
+        /* Refused: nothing of ours stays behind. */
+        if (s->dir_created)
+            wp_dir_remove(o->dir, true);
         return r;
+    }
     s->dirfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (s->dirfd < 0)
         return wp_error_errno(err, errno, "could not open directory \"%s\"", o->dir);
@@ -738,7 +757,9 @@ static int run_seed(const wp_seed_opts *o)
         r = backup(s, &err);
         if (r == 0)
             r = finish_files(s, &err);
-        if (r < 0)
+        if (r < 0 && strcmp(err.sqlstate, "XX001") == 0)
+            keep_corrupt(s, &err);
+        else if (r < 0)
             cleanup(s, slot_created);
     }
     if (r < 0)

@@ -145,6 +145,13 @@ static int timeout_ms(const wp_conn_opts *opts)
     return (opts->timeout_s ? opts->timeout_s : WP_CONN_DEFAULT_TIMEOUT_S) * 1000;
 }
 
+/* Does walpull set connect_timeout itself (the user did not)? */
+static bool adds_connect_timeout(const wp_conn_opts *opts)
+{
+    return timeout_ms(opts) > 0 && !getenv("PGCONNECT_TIMEOUT") &&
+           !wp_conninfo_sets(opts->connstr, "connect_timeout");
+}
+
 static PGconn *connect_once(const wp_conn_opts *opts, wp_conn_kind kind, const char *password)
 {
     const char *keys[12], *vals[12];
@@ -170,11 +177,10 @@ static PGconn *connect_once(const wp_conn_opts *opts, wp_conn_kind kind, const c
     keys[n] = "password";
     vals[n++] = password;
     keys[n] = "fallback_application_name";
-    vals[n++] = "walpull";
+    vals[n++] = opts->app_name ? opts->app_name : "walpull";
     /* A server that accepts the connection and then says nothing (or
      * drags out authentication) is bounded too, unless the user chose. */
-    if (timeout_ms(opts) > 0 && !getenv("PGCONNECT_TIMEOUT") &&
-        !wp_conninfo_sets(opts->connstr, "connect_timeout")) {
+    if (adds_connect_timeout(opts)) {
         snprintf(connect_timeout, sizeof(connect_timeout), "%d", timeout_ms(opts) / 1000);
         keys[n] = "connect_timeout";
         vals[n++] = connect_timeout;
@@ -309,6 +315,7 @@ int wp_conn_open(const wp_conn_opts *opts, wp_conn_kind kind, const char *passwo
     c->version = version;
     c->password = typed;
     c->timeout_ms = timeout_ms(opts);
+    c->own_connect_timeout = adds_connect_timeout(opts);
     c->last_input_ms = wp_clock_mono_ms();
     *ret_conn = c;
     return 0;
@@ -995,7 +1002,8 @@ int wp_conn_standby_conninfo(const wp_conn *conn, bool with_password, wp_buf *ou
         /* Values equal to libpq's built-in defaults are left out: the
          * standby's own libpq, perhaps older, may not know those options. */
         bool skipped = !o->val || !o->val[0] || (o->compiled && strcmp(o->val, o->compiled) == 0) ||
-                       (!with_password && strcmp(o->keyword, "password") == 0);
+                       (!with_password && strcmp(o->keyword, "password") == 0) ||
+                       (conn->own_connect_timeout && strcmp(o->keyword, "connect_timeout") == 0);
         for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
             skipped = skipped || strcmp(o->keyword, skip[i]) == 0;
         if (skipped)

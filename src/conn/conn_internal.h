@@ -11,8 +11,9 @@ struct wp_conn {
     PGconn *pg;
     wp_conn_kind kind;
     int version;
-    char *password; /* typed by the user; owned */
-    int timeout_ms; /* 0: none */
+    char *password;           /* typed by the user; owned */
+    int timeout_ms;           /* 0: none */
+    bool own_connect_timeout; /* set by walpull, not asked for: not copied to a standby */
     int64_t last_input_ms;
 };
 

@@ -212,17 +212,55 @@ static int stream_end_row(const wp_rawcopy *rc, wp_stream_end *end, wp_error *er
     return 0;
 }
 
-/* Messages around the COPY, through ReadyForQuery ('Z': 1) or the start
- * of the COPY ('W': 0 when copy_ok). The server's error, if any, is
- * returned once ReadyForQuery has come. */
+/* What the messages around the COPY said: a next timeline, the first
+ * error, whether the COPY began. */
+typedef struct around {
+    wp_stream_end end;
+    wp_error first;
+    int failed;
+    bool copy;
+} around;
+
+/* One message around the COPY: 1 once it is over (ReadyForQuery, or the
+ * COPY beginning when copy_ok), 0 to read on, or an error. */
+static int around_message(wp_rawcopy *rc, char type, bool copy_ok, const char *what, around *a,
+                          wp_error *err)
+{
+    switch (type) {
+    case 'W':
+        if (!copy_ok)
+            return wp_error_set(err, WP_E_PROTO, "the server began a second COPY");
+        a->copy = true;
+        return 1;
+    case 'c':
+        rc->server_done = true;
+        return 0;
+    case 'D':
+        if (!a->failed && stream_end_row(rc, &a->end, &a->first) < 0)
+            a->failed = a->first.code;
+        return 0;
+    case 'E':
+        if (!a->failed)
+            a->failed = server_error(rc, what, &a->first);
+        return 0;
+    case 'Z':
+        return 1;
+    default:
+        return 0; /* CopyData we ended, RowDescription, CommandComplete, notices */
+    }
+}
+
+/* Messages around the COPY, through ReadyForQuery or the start of the
+ * COPY (when copy_ok): 0 with *ret_copy, 1 at ReadyForQuery, or the
+ * server's error once ReadyForQuery has come. */
 static int read_until_ready(wp_rawcopy *rc, bool copy_ok, const char *what, wp_stream_end *ret_end,
                             bool *ret_copy, wp_error *err)
 {
     int64_t deadline = wp_clock_mono_ms() + wait_ms(rc);
-    int failed = 0;
-    wp_error first = {0};
-    for (;;) {
-        int r = fill_in_blocking(rc, WP_PQMSG_HDR, deadline, err);
+    around a = {0};
+    int r = 0;
+    while (r == 0) {
+        r = fill_in_blocking(rc, WP_PQMSG_HDR, deadline, err);
         size_t len = 0;
         if (r == 0 && wp_pqmsg_body_len(rc->in, &len) < 0)
             r = wp_error_set(err, WP_E_PROTO, "malformed message from the server");
@@ -231,35 +269,19 @@ static int read_until_ready(wp_rawcopy *rc, bool copy_ok, const char *what, wp_s
         char type = (char)rc->in[0];
         take_in(rc, WP_PQMSG_HDR);
         r = read_body(rc, len, deadline, err);
-        if (r < 0)
-            return r;
-        switch (type) {
-        case 'W':
-            if (!copy_ok)
-                return wp_error_set(err, WP_E_PROTO, "the server began a second COPY");
-            *ret_copy = true;
-            return 0;
-        case 'd':
-            break; /* what is left of a COPY we ended */
-        case 'c':
-            rc->server_done = true;
-            break;
-        case 'D':
-            if (!failed && stream_end_row(rc, ret_end, &first) < 0)
-                failed = first.code;
-            break;
-        case 'E':
-            if (!failed)
-                failed = server_error(rc, what, &first);
-            break;
-        case 'Z':
-            if (failed && err)
-                *err = first;
-            return failed ? failed : 1;
-        default:
-            break; /* RowDescription, CommandComplete, notices, parameters */
-        }
+        if (r == 0)
+            r = around_message(rc, type, copy_ok, what, &a, err);
     }
+    if (r < 0)
+        return r;
+    if (a.copy) {
+        *ret_copy = true;
+        return 0;
+    }
+    if (a.failed && err)
+        *err = a.first;
+    *ret_end = a.end;
+    return a.failed ? a.failed : 1;
 }
 
 int wp_rawcopy_start(wp_conn *conn, const char *slot, wp_lsn lsn, uint32_t tli,
@@ -295,6 +317,68 @@ int wp_rawcopy_start(wp_conn *conn, const char *slot, wp_lsn lsn, uint32_t tli,
     return WP_E_STOPPED;
 }
 
+/* An XLogData header (its kind byte already in rc->in): 1 taken, 0 not
+ * all there yet. */
+static int take_xlog_header(wp_rawcopy *rc, size_t len, wp_rawmsg *ret_msg, wp_error *err)
+{
+    if (len < WP_MSG_XLOGDATA_HDR)
+        return wp_error_set(err, WP_E_PROTO, "malformed XLogData message (%zu bytes)", len);
+    int r = fill_in(rc, XLOG_HDR, err);
+    if (r <= 0)
+        return r;
+    const uint8_t *h = rc->in + WP_PQMSG_HDR + 1;
+    *ret_msg = (wp_rawmsg){.kind = 'w',
+                           .xlog = {.data_start = wp_get_u64(h),
+                                    .wal_end = wp_get_u64(h + 8),
+                                    .send_time = (int64_t)wp_get_u64(h + 16),
+                                    .len = len - WP_MSG_XLOGDATA_HDR}};
+    if (ret_msg->xlog.data_start + ret_msg->xlog.len < ret_msg->xlog.data_start)
+        return wp_error_set(err, WP_E_PROTO, "XLogData past the end of the WAL space");
+    take_in(rc, XLOG_HDR);
+    rc->payload_left = ret_msg->xlog.len;
+    return 1;
+}
+
+/* Any other CopyData: only a keepalive is expected (checked before reading
+ * on: it has one size). */
+static int take_keepalive(wp_rawcopy *rc, size_t len, wp_rawmsg *ret_msg, wp_error *err)
+{
+    if (rc->in[WP_PQMSG_HDR] != 'k' || len != WP_MSG_KEEPALIVE_LEN)
+        return wp_error_set(err, WP_E_PROTO, "unexpected streaming message kind 0x%02x",
+                            rc->in[WP_PQMSG_HDR]);
+    int r = fill_in(rc, WP_PQMSG_HDR + len, err);
+    if (r <= 0)
+        return r;
+    wp_keepalive k;
+    if (wp_msg_decode_keepalive(rc->in + WP_PQMSG_HDR, len, &k) < 0)
+        return wp_error_set(err, WP_E_PROTO, "malformed keepalive message");
+    take_in(rc, WP_PQMSG_HDR + len);
+    *ret_msg = (wp_rawmsg){.kind = 'k', .keepalive = k};
+    return 1;
+}
+
+/* Anything but CopyData, which is rare: read whole, waiting if need be.
+ * WP_E_STOPPED at the end of the COPY, 0 for one to pass over. */
+static int take_other(wp_rawcopy *rc, char type, size_t len, wp_error *err)
+{
+    take_in(rc, WP_PQMSG_HDR);
+    int r = read_body(rc, len, wp_clock_mono_ms() + wait_ms(rc), err);
+    if (r < 0)
+        return r;
+    /* CopyDone; or CommandComplete alone, which a server shutting down
+     * sends to end the COPY before it exits. */
+    if (type == 'c' || type == 'C') {
+        rc->server_done = true;
+        return WP_E_STOPPED;
+    }
+    if (type == 'E')
+        return server_error(rc, "replication stream", err);
+    if (type != 'N' && type != 'S')
+        return wp_error_set(err, WP_E_PROTO, "unexpected message type 0x%02x in the stream",
+                            (unsigned)(uint8_t)type);
+    return 0;
+}
+
 int wp_rawcopy_next(wp_rawcopy *rc, wp_rawmsg *ret_msg, wp_error *err)
 {
     for (;;) {
@@ -305,58 +389,19 @@ int wp_rawcopy_next(wp_rawcopy *rc, wp_rawmsg *ret_msg, wp_error *err)
         if (wp_pqmsg_body_len(rc->in, &len) < 0)
             return wp_error_set(err, WP_E_PROTO, "malformed message from the server");
         char type = (char)rc->in[0];
+        if (type != 'd') {
+            r = take_other(rc, type, len, err);
+            if (r != 0)
+                return r;
+            continue;
+        }
         /* CopyData: its kind byte too (a CopyDone has no body to wait for). */
-        if (type == 'd' && len == 0)
+        if (len == 0)
             return wp_error_set(err, WP_E_PROTO, "empty CopyData message");
-        if (type == 'd' && (r = fill_in(rc, WP_PQMSG_HDR + 1, err)) <= 0)
+        if ((r = fill_in(rc, WP_PQMSG_HDR + 1, err)) <= 0)
             return r;
-        if (type == 'd' && rc->in[WP_PQMSG_HDR] == 'w') {
-            if (len < WP_MSG_XLOGDATA_HDR)
-                return wp_error_set(err, WP_E_PROTO, "malformed XLogData message (%zu bytes)", len);
-            if ((r = fill_in(rc, XLOG_HDR, err)) <= 0)
-                return r;
-            const uint8_t *h = rc->in + WP_PQMSG_HDR + 1;
-            *ret_msg = (wp_rawmsg){.kind = 'w',
-                                   .xlog = {.data_start = wp_get_u64(h),
-                                            .wal_end = wp_get_u64(h + 8),
-                                            .send_time = (int64_t)wp_get_u64(h + 16),
-                                            .len = len - WP_MSG_XLOGDATA_HDR}};
-            if (ret_msg->xlog.data_start + ret_msg->xlog.len < ret_msg->xlog.data_start)
-                return wp_error_set(err, WP_E_PROTO, "XLogData past the end of the WAL space");
-            take_in(rc, XLOG_HDR);
-            rc->payload_left = ret_msg->xlog.len;
-            return 1;
-        }
-        if (type == 'd') {
-            /* Checked before reading on: a keepalive has one size. */
-            if (rc->in[WP_PQMSG_HDR] != 'k' || len != WP_MSG_KEEPALIVE_LEN)
-                return wp_error_set(err, WP_E_PROTO, "unexpected streaming message kind 0x%02x",
-                                    rc->in[WP_PQMSG_HDR]);
-            if ((r = fill_in(rc, WP_PQMSG_HDR + len, err)) <= 0)
-                return r;
-            wp_keepalive k;
-            if (wp_msg_decode_keepalive(rc->in + WP_PQMSG_HDR, len, &k) < 0)
-                return wp_error_set(err, WP_E_PROTO, "malformed keepalive message");
-            take_in(rc, WP_PQMSG_HDR + len);
-            *ret_msg = (wp_rawmsg){.kind = 'k', .keepalive = k};
-            return 1;
-        }
-        /* Anything else is rare: read it whole, waiting if need be. */
-        take_in(rc, WP_PQMSG_HDR);
-        r = read_body(rc, len, wp_clock_mono_ms() + wait_ms(rc), err);
-        if (r < 0)
-            return r;
-        /* CopyDone; or CommandComplete alone, which a server shutting
-         * down sends to end the COPY before it exits. */
-        if (type == 'c' || type == 'C') {
-            rc->server_done = true;
-            return WP_E_STOPPED;
-        }
-        if (type == 'E')
-            return server_error(rc, "replication stream", err);
-        if (type != 'N' && type != 'S')
-            return wp_error_set(err, WP_E_PROTO, "unexpected message type 0x%02x in the stream",
-                                (unsigned)(uint8_t)type);
+        return rc->in[WP_PQMSG_HDR] == 'w' ? take_xlog_header(rc, len, ret_msg, err)
+                                           : take_keepalive(rc, len, ret_msg, err);
     }
 }
 

@@ -219,6 +219,17 @@ static int install_complete(walarchive *a, wp_error *err)
     if (errno != EEXIST)
         return wp_error_errno(err, errno, "could not rename file \"%s\" to \"%s\"", a->path,
                               a->final);
+    /* A plain segment of the wrong size there is no complete segment (a
+     * disk that filled up): the new one replaces it. */
+    struct stat st;
+    if (a->opts.compress == WP_COMPRESS_NONE &&
+        fstatat(a->dirfd, a->final, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+        (uint64_t)st.st_size != a->opts.segsize) {
+        if (renameat(a->dirfd, a->path, a->dirfd, a->final) < 0)
+            return wp_error_errno(err, errno, "could not rename file \"%s\" to \"%s\"", a->path,
+                                  a->final);
+        return 0;
+    }
     bool same = false;
     int r = same_content(a->dirfd, a->path, a->final, &same);
     if (r < 0)
@@ -586,7 +597,34 @@ static int check_identity(const char *dir, const char *name, uint64_t segsize, u
     return 0;
 }
 
-int wp_walarchive_scan(const char *dir, uint64_t segsize, uint64_t sysid,
+/* One segment file of the scan: a regular file, and a complete one of
+ * the segment size (or *ret_skip, named in res, under the flag). */
+static int check_entry(const char *dir, int dfd, const char *name, uint64_t segsize, bool complete,
+                       unsigned flags, wp_archive_resume *res, bool *ret_skip, wp_error *err)
+{
+    struct stat st;
+    if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode))
+        return wp_error_set(err, WP_E_STATE,
+                            "\"%s/%s\" is not a regular file; an archive holds only regular files",
+                            dir, name);
+    if (!complete || fstatat(dfd, name, &st, 0) < 0 || (uint64_t)st.st_size == segsize)
+        return 0;
+    if (flags & WP_SCAN_SKIP_BAD_SIZE) {
+        if (!res->skipped[0])
+            snprintf(res->skipped, sizeof(res->skipped), "%s", name);
+        *ret_skip = true;
+        return 0;
+    }
+    int r = wp_error_set(err, WP_E_STATE,
+                         "WAL file \"%s/%s\" has %lld bytes, but the server's WAL segment size is "
+                         "%llu",
+                         dir, name, (long long)st.st_size, (unsigned long long)segsize);
+    wp_error_hint(err, "The directory holds WAL of another server; use a separate directory for "
+                       "each.");
+    return r;
+}
+
+int wp_walarchive_scan(const char *dir, uint64_t segsize, uint64_t sysid, unsigned flags,
                        wp_archive_resume *ret_resume, wp_error *err)
 {
     DIR *d = opendir(dir);
@@ -608,25 +646,13 @@ int wp_walarchive_scan(const char *dir, uint64_t segsize, uint64_t sysid,
         bool gz, partial;
         if (!parse_file_name(de->d_name, segsize, &tli, &segno, &gz, &partial))
             continue;
-        struct stat st;
-        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode)) {
-            r = wp_error_set(err, WP_E_STATE,
-                             "\"%s/%s\" is not a regular file; an archive holds only regular files",
-                             dir, de->d_name);
+        bool skip = false;
+        r = check_entry(dir, dirfd(d), de->d_name, segsize, !gz && !partial, flags, &res, &skip,
+                        err);
+        if (r < 0)
             break;
-        }
-        if (!gz && !partial) {
-            if (fstatat(dirfd(d), de->d_name, &st, 0) == 0 && (uint64_t)st.st_size != segsize) {
-                r = wp_error_set(err, WP_E_STATE,
-                                 "WAL file \"%s/%s\" has %lld bytes, but the server's WAL segment "
-                                 "size is %llu",
-                                 dir, de->d_name, (long long)st.st_size,
-                                 (unsigned long long)segsize);
-                wp_error_hint(err, "The directory holds WAL of another server; use a separate "
-                                   "directory for each.");
-                break;
-            }
-        }
+        if (skip)
+            continue;
         /* Newer: a later segment, or the same segment on a later timeline,
          * or the complete file over a partial one of the same name. */
         bool newer = !res.found || segno > best_segno || (segno == best_segno && tli > res.tli) ||

@@ -213,3 +213,59 @@ else
     expect_exit 1 "$bb" --target blackhole -X none -c fast "${conn_a[@]}"
     expect_contains "$WP_OUT" "backup targets are not supported by this server version"
 fi
+
+wp_case "options given twice: the last one wins, as in the stock tools; -c takes any case"
+expect_exit 0 "$bb" -D "$WP_TMP/first" -D "$WP_TMP/twice" -X stream -X fetch -c spread -c FAST "${conn_a[@]}"
+[ -f "$WP_TMP/twice/PG_VERSION" ] || fail "the second -D was not used"
+[ ! -e "$WP_TMP/first" ] || fail "the first -D was used too"
+[ ! -L "$WP_TMP/twice/pg_wal" ] && wp_complete_segments "$WP_TMP/twice/pg_wal" | grep -q . \
+    || fail "-X fetch (the last -X) did not put WAL in pg_wal"
+
+wp_case "the walsender is named after the stock tool (synchronous_standby_names, monitoring)"
+mkdir "$WP_TMP/an"
+wp_spawn "$recv" -D "$WP_TMP/an" "${conn_a[@]}"
+apid=${WP_PIDS[-1]}
+wait_for 30 wp_query_is pri "SELECT count(*) FROM pg_stat_replication WHERE application_name = 'pg_receivewal'" 1
+kill -INT "$apid"
+expect_wait_exit 0 "$apid" "pg_receivewal on SIGINT"
+
+wp_case "a complete segment of the wrong size in the directory: skipped with a warning, then replaced"
+wp_psql pri -c "SELECT pg_switch_wal()" >/dev/null
+next=$(wp_psql pri -c "SELECT pg_current_wal_insert_lsn()")
+wp_psql pri -c "INSERT INTO fe VALUES (4)" >/dev/null
+last=$(wp_complete_segments "$WP_TMP/ep" | tail -1)
+# A directory whose newest file is the segment after the last complete one,
+# cut short as a full disk leaves it.
+mkdir "$WP_TMP/ws"
+cp "$WP_TMP/ep/$last" "$WP_TMP/ws/"
+per=$((0x100000000 / segsize))
+bad=$(wp_segname 1 $(( (16#${last:8:8} * per + 16#${last:16:8} + 1) * segsize )) "$segsize")
+head -c 100 /dev/zero >"$WP_TMP/ws/$bad"
+expect_exit 0 "$recv" -D "$WP_TMP/ws" --endpos "$next" -n "${conn_a[@]}"
+expect_contains "$WP_OUT" "pg_receivewal: warning: segment file \"$bad\" has incorrect size, skipping"
+expect_eq "$(stat -c %s "$WP_TMP/ws/$bad")" "$segsize" "size of $bad, streamed again over the short one"
+cmp "$WP_TMP/ws/$bad" "$pri_DATA/pg_wal/$bad" || fail "$bad is not the server's segment"
+
+wp_case "-T with a trailing slash and ./ components maps the tablespace"
+as_pg mkdir "$WP_TMP/ts_old"
+wp_psql pri -c "CREATE TABLESPACE fe_ts LOCATION '$WP_TMP/ts_old'" \
+    -c "CREATE TABLE fe_ts_t TABLESPACE fe_ts AS SELECT 1 AS x" >/dev/null
+expect_exit 0 "$bb" -D "$WP_TMP/tsb" -T "$WP_TMP/./ts_old/=$WP_TMP/ts_new/" -X fetch -c fast "${conn_a[@]}"
+link=$(find "$WP_TMP/tsb/pg_tblspc" -mindepth 1 -maxdepth 1 -type l | head -1)
+expect_eq "$(readlink "$link")" "$WP_TMP/ts_new" "the tablespace symlink"
+[ -n "$(ls "$WP_TMP/ts_new")" ] || fail "nothing extracted into the mapped tablespace"
+wp_psql pri -c "DROP TABLE fe_ts_t" -c "DROP TABLESPACE fe_ts" >/dev/null
+
+wp_case "a page failing its checksum: exit 1, 'checksum error occurred', the copy kept"
+wp_pg_start ck "$major" --data-checksums
+wp_pgpass ck
+file=$(wp_psql ck -c "CREATE TABLE c AS SELECT g FROM generate_series(1, 1000) g; SELECT pg_relation_filepath('c')")
+wp_pg_ctl ck stop
+printf 'garbage!' | dd of="$ck_DATA/$file" bs=1 seek=100 conv=notrunc status=none
+wp_pg_ctl ck start
+# shellcheck disable=SC2046 # the connection options, split on purpose
+"$bb" -D "$WP_TMP/ckb" -c fast $(wp_conn_args ck) >"$WP_TMP/ck.out" 2>"$WP_TMP/ck.err" && fail "a checksum failure exited 0"
+ck_err=$(cat "$WP_TMP/ck.err")
+expect_contains "$ck_err" "checksum verification failed"
+expect_contains "$ck_err" "pg_basebackup: error: checksum error occurred"
+[ -f "$WP_TMP/ckb/PG_VERSION" ] || fail "the copy was removed after checksum failures"

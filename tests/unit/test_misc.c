@@ -249,11 +249,14 @@ START_TEST(test_walarchive_chunkings)
         free(f1), free(f2), free(f3);
 
         wp_archive_resume res;
-        ck_assert_int_eq(wp_walarchive_scan(dir, seg, 0, &res, &err), 0);
+        ck_assert_int_eq(wp_walarchive_scan(dir, seg, 0, 0, &res, &err), 0);
         ck_assert(res.found);
         ck_assert_uint_eq(res.start, 6 * seg); /* the partial is rewritten */
         ck_assert_str_eq(res.newest, "000000010000000000000006.partial");
-        ck_assert_int_eq(wp_walarchive_scan(dir, 2 * seg, 0, &res, &err), WP_E_STATE);
+        ck_assert_int_eq(wp_walarchive_scan(dir, 2 * seg, 0, 0, &res, &err), WP_E_STATE);
+        /* pg_receivewal's rule: skipped, and named. */
+        ck_assert_int_eq(wp_walarchive_scan(dir, 2 * seg, 0, WP_SCAN_SKIP_BAD_SIZE, &res, &err), 0);
+        ck_assert_str_ne(res.skipped, "");
         wp_test_rmtree(dir);
     }
     free(wal);
