@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # walpull against the stock tools, in the same run, on this machine:
-#   1. WAL catch-up: `walpull archive` (O_DIRECT, the default, and
-#      --no-direct-io) and `pg_receivewal` each stream the same WAL range
+#   1. WAL catch-up: `walpull archive` (O_DIRECT with the COPY read
+#      straight into the segment files, the default; the same through
+#      libpq, --no-zero-copy; and --no-direct-io) and `pg_receivewal` each
+#      stream the same WAL range
 #      (retained by a slot of their own) to --endpos, alternating which
 #      goes first, REPS times, with the server's files cold (read from
 #      disk) and then warm (in its page cache); then one traced run each
@@ -81,6 +83,7 @@ catchup_round() {
     "$WALPULL" slot create "wn_$rep" $conn >/dev/null
     "$WALPULL" slot create "wu_$rep" $conn >/dev/null
     "$WALPULL" slot create "wb_$rep" $conn >/dev/null
+    "$WALPULL" slot create "wl_$rep" $conn >/dev/null
     [ "$stock" = 1 ] && "$WALPULL" slot create "rw_$rep" $conn >/dev/null
     gen_wal "$name" "$WAL_MB"
     end=$(wp_psql "$name" -c "SELECT pg_current_wal_lsn()")
@@ -88,12 +91,14 @@ catchup_round() {
     # whichever tool it was: an untimed pass over the range goes first.
     settle
     "$WALPULL" bench --slot "wu_$rep" --sink null $conn >/dev/null
-    mkdir -p "$WP_TMP/a_$rep" "$WP_TMP/r_$rep" "$WP_TMP/b_$rep"
-    local order=(w r b n)
-    [ $((rep % 2)) = 0 ] && order=(r b w n)
+    mkdir -p "$WP_TMP/a_$rep" "$WP_TMP/r_$rep" "$WP_TMP/b_$rep" "$WP_TMP/l_$rep"
+    local order=(w l r b n)
+    [ $((rep % 2)) = 0 ] && order=(r b l w n)
     for who in "${order[@]}"; do
         if [ "$who" = w ]; then
             timed "walpull$sfx" "$rep" "$WALPULL" archive -D "$WP_TMP/a_$rep" --slot "wa_$rep" --endpos "$end" --no-loop "$@" $conn
+        elif [ "$who" = l ]; then
+            timed "walpull_libpq$sfx" "$rep" "$WALPULL" archive --no-zero-copy -D "$WP_TMP/l_$rep" --slot "wl_$rep" --endpos "$end" --no-loop "$@" $conn
         elif [ "$who" = b ]; then
             timed "walpull_buffered$sfx" "$rep" "$WALPULL" archive --no-direct-io -D "$WP_TMP/b_$rep" --slot "wb_$rep" --endpos "$end" --no-loop "$@" $conn
         elif [ "$who" = r ] && [ "$stock" = 1 ]; then
@@ -103,8 +108,9 @@ catchup_round() {
             timed "walpull_null$sfx" "$rep" "$WALPULL" bench --slot "wn_$rep" --sink null $conn
         fi
     done
-    rm -rf "$WP_TMP/a_$rep" "$WP_TMP/r_$rep" "$WP_TMP/b_$rep"
+    rm -rf "$WP_TMP/a_$rep" "$WP_TMP/r_$rep" "$WP_TMP/b_$rep" "$WP_TMP/l_$rep"
     "$WALPULL" slot drop "wb_$rep" $conn >/dev/null
+    "$WALPULL" slot drop "wl_$rep" $conn >/dev/null
     "$WALPULL" slot drop "wa_$rep" $conn >/dev/null
     "$WALPULL" slot drop "wn_$rep" $conn >/dev/null
     "$WALPULL" slot drop "wu_$rep" $conn >/dev/null
@@ -230,11 +236,13 @@ echo "| run | wall s | MiB/s | CPU s | CPU s/GiB | peak RSS KiB |"
 echo "|---|---|---|---|---|---|"
 for w in "" _warm; do
     row "walpull$w" "$WAL_MB"
+    row "walpull_libpq$w" "$WAL_MB"
     row "walpull_buffered$w" "$WAL_MB"
     row "pg_receivewal$w" "$WAL_MB"
     row "walpull_null$w" "$WAL_MB"
 done
 row "walpull--synchronous" 512
+row "walpull_libpq--synchronous" 512
 row "walpull_buffered--synchronous" 512
 row "pg_receivewal--synchronous" 512
 row "walpull_$OTHER_MAJOR" "$WAL_MB"
@@ -259,10 +267,15 @@ ratio() { # TITLE LABEL_A LABEL_B
     printf '| %s | %.2f | %.2f |\n' "$1" "$(paired "$2" "$3" wall)" "$(paired "$2" "$3" cpu)"
 }
 ratio "archive catch-up vs pg_receivewal, cold" walpull pg_receivewal
+ratio "archive catch-up: no copy vs through libpq, cold" walpull walpull_libpq
+ratio "archive catch-up: no copy vs through libpq, warm" walpull_warm walpull_libpq_warm
+ratio "archive catch-up vs the null sink, cold" walpull walpull_null
+ratio "archive catch-up vs the null sink, warm" walpull_warm walpull_null_warm
 ratio "archive catch-up vs pg_receivewal, warm" walpull_warm pg_receivewal_warm
 ratio "archive --no-direct-io vs pg_receivewal, cold" walpull_buffered pg_receivewal
 ratio "archive --no-direct-io vs pg_receivewal, warm" walpull_buffered_warm pg_receivewal_warm
 ratio "--synchronous vs pg_receivewal --synchronous" walpull--synchronous pg_receivewal--synchronous
+ratio "--synchronous: no copy vs through libpq" walpull--synchronous walpull_libpq--synchronous
 ratio "seed vs pg_basebackup -Fp -X stream, cold" seed_walpull seed_pg_basebackup
 ratio "seed vs pg_basebackup -Fp -X stream, warm" seed_walpull_warm seed_pg_basebackup_warm
 ratio "seed --no-direct-io vs pg_basebackup, cold" seed_walpull_buffered seed_pg_basebackup
@@ -273,6 +286,22 @@ echo
 echo "| tool | write-type calls | fsync/fdatasync | bytes written |"
 echo "|---|---|---|---|"
 awk '{printf "| %s | %d | %d | %.0f MiB |\n", $1, $2, $3, $4 / 1048576}' "$WP_TMP/syscalls"
+echo
+echo "Payload bytes copied in user space per byte streamed (walpull bench, dir sink):"
+echo
+cpb() { # ARGS...: the copies_per_byte walpull bench reports
+    "$WALPULL" bench --slot cpb --sink "dir:$WP_TMP/cpb" --json "$@" $conn | sed -n 's/.*"copies_per_byte": \([0-9.]*\).*/\1/p'
+}
+if has catchup; then
+    wp_pg_ctl p15 start
+    for variant in direct libpq; do
+        "$WALPULL" slot create cpb $conn >/dev/null
+        gen_wal p15 64
+        rm -rf "$WP_TMP/cpb" && mkdir "$WP_TMP/cpb"
+        if [ "$variant" = direct ]; then echo "- straight into the files: $(cpb)"; else echo "- through libpq: $(cpb --no-zero-copy)"; fi
+        "$WALPULL" slot drop cpb $conn >/dev/null
+    done
+fi
 echo
 echo "Raw: label round wall user sys maxrss_kib"
 sed 's/^/    /' "$results"

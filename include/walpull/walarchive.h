@@ -8,7 +8,8 @@
  * full size, which is what the server itself expects in pg_wal.
  *
  * Files are created 0640 in a directory the group may read (0750, the
- * server's data_directory_mode convention), 0600 otherwise. */
+ * server's data_directory_mode convention), 0600 otherwise, unless the
+ * options name a mode. */
 #ifndef WALPULL_WALARCHIVE_H
 #define WALPULL_WALARCHIVE_H
 
@@ -30,6 +31,7 @@ typedef struct wp_walarchive_opts {
     int gzip_level;      /* 1..9 */
     bool partial_suffix; /* write ".partial" names until complete */
     bool direct;         /* uncompressed segments with O_DIRECT (dio.h) */
+    unsigned file_mode;  /* of the files it creates; 0: by the directory's */
     wp_io_stats *stats;  /* borrowed, may be NULL */
     /* Told of each segment made complete and durable under its final name:
      * how long from its first byte to that (may be NULL). */

@@ -1,14 +1,20 @@
 /* The WAL receive loop, written once for `archive`, the WAL stream of
  * `seed`, and `bench`: START_REPLICATION, read CopyData without blocking,
- * hand each batch to a wp_walsink straight from libpq's buffers (no
- * copy), report write/flush positions, follow timeline switches.
+ * report write/flush positions, follow timeline switches.
+ *
+ * Two ways in. When the sink lends its O_DIRECT staging memory
+ * (wp_walsink_can_reserve) and the connection is not encrypted, the COPY
+ * is read from the socket itself (rawcopy.h): each payload goes from the
+ * kernel straight to where its segment file's bytes are staged, and the
+ * only copies left are the kernel's (socket read, disk write from that
+ * buffer). Otherwise libpq reads it, and each batch is handed to the sink
+ * from libpq's buffers (libpq copies each message out of its own buffer;
+ * an O_DIRECT sink copies again into its staging buffer).
  *
  * Batching: every message already received is drained before the batch is
- * written, up to WP_WALRECV_BATCH_MSGS messages or batch_max_bytes (and
- * at most twice that many messages in all, so keepalives cannot starve
- * status updates); the sink gets one call per batch (the segment archive
- * stages it for O_DIRECT writes, or writes it with one pwritev per
- * segment through the page cache).
+ * written (or, read in place, handed to the kernel), up to
+ * WP_WALRECV_BATCH_MSGS messages or batch_max_bytes (and at most twice
+ * that many messages in all, so keepalives cannot starve status updates).
  * Memory stays bounded by the batch limits whatever the WAL volume. */
 #ifndef WALPULL_WALRECV_H
 #define WALPULL_WALRECV_H

@@ -327,6 +327,7 @@ static void log_receive_path(const wp_archive_opts *o, const wp_conn *conn, cons
 
 /* What one session found before streaming. */
 typedef struct session_start {
+    unsigned file_mode; /* bare: as the server's data_directory_mode says */
     wp_identity id;
     uint64_t segsize;
     wp_archive_resume resume;
@@ -354,6 +355,14 @@ static int session_open(const wp_archive_opts *o, bool first, wp_conn **ret_conn
                st.resume.skipped);
     if (r == 0 && o->slot)
         r = prepare_slot(*ret_conn, o, first, &st.slot, err);
+    if (r == 0 && o->bare) {
+        /* pg_receivewal's files: 0600, 0640 when the server's own data
+         * directory lets its group read (initdb -g). */
+        char mode[16] = "0700";
+        if (wp_conn_server_version(*ret_conn) >= 110000)
+            r = wp_conn_show(*ret_conn, "data_directory_mode", mode, sizeof(mode), err);
+        st.file_mode = (strtoul(mode, NULL, 8) & 0050) == 0050 ? 0640 : 0600;
+    }
     if (r == 0)
         *ret_start = st;
     return r;
@@ -377,6 +386,7 @@ static int session(const wp_archive_opts *o, bool first, state_writer *sw, bool 
                              .gzip_level = o->gzip_level,
                              .partial_suffix = true,
                              .direct = !o->buffered_io,
+                             .file_mode = st.file_mode,
                              .on_segment = on_segment,
                              .user = sw};
     if (r == 0)

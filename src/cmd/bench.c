@@ -43,6 +43,7 @@ typedef struct bench_opts {
     int clients;
     const char *sink_dir; /* NULL: the null sink */
     bool buffered_io;     /* dir sink through the page cache */
+    bool no_zero_copy;    /* read WAL through libpq (walrecv.h) */
     bool verify;          /* check every record as it arrives */
     const char *compare;  /* NULL, or the pg_receivewal to run */
     int rounds;           /* with compare: alternating rounds */
@@ -203,6 +204,7 @@ static int run_walpull(const bench_opts *o, const span *sp, measured *m, wp_erro
                              .segsize = sp->segsize,
                              .endpos = sp->end,
                              .status_interval_ms = 10000,
+                             .zero_copy = !o->no_zero_copy,
                              .should_stop = sample,
                              .user = s};
     wp_walrecv_result rr;
@@ -319,12 +321,14 @@ static void report(const bench_opts *o, const span *sp, const measured *m, const
                ", \"direct_write_calls\": %" PRIu64 ", \"fsync_calls\": %" PRIu64
                ", \"bytes_written\": %" PRIu64 ", \"peak_rss_kib\": %ld, "
                "\"lag_bytes\": {\"p50\": %.0f, \"p95\": %.0f, \"p99\": %.0f}, "
-               "\"lag_ms\": {\"p50\": %.3f, \"p95\": %.3f, \"p99\": %.3f}",
+               "\"lag_ms\": {\"p50\": %.3f, \"p95\": %.3f, \"p99\": %.3f}, "
+               "\"zero_copy\": %s, \"copies_per_byte\": %.3f",
                mode, version, o->sink_dir ? "dir" : "null", WP_LSN_ARGS(start), WP_LSN_ARGS(end),
                w->bytes, w->wall, (double)w->bytes / MIB / w->wall, w->cpu_user, w->cpu_sys,
                gib > 0 ? cpu / gib : 0.0, st->messages, st->batches, w->io.write_calls,
                w->io.direct_calls, w->io.sync_calls, w->io.bytes_written, w->peak_rss_kib, lb50,
-               lb95, lb99, lm50, lm95, lm99);
+               lb95, lb99, lm50, lm95, lm99, st->zero_copy ? "true" : "false",
+               w->bytes ? (double)st->copied_bytes / (double)w->bytes : 0.0);
         if (cmp)
             printf(", \"compare\": {\"tool\": \"%s\", \"exit_code\": %d, \"wall_s\": %.6f, "
                    "\"cpu_user_s\": %.6f, \"cpu_sys_s\": %.6f, \"peak_rss_kib\": %ld, "
@@ -340,6 +344,9 @@ static void report(const bench_opts *o, const span *sp, const measured *m, const
            " messages in %" PRIu64 " batches\n",
            (double)w->bytes / MIB, WP_LSN_ARGS(start), WP_LSN_ARGS(end), st->messages, st->batches);
     print_run("walpull", w, w->bytes);
+    printf("  receive path     %s, %.2f payload copies per byte in user space\n",
+           st->zero_copy ? "straight into the segment files" : "through libpq",
+           w->bytes ? (double)st->copied_bytes / (double)w->bytes : 0.0);
     if (o->sink_dir)
         printf("  writes           %" PRIu64 " write calls (%" PRIu64 " with O_DIRECT), %" PRIu64
                " fsync calls, %.1f MiB written (%.2f x streamed)\n",
@@ -642,6 +649,10 @@ int wp_cmd_bench(int argc, char **argv)
          .kind = WP_OPT_FLAG,
          .target = &o.buffered_io,
          .help = "dir sink: write through the page cache, not O_DIRECT"},
+        {.long_name = "no-zero-copy",
+         .kind = WP_OPT_FLAG,
+         .target = &o.no_zero_copy,
+         .help = "read WAL through libpq (copied twice), not straight into the dir sink"},
         {.long_name = "verify",
          .kind = WP_OPT_FLAG,
          .target = &o.verify,

@@ -502,6 +502,8 @@ int wp_walarchive_open(const wp_walarchive_opts *opts, wp_walsink **ret_sink, wp
     struct stat st;
     a->mode =
         fstat(dirfd, &st) == 0 && (st.st_mode & S_IRGRP) && (st.st_mode & S_IXGRP) ? 0640 : 0600;
+    if (opts->file_mode)
+        a->mode = opts->file_mode;
     if (a->opts.gzip_level < 1 || a->opts.gzip_level > 9)
         a->opts.gzip_level = 6; /* zlib's own default */
     /* Compressed output is small and written once: the page cache is fine. */

@@ -64,6 +64,9 @@ cmp "$WP_TMP/ep/$first" "$pri_DATA/pg_wal/$first" || fail "segment $first differ
 for f in "$WP_TMP/ep"/*; do
     case "${f##*/}" in [0-9A-F]*) ;; *) fail "a file that is not WAL in the directory: $f" ;; esac
 done
+# The server's data directory is 0700: the files are 0600 whatever the
+# archive directory's own mode (mkdir's 0755 here).
+expect_eq "$(stat -c %a "$WP_TMP/ep/$first")" 600 "mode of a WAL file from pg_receivewal"
 
 wp_case "--endpos exactly at a boundary leaves the next segment .partial; -Z gzip:1 and the integer form resume it"
 end2=$(int_to_lsn $(( $(lsn_to_int "$start") + segsize )))
