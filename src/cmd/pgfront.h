@@ -13,6 +13,13 @@
  * (the stock tools refuse newer servers); walpull handles 13 to this. */
 #define WP_PGFRONT_PG_VERSION "18.0"
 
+/* -v as the stock tools word it (repeatable: more detail). */
+#define WP_PGFRONT_VERBOSE_OPT                                                                     \
+    {                                                                                              \
+        .short_name = 'v', .long_name = "verbose", .kind = WP_OPT_ACTION,                          \
+        .parse = wp_cli_set_verbose, .flags = WP_OPT_REPEAT, .help = "output verbose messages"     \
+    }
+
 typedef struct wp_pgfront {
     const char *prog;  /* as invoked: "pg_receivewal", "walpull receivewal" */
     const char *stock; /* the stock tool's name: "pg_receivewal" */

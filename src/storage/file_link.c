@@ -116,6 +116,16 @@ static void count_dio(file_link *f, dio_mark m)
     }
 }
 
+/* After staging (r its result): the counters, the error, the offset. */
+static int dio_staged(file_link *f, dio_mark m, int r, wp_error *err)
+{
+    count_dio(f, m);
+    if (r < 0)
+        return io_error(err, -r, "write to", f->path);
+    f->offset = f->dio->end;
+    return 0;
+}
+
 static int dio_content(file_link *f, const struct iovec *iov, int iovcnt, wp_error *err)
 {
     dio_mark m = dio_mark_now(f->dio);
@@ -123,11 +133,7 @@ static int dio_content(file_link *f, const struct iovec *iov, int iovcnt, wp_err
     int r = wp_dio_stage(f->dio, iov, iovcnt);
     if (r == 0)
         r = wp_dio_push(f->dio);
-    count_dio(f, m);
-    if (r < 0)
-        return io_error(err, -r, "write to", f->path);
-    f->offset = f->dio->end;
-    return 0;
+    return dio_staged(f, m, r, err);
 }
 
 static int file_content(wp_link *link, const struct iovec *iov, int iovcnt, wp_error *err)
@@ -243,11 +249,7 @@ static int file_commit(wp_link *link, size_t n, bool push, wp_error *err)
     int r = wp_dio_commit(f->dio, n);
     if (r == 0 && push)
         r = wp_dio_push(f->dio);
-    count_dio(f, m);
-    if (r < 0)
-        return io_error(err, -r, "write to", f->path);
-    f->offset = f->dio->end;
-    return 0;
+    return dio_staged(f, m, r, err);
 }
 
 static const wp_link_ops file_ops = {.content = file_content,

@@ -93,25 +93,6 @@ expect_contains "$WP_OUT" 'pg_receivewal: error: replication slot "nosuchslot" d
 bb=$links/pg_basebackup
 wp_psql pri -c "CREATE TABLE bb_rows AS SELECT generate_series(1, 1000) AS id" >/dev/null
 
-# start_copy NAME DIR: start a copy of a backup as a server of its own.
-start_copy() {
-    local name=$1 dir=$2
-    chown -R postgres: "$dir" 2>/dev/null || true
-    chmod 700 "$dir"
-    local port sock=$WP_TMP/sock-$name
-    port=$(wp_free_port)
-    as_pg mkdir -p "$sock"
-    as_pg tee -a "$dir/postgresql.conf" >/dev/null <<CONF
-port = $port
-unix_socket_directories = '$sock'
-CONF
-    printf -v "${name}_PORT" %s "$port"
-    printf -v "${name}_DATA" %s "$dir"
-    printf -v "${name}_BIN" %s "$pri_BIN"
-    printf -v "${name}_SOCK" %s "$sock"
-    wp_pg_ctl "$name" start
-}
-
 wp_case "pg_basebackup: --version, and usage errors in the stock wording"
 expect_exit 0 "$bb" --version
 [[ "$WP_OUT" =~ ^pg_basebackup\ \(PostgreSQL\)\ [0-9]+\.[0-9]+\ \(walpull ]] || fail "version line: $WP_OUT"
@@ -145,7 +126,8 @@ done
 mkdir "$WP_TMP/tbx"
 tar -xf "$WP_TMP/tb/base.tar" -C "$WP_TMP/tbx" || fail "tar could not extract base.tar"
 tar -xf "$WP_TMP/tb/pg_wal.tar" -C "$WP_TMP/tbx/pg_wal" || fail "tar could not extract pg_wal.tar"
-start_copy tbcopy "$WP_TMP/tbx"
+chmod 700 "$WP_TMP/tbx" # made by mkdir: a data directory must be private
+wp_start_seeded tbcopy "$WP_TMP/tbx" pri
 expect_eq "$(wp_psql tbcopy -c "SELECT count(*) FROM bb_rows")" "1000" "rows in the server made from the tar backup"
 wp_pg_ctl tbcopy stop
 
@@ -178,7 +160,7 @@ grep -q "^primary_slot_name = 'bb_slot'" "$WP_TMP/rs/postgresql.auto.conf" || fa
 expect_exit 1 "$bb" -D "$WP_TMP/rs2" -C -S bb_slot -c fast "${conn_a[@]}"
 # The standby reads the password from the .pgpass primary_conninfo names.
 chown postgres "$PGPASSFILE"
-start_copy rscopy "$WP_TMP/rs"
+wp_start_seeded rscopy "$WP_TMP/rs" pri
 wait_for 60 wp_query_is pri "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'" 1
 wp_pg_ctl rscopy stop
 
@@ -192,7 +174,7 @@ wp_case "pg_basebackup -Z server-gzip: extracted here with -F p, kept compressed
 if [ "$major" -ge 15 ]; then
     expect_exit 0 "$bb" -D "$WP_TMP/sgp" -Z server-gzip:1 -c fast "${conn_a[@]}"
     [ -f "$WP_TMP/sgp/PG_VERSION" ] || fail "server-gzip plain backup not extracted: $(ls "$WP_TMP/sgp")"
-    start_copy sgcopy "$WP_TMP/sgp"
+    wp_start_seeded sgcopy "$WP_TMP/sgp" pri
     expect_eq "$(wp_psql sgcopy -c "SELECT count(*) FROM bb_rows")" "1000" "rows in the server-gzip backup"
     wp_pg_ctl sgcopy stop
     expect_exit 0 "$bb" -D "$WP_TMP/sgt" -Ft -Z server-gzip -X fetch -c fast "${conn_a[@]}"
