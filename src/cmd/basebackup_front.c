@@ -284,8 +284,9 @@ static int check_manifest_and_recovery(const wp_pgfront *f, const front_args *a)
     if (a->target && o->write_recovery)
         return wp_pgfront_usage(
             f, "recovery configuration cannot be written when a backup target is used");
-    if (o->format == WP_FORMAT_TAR && o->write_recovery)
-        return wp_pgfront_usage(f, "-R with tar format is not supported by walpull; use -F p");
+    if (o->format == WP_FORMAT_TAR && o->write_recovery && o->server_compress)
+        return wp_pgfront_usage(f, "the recovery configuration cannot be written into an archive "
+                                   "the server compressed; compress on the client (-z) instead");
     return 0;
 }
 

@@ -14,6 +14,7 @@
 #include "walpull/progress.h"
 #include "walpull/stream_links.h"
 #include "walpull/tar.h"
+#include "walpull/tar_append.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -211,6 +212,40 @@ static const char *on_should_abort(void *user)
     return wp_seed_wal_failed(&s->wal) ? "the WAL stream beside the backup failed" : NULL;
 }
 
+static int recovery_settings(seed *s, wp_buf *out, wp_error *err);
+
+/* One tar member holding len bytes of data, appended to out. */
+static int tar_member(wp_buf *out, const char *name, const char *data, size_t len, unsigned mode,
+                      wp_error *err)
+{
+    uint8_t block[WP_TAR_BLOCK];
+    if (wp_tar_header_build(name, len, mode, (uint64_t)time(NULL), block) < 0)
+        return wp_error_set(err, WP_E_RANGE, "cannot put \"%s\" in a tar archive", name);
+    static const char zeros[WP_TAR_BLOCK];
+    wp_buf_append(out, (const char *)block, sizeof(block));
+    wp_buf_append(out, data, len);
+    wp_buf_append(out, zeros, (size_t)wp_tar_padding(len));
+    return wp_buf_ok(out) < 0 ? wp_error_set(err, -ENOMEM, "out of memory") : 0;
+}
+
+/* -R -F t: postgresql.auto.conf as the server sent it plus the standby
+ * settings, and standby.signal, at the end of base.tar. */
+static int append_recovery(void *user, const wp_buf *captured, wp_buf *out, wp_error *err)
+{
+    seed *s = user;
+    wp_buf conf = {0};
+    wp_buf_append(&conf, captured->data ? captured->data : "", captured->len);
+    if (conf.len > 0 && conf.data[conf.len - 1] != '\n')
+        wp_buf_puts(&conf, "\n");
+    int r = recovery_settings(s, &conf, err);
+    if (r == 0)
+        r = tar_member(out, "postgresql.auto.conf", conf.data, conf.len, s->fmode, err);
+    if (r == 0)
+        r = tar_member(out, "standby.signal", "", 0, s->fmode, err);
+    wp_buf_free(&conf);
+    return r;
+}
+
 /* Tar format: the archive as a file (base.tar, OID.tar; .gz when
  * compressed here or by the server), or on standard output. */
 static int tar_archive_link(seed *s, size_t idx, wp_link **ret_link, wp_error *err)
@@ -240,9 +275,19 @@ static int tar_archive_link(seed *s, size_t idx, wp_link **ret_link, wp_error *e
     if (r < 0)
         return r;
     if (o->gzip_level > 0)
-        return wp_gzip_link_new(file, o->gzip_level, ret_link, err);
-    *ret_link = file;
-    return 0;
+        r = wp_gzip_link_new(file, o->gzip_level, &file, err);
+    if (r == 0 && o->write_recovery && s->ts[idx].oid == 0) {
+        /* -R: the settings go inside base.tar, after what the server sent
+         * (15 and later end each archive with the end blocks). */
+        wp_tar_append_opts ao = {.has_end_marker = wp_conn_server_version(s->conn) >= 150000,
+                                 .capture = "postgresql.auto.conf",
+                                 .append = append_recovery,
+                                 .user = s};
+        r = wp_tar_append_link_new(file, &ao, &file, err);
+    }
+    if (r == 0)
+        *ret_link = file;
+    return r;
 }
 
 static int on_archive(void *user, size_t idx, wp_link **ret_link, wp_error *err)
@@ -519,7 +564,7 @@ static int finish_files(seed *s, wp_error *err)
         r = write_wal_tar(s, err);
     if (r == 0 && o->format == WP_FORMAT_PLAIN && o->waldir)
         r = link_waldir(s, err);
-    if (r == 0 && o->write_recovery)
+    if (r == 0 && o->write_recovery && o->format == WP_FORMAT_PLAIN)
         r = write_recovery(s, err);
     if (r == 0 && o->sync) {
         /* One syncfs per file system covers every file written: the same
