@@ -30,6 +30,7 @@ struct wp_rawcopy {
     size_t payload_left;
     bool sent_done;   /* our CopyDone went out */
     bool server_done; /* the server's CopyDone came */
+    bool completed;   /* ... or a lone CommandComplete: the server is leaving */
     uint64_t copied;
     wp_buf body; /* bodies of the messages around the COPY */
 };
@@ -244,6 +245,9 @@ static int around_message(wp_rawcopy *rc, char type, bool copy_ok, const char *w
             a->failed = server_error(rc, what, &a->first);
         return 0;
     case 'Z':
+        /* Nothing may follow unasked: libpq takes the connection from here. */
+        if (rc->in_len != 0)
+            return wp_error_set(err, WP_E_PROTO, "the server sent data after ReadyForQuery");
         return 1;
     default:
         return 0; /* CopyData we ended, RowDescription, CommandComplete, notices */
@@ -265,15 +269,19 @@ static int read_until_ready(wp_rawcopy *rc, bool copy_ok, const char *what, wp_s
         if (r == 0 && wp_pqmsg_body_len(rc->in, &len) < 0)
             r = wp_error_set(err, WP_E_PROTO, "malformed message from the server");
         if (r < 0)
-            return r;
+            break;
         char type = (char)rc->in[0];
         take_in(rc, WP_PQMSG_HDR);
         r = read_body(rc, len, deadline, err);
         if (r == 0)
             r = around_message(rc, type, copy_ok, what, &a, err);
     }
+    /* A server that said why before it closed (FATAL, then no
+     * ReadyForQuery): its words, not the closed connection. */
+    if (r < 0 && a.failed && err)
+        *err = a.first;
     if (r < 0)
-        return r;
+        return a.failed ? a.failed : r;
     if (a.copy) {
         *ret_copy = true;
         return 0;
@@ -369,6 +377,7 @@ static int take_other(wp_rawcopy *rc, char type, size_t len, wp_error *err)
      * sends to end the COPY before it exits. */
     if (type == 'c' || type == 'C') {
         rc->server_done = true;
+        rc->completed = type == 'C';
         return WP_E_STOPPED;
     }
     if (type == 'E')
@@ -484,6 +493,13 @@ int wp_rawcopy_end(wp_rawcopy *rc, bool server_ended, wp_stream_end *ret_end, wp
             r = (int)n;
         else if (n == 0)
             r = await_socket(rc, POLLIN, deadline, err);
+    }
+    if (rc->completed) {
+        /* The server ended the command and is leaving: nothing to answer,
+         * no ReadyForQuery to wait for. */
+        wp_rawcopy_free(rc);
+        *ret_end = (wp_stream_end){0};
+        return r;
     }
     if (r == 0 && !rc->sent_done) {
         wp_buf msg = {0};

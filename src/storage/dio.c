@@ -280,6 +280,8 @@ unsigned char *wp_dio_reserve(wp_dio *d, size_t *ret_room)
 
 int wp_dio_commit(wp_dio *d, size_t n)
 {
+    if (n > d->cap - d->fill)
+        return -EINVAL; /* more than was reserved */
     if (!d->error && n > 0)
         advance(d, n);
     return d->error;

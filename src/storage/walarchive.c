@@ -445,12 +445,16 @@ static int archive_commit(wp_walsink *sink, size_t n, bool push, wp_error *err)
     walarchive *a = (walarchive *)sink;
     if (!a->chain)
         return 0;
+    if (n > a->opts.segsize - a->fed)
+        return wp_error_set(err, WP_E_STATE, "commit past the end of the segment");
     int r = wp_link_commit(a->chain, n, push && a->fed + n < a->opts.segsize, err);
     if (r < 0)
         return r;
     a->fed += n;
     a->reserved_at += n;
-    a->base.written = a->reserved_at;
+    /* written: what the kernel has (pushed, or a finished segment). */
+    if (push || a->fed == a->opts.segsize)
+        a->base.written = a->reserved_at;
     return a->fed == a->opts.segsize ? complete_segment(a, err) : 0;
 }
 

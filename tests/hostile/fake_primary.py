@@ -237,6 +237,12 @@ class Conn:
         sc = self.scenario
         if sc == "start_silent":
             time.sleep(3600)
+        if sc == "start_fatal":
+            # As a terminated walsender says it: FATAL, then the socket closes.
+            body = b"SFATAL\0VFATAL\0C57P01\0Mterminating connection due to administrator command\0\0"
+            self.send(msg(b"E", body))
+            self.s.shutdown(socket.SHUT_RDWR)
+            raise EOFError
         self.send(msg(b"W", struct.pack("!bH", 0, 0)))
         if sc == "copy_silent":
             time.sleep(3600)

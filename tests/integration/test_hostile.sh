@@ -134,6 +134,13 @@ mkdir "$WP_TMP/err"
 expect_exit 1 stream "$WP_TMP/err"
 expect_contains "$WP_OUT" "terminating connection due to administrator command"
 
+wp_case "FATAL in answer to START_REPLICATION, then the socket closed: the server's words, not a lost connection"
+fake start_fatal
+mkdir "$WP_TMP/fatal"
+expect_exit 1 stream "$WP_TMP/fatal"
+expect_contains "$WP_OUT" "terminating connection due to administrator command"
+expect_contains "$WP_OUT" "57P01"
+
 wp_case "BASE_BACKUP: a well-behaved backup completes and holds pg_control"
 fake default
 expect_exit 0 "$WALPULL" seed -D "$WP_TMP/s0" -X none -h 127.0.0.1 -p "$fport" -U fake -w
