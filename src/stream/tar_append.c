@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MARKER (2 * WP_TAR_BLOCK)
+#define MARKER ((size_t)2 * WP_TAR_BLOCK)
 
 /* The tar sink that keeps one member's content. */
 typedef struct capture_sink {
