@@ -32,11 +32,15 @@ wp_bindir() {
 # Client tools (psql, pg_waldump, pgbench...) come from Debian's 15.
 WP_CLIENT_BIN=/usr/lib/postgresql/15/bin
 
-# A free TCP port on 127.0.0.1 in the high range.
+# A free TCP port on 127.0.0.1 in the high range, outside the kernel's
+# ephemeral range: a port some client socket holds as its local end takes
+# no connections, so it looks free, yet a server cannot bind it.
 wp_free_port() {
-    local p
+    local p lo=32768 hi=60999
+    read -r lo hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
     while :; do
-        p=$((20000 + RANDOM % 40000))
+        p=$((20000 + (RANDOM * 32768 + RANDOM) % 45535))
+        [ "$p" -ge "$lo" ] && [ "$p" -le "$hi" ] && continue
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
             echo "$p"
             return
