@@ -103,6 +103,9 @@ const char *wp_conn_param(const wp_conn *conn, const char *keyword);
 
 int wp_conn_identify_system(wp_conn *conn, wp_identity *ret_id, wp_error *err);
 int wp_conn_wal_segment_size(wp_conn *conn, uint64_t *ret_size, wp_error *err);
+/* Does the server's data directory let its group read (initdb -g, the
+ * data_directory_mode of 11 and later)? Copies of it follow suit. */
+int wp_conn_group_access(wp_conn *conn, bool *ret_group, wp_error *err);
 /* SHOW name on the replication connection: its value into out (size
  * bytes, truncated). */
 int wp_conn_show(wp_conn *conn, const char *name, char *out, size_t size, wp_error *err);

@@ -358,10 +358,9 @@ static int session_open(const wp_archive_opts *o, bool first, wp_conn **ret_conn
     if (r == 0 && o->bare) {
         /* pg_receivewal's files: 0600, 0640 when the server's own data
          * directory lets its group read (initdb -g). */
-        char mode[16] = "0700";
-        if (wp_conn_server_version(*ret_conn) >= 110000)
-            r = wp_conn_show(*ret_conn, "data_directory_mode", mode, sizeof(mode), err);
-        st.file_mode = (strtoul(mode, NULL, 8) & 0050) == 0050 ? 0640 : 0600;
+        bool group = false;
+        r = wp_conn_group_access(*ret_conn, &group, err);
+        st.file_mode = group ? 0640 : 0600;
     }
     if (r == 0)
         *ret_start = st;

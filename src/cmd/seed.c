@@ -665,13 +665,10 @@ static int prepare_slot(seed *s, bool *ret_created, wp_error *err)
  * extracted members keep them. */
 static int server_modes(seed *s, wp_error *err)
 {
-    char mode[16] = "0700";
-    if (wp_conn_server_version(s->conn) >= 110000) {
-        int r = wp_conn_show(s->conn, "data_directory_mode", mode, sizeof(mode), err);
-        if (r < 0)
-            return r;
-    }
-    bool group = (strtoul(mode, NULL, 8) & 0050) == 0050;
+    bool group = false;
+    int r = wp_conn_group_access(s->conn, &group, err);
+    if (r < 0)
+        return r;
     s->dmode = group ? 0750 : 0700;
     s->fmode = group ? 0640 : 0600;
     umask(group ? 0027 : 0077);

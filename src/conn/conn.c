@@ -14,6 +14,21 @@
 #include <termios.h>
 #include <unistd.h>
 
+int wp_conn_server_error(wp_error *err, int code, const char *what, const char *msg,
+                         const char *detail, const char *sqlstate)
+{
+    if (detail && detail[0])
+        wp_error_set(err, code, "%s failed: %s: %s", what, msg, detail);
+    else
+        wp_error_set(err, code, "%s failed: %s", what, msg);
+    if (err && sqlstate)
+        snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", sqlstate);
+    const char *hint = wp_conn_hint_for(sqlstate, msg);
+    if (hint)
+        wp_error_hint(err, "%s", hint);
+    return code;
+}
+
 int wp_conn_set_error(wp_error *err, PGconn *pg, const PGresult *res, const char *what)
 {
     const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
@@ -28,16 +43,7 @@ int wp_conn_set_error(wp_error *err, PGconn *pg, const PGresult *res, const char
     }
     /* No SQLSTATE means libpq itself failed: the connection is gone. */
     int code = state || PQstatus(pg) == CONNECTION_OK ? WP_E_SERVER : WP_E_CONN;
-    if (detail)
-        wp_error_set(err, code, "%s failed: %s: %s", what, msg, detail);
-    else
-        wp_error_set(err, code, "%s failed: %s", what, msg);
-    if (err && state)
-        snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", state);
-    const char *hint = wp_conn_hint_for(state, msg);
-    if (hint)
-        wp_error_hint(err, "%s", hint);
-    return code;
+    return wp_conn_server_error(err, code, what, msg, detail, state);
 }
 
 const char *wp_conn_hint_for(const char *sqlstate, const char *message)
@@ -530,6 +536,18 @@ int wp_conn_show(wp_conn *conn, const char *name, char *out, size_t size, wp_err
     PQclear(res);
     wp_buf_free(&sql);
     return r;
+}
+
+int wp_conn_group_access(wp_conn *conn, bool *ret_group, wp_error *err)
+{
+    char mode[16] = "0700";
+    if (conn->version >= 110000) {
+        int r = wp_conn_show(conn, "data_directory_mode", mode, sizeof(mode), err);
+        if (r < 0)
+            return r;
+    }
+    *ret_group = (strtoul(mode, NULL, 8) & 0050) == 0050;
+    return 0;
 }
 
 /* Quote a slot name for a replication command; owned by the caller.

@@ -28,6 +28,12 @@ int wp_conn_start_replication_sql(wp_conn *conn, const char *slot, wp_lsn lsn, u
 /* Something arrived from the server. */
 void wp_conn_note_input(wp_conn *conn);
 
+/* Fill err with a server's error fields, in one shape for every path:
+ * "WHAT failed: MESSAGE[: DETAIL]", the SQLSTATE, and the hint walpull
+ * knows for it. Returns code. */
+int wp_conn_server_error(wp_error *err, int code, const char *what, const char *msg,
+                         const char *detail, const char *sqlstate);
+
 /* Fill err from a failed result (or the connection's own message). Returns
  * WP_E_SERVER, or WP_E_CONN when the connection is gone. */
 int wp_conn_set_error(wp_error *err, PGconn *pg, const PGresult *res, const char *what);

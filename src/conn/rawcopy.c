@@ -150,19 +150,11 @@ static int server_error(wp_rawcopy *rc, const char *what, wp_error *err)
     wp_pqerror e;
     if (wp_pqmsg_error((const uint8_t *)rc->body.data, rc->body.len, &e) < 0)
         return wp_error_set(err, WP_E_PROTO, "malformed error message from the server");
-    if (e.detail[0])
-        wp_error_set(err, WP_E_SERVER, "%s failed: %s: %s", what, e.message, e.detail);
-    else
-        wp_error_set(err, WP_E_SERVER, "%s failed: %s", what, e.message);
-    if (err) {
-        memcpy(err->sqlstate, e.sqlstate, sizeof(err->sqlstate));
-        const char *hint = wp_conn_hint_for(e.sqlstate, e.message);
-        if (hint)
-            wp_error_hint(err, "%s", hint);
-        else if (e.hint[0])
-            wp_error_hint(err, "%s", e.hint);
-    }
-    return WP_E_SERVER;
+    int r = wp_conn_server_error(err, WP_E_SERVER, what, e.message, e.detail, e.sqlstate);
+    /* Without one of walpull's own, the server's hint. */
+    if (err && !err->hint[0] && e.hint[0])
+        wp_error_hint(err, "%s", e.hint);
+    return r;
 }
 
 static int send_all(wp_rawcopy *rc, const wp_buf *msg, wp_error *err)

@@ -275,6 +275,20 @@ static int complete_segment(walarchive *a, wp_error *err)
     return r;
 }
 
+/* The segment holding lsn open for writing at lsn: the open one if lsn
+ * continues it, else that one kept as partial and lsn's opened. */
+static int segment_at(walarchive *a, uint32_t tli, wp_lsn lsn, wp_error *err)
+{
+    uint64_t segno = wp_lsn_segno(lsn, a->opts.segsize);
+    uint64_t segoff = wp_lsn_segment_offset(lsn, a->opts.segsize);
+    if (a->chain && (a->tli != tli || a->segno != segno || a->fed != segoff)) {
+        int r = close_segment(a, err);
+        if (r < 0)
+            return r;
+    }
+    return a->chain ? 0 : open_segment(a, tli, segno, segoff, err);
+}
+
 static int archive_write(wp_walsink *sink, uint32_t tli, wp_lsn start, const struct iovec *iov,
                          int iovcnt, wp_error *err)
 {
@@ -290,23 +304,14 @@ static int archive_write(wp_walsink *sink, uint32_t tli, wp_lsn start, const str
     wp_lsn lsn = start;
     struct iovec part[IOV_MAX];
     while (left > 0) {
-        uint64_t segno = wp_lsn_segno(lsn, segsize);
         uint64_t segoff = wp_lsn_segment_offset(lsn, segsize);
-        if (a->chain && (a->tli != tli || a->segno != segno || a->fed != segoff)) {
-            /* Not a continuation of the open segment: keep it as partial. */
-            int r = close_segment(a, err);
-            if (r < 0)
-                return r;
-        }
-        if (!a->chain) {
-            int r = open_segment(a, tli, segno, segoff, err);
-            if (r < 0)
-                return r;
-        }
+        int r = segment_at(a, tli, lsn, err);
+        if (r < 0)
+            return r;
         size_t room = (size_t)(segsize - segoff);
         int n;
         size_t took = wp_iov_take(&cur, left < room ? left : room, part, IOV_MAX, &n);
-        int r = wp_link_content(a->chain, part, n, err);
+        r = wp_link_content(a->chain, part, n, err);
         if (r < 0)
             return r;
         a->fed += took;
@@ -424,13 +429,8 @@ static int archive_reserve(wp_walsink *sink, uint32_t tli, wp_lsn lsn, unsigned 
     uint64_t segsize = a->opts.segsize;
     if (lsn < a->base.durable)
         a->base.durable = lsn; /* a new timeline restarts at its segment's start */
-    uint64_t segno = wp_lsn_segno(lsn, segsize);
     uint64_t segoff = wp_lsn_segment_offset(lsn, segsize);
-    int r = 0;
-    if (a->chain && (a->tli != tli || a->segno != segno || a->fed != segoff))
-        r = close_segment(a, err);
-    if (r == 0 && !a->chain)
-        r = open_segment(a, tli, segno, segoff, err);
+    int r = segment_at(a, tli, lsn, err);
     if (r == 0)
         r = wp_link_reserve(a->chain, ret_ptr, ret_room, err);
     if (r == 0 && *ret_room > segsize - segoff)

@@ -31,6 +31,7 @@ typedef struct stream_state {
     /* The COPY read straight from the socket into the sink's staging
      * memory (rawcopy.h), when raw_ok; else through libpq (batch). */
     bool raw_ok;
+    bool sink_stages; /* the sink copies into a staging buffer of its own */
     wp_rawcopy *rc;
     size_t keep_left; /* payload bytes of the current message still to write */
     bool keep_ends;   /* the message reaches endpos: done once written */
@@ -150,7 +151,7 @@ static int take_xlogdata(stream_state *s, uint8_t *buf, int len, bool *ret_at_en
     }
     size_t n = note_xlogdata(s, &x, ret_at_end);
     s->stats->bytes += n;
-    s->stats->copied_bytes += n * (wp_walsink_can_reserve(s->sink) ? 2 : 1);
+    s->stats->copied_bytes += n * (s->sink_stages ? 2 : 1);
     if (n == 0) {
         wp_conn_buf_free(buf);
         return 0;
@@ -569,7 +570,8 @@ int wp_walrecv_run(wp_conn *conn, wp_walsink *sink, const wp_walrecv_config *cfg
     s->cfg = cfg;
     s->stats = stats ? stats : &local;
     s->tli = cfg->tli;
-    s->raw_ok = cfg->zero_copy && wp_walsink_can_reserve(sink) && wp_rawcopy_usable(conn);
+    s->sink_stages = wp_walsink_can_reserve(sink);
+    s->raw_ok = cfg->zero_copy && s->sink_stages && wp_rawcopy_usable(conn);
     s->stats->zero_copy = s->raw_ok;
     /* Nothing before the start is wanted from the server: the first status
      * update says so (write and flush at the start, as pg_receivewal
