@@ -13,14 +13,19 @@
 #   3. The same measurements with walpull alone against OTHER_MAJOR.
 # Prints medians and paired ratios (walpull / stock tool) as Markdown.
 #   REPS=3 WAL_MB=2048 SCALE=30 OTHER_MAJOR=17 tools/bench-compare.sh
-# SECTIONS picks parts (default all): catchup traced sync seed other.
+#   4. The disk alone (tools/write-paths.c), in the same run.
+# SECTIONS picks parts (default catchup traced sync seed disk other); the
+# long ones run only when named: syncfs (syncfs or an fsync per file, with
+# another program's dirty data), scale (SCALE_GB=16 of catch-up, 16 and
+# 64 MB segments), live (LIVE_CLIENTS=8 writers, 60 s and LIVE_SECS=600),
+# seedscale (a pgbench SEED_SCALE=680 database, ~10 GB).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 REPS=${REPS:-3}
 WAL_MB=${WAL_MB:-2048}
 SCALE=${SCALE:-30}
 OTHER_MAJOR=${OTHER_MAJOR:-17}
-SECTIONS=${SECTIONS:-catchup traced sync seed other}
+SECTIONS=${SECTIONS:-catchup traced sync seed disk other}
 has() { case " $SECTIONS " in *" $1 "*) return 0 ;; esac; return 1; }
 bash "$root/tools/setup.sh" >/dev/null
 for tool in time strace; do
@@ -52,7 +57,7 @@ settle() {
 timed() {
     local label=$1 rep=$2
     shift 2
-    settle
+    [ -n "${NO_SETTLE:-}" ] || settle
     /usr/bin/time -f "%e %U %S %M" -o "$WP_TMP/t" "$@" >/dev/null 2>"$WP_TMP/err" ||
         { cat "$WP_TMP/err" >&2; fail "$label failed"; }
     echo "$label $rep $(cat "$WP_TMP/t")" >>"$results"
@@ -169,10 +174,14 @@ for rep in $(seq 1 "$REPS"); do catchup_round p15 "$rep" --synchronous 1 --synch
 WAL_MB=$WAL_MB_SAVED
 fi
 
+pgbench_db() { # NAME SCALE: a pgbench database (once), its size in dbsize
+    [ -n "$dbsize" ] && return 0
+    "$BIN15/pgbench" -q -i -s "$2" -h "$(eval echo "\$${1}_SOCK")" -p "$(eval echo "\$${1}_PORT")" -U postgres postgres >/dev/null 2>&1
+    dbsize=$(wp_psql "$1" -c "SELECT pg_size_pretty(sum(pg_database_size(oid))) FROM pg_database")
+}
 if has seed; then
 echo "== PostgreSQL 15: seeding a pgbench scale $SCALE database, $REPS rounds" >&2
-"$BIN15/pgbench" -q -i -s "$SCALE" -h "$p15_SOCK" -p "$p15_PORT" -U postgres postgres >/dev/null 2>&1
-dbsize=$(wp_psql p15 -c "SELECT pg_size_pretty(sum(pg_database_size(oid))) FROM pg_database")
+pgbench_db p15 "$SCALE"
 # seed_rounds SUFFIX: REPS alternating rounds. The copies are removed only
 # after the last round: ext4 makes every file creation scan past inodes
 # deleted in the last minutes (recently_deleted, seen at 65 % of a seed's
@@ -204,7 +213,144 @@ WARM=p15
 seed_rounds _warm
 WARM=
 fi
+if has syncfs; then
+# How to make a seeded copy durable: syncfs flushes every dirty page of the
+# file system, other programs' too; an fsync of each file and directory
+# flushes only the copy's. Each round: DIRTY_MB of another program's
+# unsynced data (or none), a seed without sync, then one method, timed.
+echo "== syncfs or an fsync per file, with and without other dirty data, $REPS rounds" >&2
+pgbench_db p15 "$SCALE"
+cc -O2 -o "$WP_TMP/sync-paths" "$root/tools/sync-paths.c"
+DIRTY_MB=${DIRTY_MB:-1536}
+: >"$WP_TMP/syncs"
+for rep in $(seq 1 "$REPS"); do
+    methods=(syncfs fsync)
+    [ $((rep % 2)) = 0 ] && methods=(fsync syncfs)
+    for dirty in 0 "$DIRTY_MB"; do
+        for m in "${methods[@]}"; do
+            settle
+            [ "$dirty" = 0 ] || dd if=/dev/zero of="$WP_TMP/dirty" bs=1M count="$dirty" status=none
+            t0=$(date +%s.%N)
+            "$WALPULL" basebackup -D "$WP_TMP/dur_$rep$m$dirty" -N -c fast -X stream $conn
+            t1=$(date +%s.%N)
+            read -r _ files dirs secs < <("$WP_TMP/sync-paths" "$WP_TMP/dur_$rep$m$dirty" "$m")
+            echo "$m $dirty $rep $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}') $secs $files $dirs" >>"$WP_TMP/syncs"
+            rm -f "$WP_TMP/dirty"
+        done
+        # The whole seed, as shipped (an fsync per file, on a thread, as
+        # files complete), with --sync-method syncfs, and pg_basebackup.
+        tools=(fsync syncfs stock)
+        [ $((rep % 2)) = 0 ] && tools=(stock syncfs fsync)
+        for t in "${tools[@]}"; do
+            settle
+            [ "$dirty" = 0 ] || dd if=/dev/zero of="$WP_TMP/dirty" bs=1M count="$dirty" status=none
+            # Timed from here: the other program's data still dirty.
+            case $t in
+            stock) NO_SETTLE=1 timed "durable_pg_basebackup_$dirty" "$rep" "$BIN15/pg_basebackup" -D "$WP_TMP/dur_s$rep$dirty" -Fp -c fast -X stream $conn ;;
+            *) NO_SETTLE=1 timed "durable_walpull_${t}_$dirty" "$rep" "$WALPULL" -D "$WP_TMP/dur_$t$rep$dirty" -c fast -X stream --sync-method "$t" $conn ;;
+            esac
+            rm -f "$WP_TMP/dirty"
+        done
+    done
+done
+rm -rf "$WP_TMP"/dur_*
+fi
 wp_pg_ctl p15 stop fast
+
+if has disk; then
+# What the disk takes alone, in the same run: tools/write-paths.c writes
+# 2 GiB of 16 MB segments in 8 MB writes, O_DIRECT and through the page
+# cache, from a settled state.
+echo "== the disk alone (tools/write-paths.c), $REPS rounds" >&2
+cc -O2 -o "$WP_TMP/write-paths" "$root/tools/write-paths.c"
+mkdir -p "$WP_TMP/wpaths"
+for rep in $(seq 1 "$REPS"); do
+    for path in direct buffered; do
+        settle
+        "$WP_TMP/write-paths" "$WP_TMP/wpaths" "$path" 8 |
+            sed -n "s/.* = \([0-9]*\) MiB\/s, CPU .* = \([0-9.]*\) s\/GiB/disk_$path $rep \1 \2/p" >>"$WP_TMP/disk"
+    done
+done
+fi
+
+if has scale; then
+# Catch-up at scale: SCALE_GB of WAL with 16 MB and with 64 MB segments,
+# one cold run each of walpull, pg_receivewal and the null sink, on a
+# server of its own per segment size (removed after, for the disk's sake).
+SCALE_GB=${SCALE_GB:-16}
+for seg in 16 64; do
+    echo "== catch-up of $SCALE_GB GiB, $seg MB segments" >&2
+    name=ps$seg
+    wp_pg_start "$name" 15 --wal-segsize="$seg"
+    wp_pgpass "$name"
+    sc=$(wp_conn_args "$name")
+    for who in w r n; do "$WALPULL" slot create "s${who}_$seg" $sc >/dev/null; done
+    gen_wal "$name" $((SCALE_GB * 1024))
+    end=$(wp_psql "$name" -c "SELECT pg_current_wal_lsn()")
+    order=(w r n)
+    [ "$seg" = 64 ] && order=(r w n)
+    for who in "${order[@]}"; do
+        mkdir -p "$WP_TMP/scale"
+        case $who in
+        w) timed "scale${seg}_walpull" 1 "$WALPULL" archive -D "$WP_TMP/scale" --slot "sw_$seg" --endpos "$end" --no-loop $sc ;;
+        r) timed "scale${seg}_pg_receivewal" 1 "$BIN15/pg_receivewal" -D "$WP_TMP/scale" --slot "sr_$seg" --endpos "$end" --no-loop $sc ;;
+        n) timed "scale${seg}_null" 1 "$WALPULL" bench --slot "sn_$seg" --sink null $sc ;;
+        esac
+        rm -rf "$WP_TMP/scale"
+        "$WALPULL" slot drop "s${who}_$seg" $sc >/dev/null
+    done
+    wp_pg_ctl "$name" stop fast
+    rm -rf "$(eval echo "\$${name}_DATA")"
+done
+fi
+
+if has live; then
+# Live mode: walpull follows WAL written by LIVE_CLIENTS client
+# connections, for LIVE_SHORT (a minute) and LIVE_SECS (ten minutes) into
+# the null sink, and for LIVE_SHORT into a directory (ten minutes of WAL at
+# this rate would not fit on the disk).
+LIVE_SECS=${LIVE_SECS:-600}
+LIVE_CLIENTS=${LIVE_CLIENTS:-8}
+LIVE_SHORT=${LIVE_SHORT:-60}
+echo "== live mode, $LIVE_CLIENTS clients: $LIVE_SHORT s, $LIVE_SHORT s into a directory, $LIVE_SECS s" >&2
+wp_pg_start pl 15
+wp_pgpass pl
+lc=$(wp_conn_args pl)
+wp_psql pl -c "GRANT EXECUTE ON FUNCTION pg_logical_emit_message(boolean, text, text) TO $WP_REPL_USER" >/dev/null
+live_run() { # LABEL ARGS...
+    local label=$1
+    shift
+    settle
+    echo "$label $("$WALPULL" bench --mode live --clients "$LIVE_CLIENTS" --json "$@" $lc)" >>"$WP_TMP/live"
+}
+live_run "live_${LIVE_SHORT}_null" --duration "$LIVE_SHORT"
+mkdir -p "$WP_TMP/livedir"
+live_run "live_${LIVE_SHORT}_dir" --duration "$LIVE_SHORT" --sink "dir:$WP_TMP/livedir"
+rm -rf "$WP_TMP/livedir"
+live_run "live_${LIVE_SECS}_null" --duration "$LIVE_SECS"
+wp_pg_ctl pl stop fast
+fi
+
+if has seedscale; then
+# Seeding a large database: pgbench at SEED_SCALE (680: about 10 GB),
+# one cold round each of walpull and pg_basebackup, and the ceiling.
+SEED_SCALE=${SEED_SCALE:-680}
+echo "== seeding a pgbench scale $SEED_SCALE database" >&2
+wp_pg_start pb 15
+wp_pgpass pb
+bc=$(wp_conn_args pb)
+"$BIN15/pgbench" -q -i -I dtGvp -s "$SEED_SCALE" -h "$pb_SOCK" -p "$pb_PORT" -U postgres postgres >/dev/null 2>&1
+bigsize=$(wp_psql pb -c "SELECT sum(pg_database_size(oid))::bigint / 1048576 FROM pg_database")
+settle
+"$BIN15/pg_basebackup" -D - -Ft -c fast -X none $bc >/dev/null
+timed seedbig_walpull 1 "$WALPULL" -D "$WP_TMP/bigw" -c fast -X stream $bc
+rm -rf "$WP_TMP/bigw"
+timed seedbig_pg_basebackup 1 "$BIN15/pg_basebackup" -D "$WP_TMP/bigb" -Fp -c fast -X stream $bc
+rm -rf "$WP_TMP/bigb"
+timed seedbig_tar_to_null 1 "$BIN15/pg_basebackup" -D - -Ft -c fast -X none $bc
+wp_pg_ctl pb stop fast
+rm -rf "$pb_DATA"
+fi
 
 if has other; then
 echo "== PostgreSQL $OTHER_MAJOR: walpull alone" >&2
@@ -301,6 +447,90 @@ if has catchup; then
         if [ "$variant" = direct ]; then echo "- straight into the files: $(cpb)"; else echo "- through libpq: $(cpb --no-zero-copy)"; fi
         "$WALPULL" slot drop cpb $conn >/dev/null
     done
+fi
+if [ -s "$WP_TMP/disk" ]; then
+    echo
+    echo "The disk alone (tools/write-paths.c, 2 GiB of 16 MB segments in 8 MB writes; medians):"
+    echo
+    echo "| path | MiB/s | CPU s/GiB |"
+    echo "|---|---|---|"
+    for path in direct buffered; do
+        printf '| %s | %s | %s |\n' "$path" "$(awk -v l="disk_$path" '$1 == l {print $3}' "$WP_TMP/disk" | median)" \
+            "$(awk -v l="disk_$path" '$1 == l {print $4}' "$WP_TMP/disk" | median)"
+    done
+fi
+if [ -n "$(col scale16_walpull 3)$(col scale64_walpull 3)" ]; then
+    echo
+    echo "Catch-up of ${SCALE_GB:-16} GiB, cold, one run each:"
+    echo
+    echo "| run | wall s | MiB/s | CPU s | CPU s/GiB | peak RSS KiB |"
+    echo "|---|---|---|---|---|---|"
+    for seg in 16 64; do
+        for t in walpull pg_receivewal null; do row "scale${seg}_$t" $((${SCALE_GB:-16} * 1024)); done
+    done
+    echo
+    echo "| comparison | wall | CPU |"
+    echo "|---|---|---|"
+    for seg in 16 64; do
+        ratio "$seg MB segments: walpull vs pg_receivewal" "scale${seg}_walpull" "scale${seg}_pg_receivewal"
+        ratio "$seg MB segments: walpull vs the null sink" "scale${seg}_walpull" "scale${seg}_null"
+    done
+fi
+if [ -s "$WP_TMP/live" ]; then
+    echo
+    echo "Live mode, ${LIVE_CLIENTS:-8} clients writing:"
+    echo
+    echo "| run | GiB | MiB/s | CPU s/GiB | peak RSS KiB | lag p50 / p99 ms | lag p99 MiB |"
+    echo "|---|---|---|---|---|---|---|"
+    while read -r label json; do
+        printf '%s\n' "$json" | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+print("| %s | %.1f | %.0f | %.3f | %d | %.2f / %.2f | %.1f |" % (sys.argv[1], j["bytes"] / 2**30, j["mib_per_s"],
+      j["cpu_s_per_gib"], j["peak_rss_kib"], j["lag_ms"]["p50"], j["lag_ms"]["p99"], j["lag_bytes"]["p99"] / 2**20))' "$label"
+    done <"$WP_TMP/live"
+fi
+if [ -n "$(col seedbig_walpull 3)" ]; then
+    echo
+    echo "Seeding a pgbench scale ${SEED_SCALE:-680} database ($bigsize MiB), cold, one run each:"
+    echo
+    echo "| run | wall s | MiB/s | CPU s | peak RSS KiB |"
+    echo "|---|---|---|---|---|"
+    for l in seedbig_walpull seedbig_pg_basebackup seedbig_tar_to_null; do
+        awk -v l="$l" -v mb="$bigsize" '$1 == l {printf "| %s | %.2f | %.0f | %.2f | %d |\n", l, $3, mb / $3, $4 + $5, $6}' "$results"
+    done
+fi
+if [ -s "$WP_TMP/syncs" ]; then
+    echo
+    echo "Making a seeded copy durable (medians; seconds; copy of $dbsize):"
+    echo
+    echo "| method | other dirty data | seed without sync | sync | files | directories |"
+    echo "|---|---|---|---|---|---|"
+    for dirty in 0 "${DIRTY_MB:-1536}"; do
+        for m in syncfs fsync; do
+            awk -v m="$m" -v d="$dirty" '$1 == m && $2 == d' "$WP_TMP/syncs" >"$WP_TMP/sel"
+            [ -s "$WP_TMP/sel" ] || continue
+            printf '| %s | %s MiB | %.3f | %.3f | %s | %s |\n' "$m" "$dirty" \
+                "$(awk '{print $4}' "$WP_TMP/sel" | median)" "$(awk '{print $5}' "$WP_TMP/sel" | median)" \
+                "$(awk 'NR == 1 {print $6}' "$WP_TMP/sel")" "$(awk 'NR == 1 {print $7}' "$WP_TMP/sel")"
+        done
+    done
+    echo
+    echo "The whole seed (medians):"
+    echo
+    echo "| run | other dirty data | wall s | CPU s |"
+    echo "|---|---|---|---|"
+    for dirty in 0 "${DIRTY_MB:-1536}"; do
+        for t in walpull_fsync walpull_syncfs pg_basebackup; do
+            l=durable_${t}_$dirty
+            [ -n "$(col "$l" 3)" ] || continue
+            printf '| %s | %s MiB | %.2f | %.2f |\n' "$t" "$dirty" "$(col "$l" 3 | median)" \
+                "$(awk -v l="$l" '$1 == l {print $4 + $5}' "$results" | median)"
+        done
+    done
+    echo
+    echo "Raw: method dirty_mib round seed_s sync_s files dirs"
+    sed 's/^/    /' "$WP_TMP/syncs"
 fi
 echo
 echo "Raw: label round wall user sys maxrss_kib"

@@ -9,7 +9,7 @@ cd "$root"
 say() { printf 'setup: %s\n' "$*"; }
 
 packages=(build-essential meson ninja-build pkg-config libpq-dev zlib1g-dev check postgresql-15
-          gzip procps python3 scdoc)
+          gzip procps python3 scdoc strace)
 # --gates: also the tools of the quality gates (tools/gates.sh).
 if [ "${1:-}" = --gates ]; then
     packages+=(clang clang-tidy clang-format cppcheck shellcheck libclang-rt-dev)

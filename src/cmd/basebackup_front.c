@@ -19,6 +19,7 @@ typedef struct front_args {
     const char *format;
     const char *wal_method;
     const char *checkpoint;
+    const char *sync_method;
     const char *compress;
     const char *target;
     const char *rate;
@@ -131,6 +132,7 @@ static int check_choices(const wp_pgfront *f, front_args *a)
     static const char *const formats[] = {"p", "plain", "t", "tar", NULL};
     static const char *const methods[] = {"s", "stream", "f", "fetch", "n", "none", NULL};
     static const char *const checkpoints[] = {"spread", "spread", "fast", "fast", NULL};
+    static const char *const syncs[] = {"fsync", "fsync", "syncfs", "syncfs", NULL};
     wp_seed_opts *o = &a->s;
     if (a->format && choose(f, a->format, formats, false, &o->format,
                             "invalid output format \"%s\", must be \"plain\" or \"tar\"") != 0)
@@ -143,6 +145,9 @@ static int check_choices(const wp_pgfront *f, front_args *a)
     if (a->checkpoint &&
         choose(f, a->checkpoint, checkpoints, true, &o->checkpoint,
                "invalid checkpoint argument \"%s\", must be \"fast\" or \"spread\"") != 0)
+        return WP_EXIT_ERROR;
+    if (a->sync_method && choose(f, a->sync_method, syncs, false, &o->sync_method,
+                                 "unrecognized sync method: %s") != 0)
         return WP_EXIT_ERROR;
     if (a->rate && wp_rate_parse(a->rate, &o->max_rate) < 0)
         return wp_pgfront_usage(f, "transfer rate \"%s\" is not a valid value", a->rate);
@@ -402,6 +407,11 @@ int wp_cmd_basebackup(int argc, char **argv)
                        .kind = WP_OPT_FLAG,
                        .target = &a.no_sync,
                        .help = "do not wait for changes to be written safely to disk"},
+                      {.long_name = "sync-method",
+                       .kind = WP_OPT_STRING,
+                       .target = &a.sync_method,
+                       .arg_name = "METHOD",
+                       .help = "set method for syncing files to disk"},
                       {.short_name = 'P',
                        .long_name = "progress",
                        .kind = WP_OPT_FLAG,

@@ -61,6 +61,7 @@ typedef struct seed {
     wp_seed_wal wal;
     wp_buf waldir; /* the path wal.waldir points into */
     wp_extract_stats stats;
+    wp_syncer *syncer; /* --sync-method fsync: files fsync'd as written */
     /* progress */
     uint64_t total;
     uint64_t done;
@@ -305,7 +306,8 @@ static int on_archive(void *user, size_t idx, wp_link **ret_link, wp_error *err)
                           .prealloc_min = UINT64_C(64) << 10,
                           .direct_min = s->o->direct_io ? DIRECT_MIN : 0,
                           .stats = &s->stats,
-                          .hold_back = main_dir ? HELD_BACK : NULL};
+                          .hold_back = main_dir ? HELD_BACK : NULL,
+                          .syncer = s->syncer};
     wp_tar_sink *sink;
     int r = wp_extractor_new(&eo, &sink, err);
     if (r == 0)
@@ -550,6 +552,29 @@ static int link_waldir(seed *s, wp_error *err)
     return r;
 }
 
+/* Make one tree of the copy durable: what the syncer did not fsync
+ * already, every directory, and the entry of the root when walpull made
+ * it; or everything on its file system. */
+static int sync_tree(const seed *s, const char *root, bool created, wp_error *err)
+{
+    if (s->o->sync_method == WP_SYNC_SYNCFS)
+        return wp_dir_syncfs(root, err);
+    int r = wp_tree_fsync(root, s->syncer, err);
+    return r == 0 && created ? wp_fsync_parent(root, err) : r;
+}
+
+static int sync_copy(seed *s, wp_error *err)
+{
+    wp_log(WP_LOG_INFO, "syncing data to disk");
+    int r = sync_tree(s, s->o->dir, s->dir_created, err);
+    for (size_t i = 0; i < s->n_ts && r == 0; i++)
+        if (s->ts_prepared[i])
+            r = sync_tree(s, s->ts_target[i], s->ts_created[i], err);
+    if (r == 0 && s->o->waldir)
+        r = sync_tree(s, s->o->waldir, s->waldir_created, err);
+    return r;
+}
+
 static int finish_files(seed *s, wp_error *err)
 {
     const wp_seed_opts *o = s->o;
@@ -559,24 +584,16 @@ static int finish_files(seed *s, wp_error *err)
     if (o->manifest && renameat(s->dirfd, "backup_manifest.tmp", s->dirfd, "backup_manifest") < 0)
         return wp_error_errno(err, errno, "could not rename file \"%s/backup_manifest.tmp\"",
                               o->dir);
-    int r = 0;
-    if (o->format == WP_FORMAT_TAR && o->wal == WP_WAL_STREAM)
+    /* Before anything here changes a file the syncer may still hold. */
+    int r = s->syncer ? wp_syncer_finish(s->syncer, err) : 0;
+    if (r == 0 && o->format == WP_FORMAT_TAR && o->wal == WP_WAL_STREAM)
         r = write_wal_tar(s, err);
     if (r == 0 && o->format == WP_FORMAT_PLAIN && o->waldir)
         r = link_waldir(s, err);
     if (r == 0 && o->write_recovery && o->format == WP_FORMAT_PLAIN)
         r = write_recovery(s, err);
-    if (r == 0 && o->sync) {
-        /* One syncfs per file system covers every file written: the same
-         * guarantee as an fsync of each file and directory, in one call. */
-        wp_log(WP_LOG_INFO, "syncing data to disk");
-        r = wp_dir_syncfs(o->dir, err);
-        for (size_t i = 0; i < s->n_ts && r == 0; i++)
-            if (s->ts_prepared[i])
-                r = wp_dir_syncfs(s->ts_target[i], err);
-        if (r == 0 && o->waldir)
-            r = wp_dir_syncfs(o->waldir, err);
-    }
+    if (r == 0 && o->sync)
+        r = sync_copy(s, err);
     if (r == 0 && o->format == WP_FORMAT_PLAIN)
         r = release_held(s, err);
     return r;
@@ -796,9 +813,17 @@ static int run_seed(const wp_seed_opts *o)
     bool slot_created = false;
     int r = preflight(s, &slot_created, &err);
     if (r == 0) {
-        r = backup(s, &err);
+        /* Extracted here: each file fsync'd (on the syncer's thread) as
+         * soon as it is complete, while the backup goes on. */
+        if (o->sync && o->sync_method == WP_SYNC_FSYNC && s->dirfd >= 0 &&
+            o->format == WP_FORMAT_PLAIN)
+            r = wp_syncer_new(&s->syncer, &err);
+        if (r == 0)
+            r = backup(s, &err);
         if (r == 0)
             r = finish_files(s, &err);
+        wp_syncer_free(s->syncer); /* its descriptors closed before any cleanup */
+        s->syncer = NULL;
         if (r < 0 && strcmp(err.sqlstate, "XX001") == 0)
             keep_corrupt(s, &err);
         else if (r < 0)
@@ -853,6 +878,7 @@ int wp_cmd_seed(int argc, char **argv)
 {
     static const char *const checkpoints[] = {"spread", "fast", NULL};
     static const char *const wal_methods[] = {"stream|s", "fetch|f", "none|n", NULL};
+    static const char *const sync_methods[] = WP_SYNC_METHODS;
     wp_seed_opts o = WP_SEED_OPTS_DEFAULT;
     wp_opt table[] = {{.short_name = 'D',
                        .long_name = "pgdata",
@@ -913,6 +939,13 @@ int wp_cmd_seed(int argc, char **argv)
                        .kind = WP_OPT_UNSET,
                        .target = &o.sync,
                        .help = "do not wait for the files to be safely on disk"},
+                      {.long_name = "sync-method",
+                       .kind = WP_OPT_CHOICE,
+                       .target = &o.sync_method,
+                       .choices = sync_methods,
+                       .arg_name = "fsync|syncfs",
+                       .help = "make the copy durable file by file, or with one syncfs "
+                               "(default fsync)"},
                       {.long_name = "no-direct-io",
                        .kind = WP_OPT_UNSET,
                        .target = &o.direct_io,

@@ -21,6 +21,13 @@ log=$WP_TMP/walpull.log
 wp_spawn "$WALPULL" archive -D "$arch" --slot s --create-slot -s 1 --verify -v $conn 2>"$log"
 pid=${WP_PIDS[-1]}
 wait_for 30 wp_query_is sb "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 's' AND active" 1
+# A second archiver, without --verify: the COPY read straight into the
+# segment files, across the same switch.
+zc=$WP_TMP/archive_zc
+mkdir "$zc"
+wp_spawn env PGAPPNAME=walpull_zc "$WALPULL" archive -D "$zc" --slot z --create-slot -s 1 -vv $conn 2>"$WP_TMP/zc.log"
+zpid=${WP_PIDS[-1]}
+wait_for 30 wp_query_is sb "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'z' AND active" 1
 # A base backup of the standby, its WAL left to the archive.
 expect_exit 0 "$WALPULL" seed -D "$WP_TMP/base" -X none -c fast $conn
 wp_psql pri -c "CREATE TABLE rows_seen (id int)"
@@ -40,6 +47,14 @@ wait_for 60 wp_walpull_caught_up sb
 kill -INT "$pid"
 wait "$pid" || fail "walpull failed: $(cat "$log")"
 expect_contains "$(cat "$log")" "switched from timeline 1 to timeline 2"
+zc_caught_up() {
+    local cur
+    cur=$(wp_psql sb -c "SELECT pg_current_wal_lsn()")
+    wp_query_is sb "SELECT count(*) FROM pg_stat_replication WHERE application_name = 'walpull_zc' AND flush_lsn >= '$cur'" 1
+}
+wait_for 60 zc_caught_up
+kill -INT "$zpid"
+wait "$zpid" || fail "walpull (straight into the files) failed: $(cat "$WP_TMP/zc.log")"
 
 cmp "$arch/00000002.history" "$sb_DATA/pg_wal/00000002.history" || fail "history file differs"
 switch=$(awk -F'\t' '$1 == 1 {print $2}' "$arch/00000002.history")
@@ -64,6 +79,22 @@ expect_eq "$(wp_complete_segments "$arch" | grep '^00000002' | head -1)" "$new" 
 cmp -n "$off" "$arch/$new" "$arch/$old.partial" || fail "$new does not begin with the old timeline's bytes"
 n2=$(wp_check_segments "$arch" "$sb_DATA/pg_wal" 2)
 [ "$n2" -ge 2 ] || fail "expected timeline 2 segments, got $n2"
+
+wp_case "Straight into the segment files (no --verify), the same switch: the same files, byte for byte"
+expect_contains "$(cat "$WP_TMP/zc.log")" "straight into the segment files"
+expect_contains "$(cat "$WP_TMP/zc.log")" "switched from timeline 1 to timeline 2"
+for f in 00000002.history "$old.partial" "$new"; do
+    [ -f "$zc/$f" ] || fail "no $f in the second archive: $(ls "$zc")"
+done
+same=0
+# Complete segments and the old timeline's .partial; the newest .partial
+# may hold more or less of the idle server's last records.
+for f in $(ls "$zc" | grep -E '^[0-9A-F]{24}$|\.history$') "$old.partial"; do
+    [ -f "$arch/$f" ] || continue
+    cmp "$zc/$f" "$arch/$f" || fail "$f differs between the two receive paths"
+    same=$((same + 1))
+done
+[ "$same" -ge 5 ] || fail "only $same files in common"
 
 wp_case "verify accepts the archive across the switch; recovery from a base backup before it follows the new timeline to its end"
 expect_exit 0 "$WALPULL" verify -D "$arch"

@@ -116,6 +116,8 @@ expect_exit 1 "$bb" -D "$WP_TMP/x" --waldir rel
 expect_contains "$WP_OUT" "WAL directory location must be an absolute path"
 expect_exit 1 "$bb" -D "$WP_TMP/x" -F x
 expect_contains "$WP_OUT" 'invalid output format "x", must be "plain" or "tar"'
+expect_exit 1 "$bb" -D "$WP_TMP/x" --sync-method=SyncFS
+expect_contains "$WP_OUT" "pg_basebackup: error: unrecognized sync method: SyncFS"
 [ ! -e "$WP_TMP/x" ] || fail "a refused command left $WP_TMP/x behind"
 
 wp_case "pg_basebackup -Ft: base.tar and pg_wal.tar that tar extracts into a server that starts with the rows"
@@ -180,8 +182,8 @@ wp_start_seeded rscopy "$WP_TMP/rs" pri
 wait_for 60 wp_query_is pri "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'" 1
 wp_pg_ctl rscopy stop
 
-wp_case "pg_basebackup --no-slot streams without a temporary slot; files 0600 in a 0700 directory"
-expect_exit 0 "$bb" -D "$WP_TMP/ns" --no-slot -c fast "${conn_a[@]}"
+wp_case "pg_basebackup --no-slot streams without a temporary slot (--sync-method=syncfs taken); files 0600 in a 0700 directory"
+expect_exit 0 "$bb" -D "$WP_TMP/ns" --no-slot --sync-method=syncfs -c fast "${conn_a[@]}"
 wp_complete_segments "$WP_TMP/ns/pg_wal" | grep -q . || fail "no WAL streamed"
 bad=$(find "$WP_TMP/ns" \( -type d ! -perm 700 \) -o \( -type f ! -perm 600 \) | head -3)
 [ -z "$bad" ] || fail "modes other than 0700/0600: $bad"

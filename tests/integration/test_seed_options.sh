@@ -63,3 +63,32 @@ q="SELECT (SELECT count(*) FROM pgbench_history) || '/' || (SELECT sum(abalance)
 primary=$(wp_psql pri -c "$q")
 expect_eq "$(wp_psql r2 -c "$q")" "$primary" "pgbench rows on the replica"
 [ "${primary%%/*}" -gt 0 ] || fail "pgbench wrote nothing during the backup"
+
+# Every file and directory of the copy is fsync'd (or fdatasync'd) under
+# the name it had then; nothing else on the file system is flushed. A
+# name with the held-back or .tmp/.partial suffix counts for the final one.
+synced_names() { # TRACE DIR: the paths under DIR fsync'd, as they are named now
+    # Two threads: a call may show as "<unfinished ...>", resumed later.
+    sed -n 's/^[0-9]* *\(fsync\|fdatasync\)([0-9]*<\([^>]*\)>.*/\2/p' "$1" |
+        sed -e 's/\.walpull-incomplete$//' -e 's/\.tmp$//' -e 's/\.partial$//' |
+        grep -F "$2" | sort -u
+}
+wp_case "--sync-method fsync (the default): an fsync for every file and directory, no syncfs"
+r3=$WP_TMP/r3
+expect_exit 0 strace -f -y -qq -e trace=fsync,fdatasync,syncfs -o "$WP_TMP/trace3" \
+    "$WALPULL" -D "$r3" -T "$ts=$WP_TMP/ts_r3" -c fast $conn
+! grep -q 'syncfs(' "$WP_TMP/trace3" || fail "syncfs was called: $(grep 'syncfs(' "$WP_TMP/trace3")"
+synced_names "$WP_TMP/trace3" "$WP_TMP/" >"$WP_TMP/synced3"
+find "$r3" "$WP_TMP/ts_r3" \( -type f -o -type d \) | sort >"$WP_TMP/all3"
+missing=$(comm -23 "$WP_TMP/all3" "$WP_TMP/synced3")
+[ -z "$missing" ] || fail "not fsync'd: $(echo "$missing" | head -5)"
+[ "$(wc -l <"$WP_TMP/all3")" -gt 900 ] || fail "too few files to mean anything: $(wc -l <"$WP_TMP/all3")"
+if [ "$major" = 15 ]; then
+    "$WP_CLIENT_BIN/pg_verifybackup" -q "$r3" || fail "pg_verifybackup failed after the fsync path"
+fi
+wp_case "--sync-method syncfs: one syncfs per file system instead"
+expect_exit 0 strace -f -y -qq -e trace=fsync,syncfs -o "$WP_TMP/trace4" \
+    "$WALPULL" -D "$WP_TMP/r4" -T "$ts=$WP_TMP/ts_r4" -c fast --sync-method syncfs $conn
+expect_eq "$(grep -c 'syncfs(' "$WP_TMP/trace4")" 2 "syncfs calls (the copy and its tablespace)"
+expect_exit 2 "$WALPULL" -D "$WP_TMP/r5" --sync-method sometimes $conn
+expect_contains "$WP_OUT" "invalid value \"sometimes\" for option --sync-method: use fsync or syncfs"
