@@ -237,10 +237,10 @@ for rep in $(seq 1 "$REPS"); do
             echo "$m $dirty $rep $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}') $secs $files $dirs" >>"$WP_TMP/syncs"
             rm -f "$WP_TMP/dirty"
         done
-        # The whole seed, as shipped (an fsync per file, on a thread, as
-        # files complete), with --sync-method syncfs, and pg_basebackup.
-        tools=(fsync syncfs stock)
-        [ $((rep % 2)) = 0 ] && tools=(stock syncfs fsync)
+        # The whole seed: as shipped (auto), with each method forced, and
+        # pg_basebackup.
+        tools=(auto fsync syncfs stock)
+        [ $((rep % 2)) = 0 ] && tools=(stock syncfs fsync auto)
         for t in "${tools[@]}"; do
             settle
             [ "$dirty" = 0 ] || dd if=/dev/zero of="$WP_TMP/dirty" bs=1M count="$dirty" status=none
@@ -521,7 +521,7 @@ if [ -s "$WP_TMP/syncs" ]; then
     echo "| run | other dirty data | wall s | CPU s |"
     echo "|---|---|---|---|"
     for dirty in 0 "${DIRTY_MB:-1536}"; do
-        for t in walpull_fsync walpull_syncfs pg_basebackup; do
+        for t in walpull_auto walpull_fsync walpull_syncfs pg_basebackup; do
             l=durable_${t}_$dirty
             [ -n "$(col "$l" 3)" ] || continue
             printf '| %s | %s MiB | %.2f | %.2f |\n' "$t" "$dirty" "$(col "$l" 3 | median)" \

@@ -8,12 +8,11 @@
  * (and never followed). Regular files are created exclusively (O_EXCL),
  * preallocated from the size in their header when large enough, and
  * written with pwritev, or with O_DIRECT through a staging buffer (dio.h)
- * from `direct_min` bytes on. Each finished file is handed to the
- * syncer, if there is one (syncer.h); nothing else is fsync'd here. */
+ * from `direct_min` bytes on; nothing is fsync'd here (the caller syncs
+ * the whole tree once at the end). */
 #ifndef WALPULL_EXTRACT_H
 #define WALPULL_EXTRACT_H
 
-#include "walpull/syncer.h"
 #include "walpull/tar_parser.h"
 
 #include <stdint.h>
@@ -39,9 +38,6 @@ typedef struct wp_extract_opts {
     /* A member written under its name plus WP_EXTRACT_HELD_SUFFIX, for the
      * caller to rename once everything else is complete (NULL: none). */
     const char *hold_back;
-    /* Finished files go here to be fsync'd and closed (borrowed; NULL:
-     * closed at once, not synced). */
-    wp_syncer *syncer;
 } wp_extract_opts;
 
 #define WP_EXTRACT_HELD_SUFFIX ".walpull-incomplete"

@@ -146,9 +146,12 @@ static int check_choices(const wp_pgfront *f, front_args *a)
         choose(f, a->checkpoint, checkpoints, true, &o->checkpoint,
                "invalid checkpoint argument \"%s\", must be \"fast\" or \"spread\"") != 0)
         return WP_EXIT_ERROR;
-    if (a->sync_method && choose(f, a->sync_method, syncs, false, &o->sync_method,
-                                 "unrecognized sync method: %s") != 0)
+    int sync = 0;
+    if (a->sync_method &&
+        choose(f, a->sync_method, syncs, false, &sync, "unrecognized sync method: %s") != 0)
         return WP_EXIT_ERROR;
+    if (a->sync_method) /* the stock tool's two; walpull's auto stays the default */
+        o->sync_method = sync == 0 ? WP_SYNC_FSYNC : WP_SYNC_SYNCFS;
     if (a->rate && wp_rate_parse(a->rate, &o->max_rate) < 0)
         return wp_pgfront_usage(f, "transfer rate \"%s\" is not a valid value", a->rate);
     return 0;

@@ -61,7 +61,6 @@ typedef struct seed {
     wp_seed_wal wal;
     wp_buf waldir; /* the path wal.waldir points into */
     wp_extract_stats stats;
-    wp_syncer *syncer; /* --sync-method fsync: files fsync'd as written */
     /* progress */
     uint64_t total;
     uint64_t done;
@@ -306,8 +305,7 @@ static int on_archive(void *user, size_t idx, wp_link **ret_link, wp_error *err)
                           .prealloc_min = UINT64_C(64) << 10,
                           .direct_min = s->o->direct_io ? DIRECT_MIN : 0,
                           .stats = &s->stats,
-                          .hold_back = main_dir ? HELD_BACK : NULL,
-                          .syncer = s->syncer};
+                          .hold_back = main_dir ? HELD_BACK : NULL};
     wp_tar_sink *sink;
     int r = wp_extractor_new(&eo, &sink, err);
     if (r == 0)
@@ -552,26 +550,45 @@ static int link_waldir(seed *s, wp_error *err)
     return r;
 }
 
-/* Make one tree of the copy durable: what the syncer did not fsync
- * already, every directory, and the entry of the root when walpull made
- * it; or everything on its file system. */
-static int sync_tree(const seed *s, const char *root, bool created, wp_error *err)
+/* Make one tree of the copy durable: every file and directory in it and
+ * the entry of the root when walpull made it; or everything on its file
+ * system. */
+static int sync_tree(wp_sync_method how, const char *root, bool created, wp_error *err)
 {
-    if (s->o->sync_method == WP_SYNC_SYNCFS)
+    if (how == WP_SYNC_SYNCFS)
         return wp_dir_syncfs(root, err);
-    int r = wp_tree_fsync(root, s->syncer, err);
+    int r = wp_tree_fsync(root, err);
     return r == 0 && created ? wp_fsync_parent(root, err) : r;
+}
+
+/* auto: syncfs unless the page cache holds so much dirty data (other
+ * programs', mostly: the big files went around it) that flushing it
+ * would cost more than an fsync per file. */
+static wp_sync_method choose_sync(const seed *s)
+{
+    if (s->o->sync_method != WP_SYNC_AUTO)
+        return (wp_sync_method)s->o->sync_method;
+    uint64_t dirty = 0;
+    if (wp_dirty_bytes(&dirty) < 0) {
+        wp_log(WP_LOG_DEBUG, "syncing: /proc/meminfo unreadable, an fsync per file");
+        return WP_SYNC_FSYNC;
+    }
+    wp_sync_method how = wp_sync_auto(dirty, s->stats.files);
+    wp_log(WP_LOG_DEBUG, "syncing: %" PRIu64 " MB dirty in the page cache, %" PRIu64 " files: %s",
+           dirty >> 20, s->stats.files, how == WP_SYNC_SYNCFS ? "syncfs" : "an fsync per file");
+    return how;
 }
 
 static int sync_copy(seed *s, wp_error *err)
 {
-    wp_log(WP_LOG_INFO, "syncing data to disk");
-    int r = sync_tree(s, s->o->dir, s->dir_created, err);
+    wp_sync_method how = choose_sync(s);
+    wp_log(WP_LOG_INFO, "syncing data to disk (%s)", how == WP_SYNC_SYNCFS ? "syncfs" : "fsync");
+    int r = sync_tree(how, s->o->dir, s->dir_created, err);
     for (size_t i = 0; i < s->n_ts && r == 0; i++)
         if (s->ts_prepared[i])
-            r = sync_tree(s, s->ts_target[i], s->ts_created[i], err);
+            r = sync_tree(how, s->ts_target[i], s->ts_created[i], err);
     if (r == 0 && s->o->waldir)
-        r = sync_tree(s, s->o->waldir, s->waldir_created, err);
+        r = sync_tree(how, s->o->waldir, s->waldir_created, err);
     return r;
 }
 
@@ -584,9 +601,8 @@ static int finish_files(seed *s, wp_error *err)
     if (o->manifest && renameat(s->dirfd, "backup_manifest.tmp", s->dirfd, "backup_manifest") < 0)
         return wp_error_errno(err, errno, "could not rename file \"%s/backup_manifest.tmp\"",
                               o->dir);
-    /* Before anything here changes a file the syncer may still hold. */
-    int r = s->syncer ? wp_syncer_finish(s->syncer, err) : 0;
-    if (r == 0 && o->format == WP_FORMAT_TAR && o->wal == WP_WAL_STREAM)
+    int r = 0;
+    if (o->format == WP_FORMAT_TAR && o->wal == WP_WAL_STREAM)
         r = write_wal_tar(s, err);
     if (r == 0 && o->format == WP_FORMAT_PLAIN && o->waldir)
         r = link_waldir(s, err);
@@ -813,17 +829,9 @@ static int run_seed(const wp_seed_opts *o)
     bool slot_created = false;
     int r = preflight(s, &slot_created, &err);
     if (r == 0) {
-        /* Extracted here: each file fsync'd (on the syncer's thread) as
-         * soon as it is complete, while the backup goes on. */
-        if (o->sync && o->sync_method == WP_SYNC_FSYNC && s->dirfd >= 0 &&
-            o->format == WP_FORMAT_PLAIN)
-            r = wp_syncer_new(&s->syncer, &err);
-        if (r == 0)
-            r = backup(s, &err);
+        r = backup(s, &err);
         if (r == 0)
             r = finish_files(s, &err);
-        wp_syncer_free(s->syncer); /* its descriptors closed before any cleanup */
-        s->syncer = NULL;
         if (r < 0 && strcmp(err.sqlstate, "XX001") == 0)
             keep_corrupt(s, &err);
         else if (r < 0)
@@ -943,9 +951,10 @@ int wp_cmd_seed(int argc, char **argv)
                        .kind = WP_OPT_CHOICE,
                        .target = &o.sync_method,
                        .choices = sync_methods,
-                       .arg_name = "fsync|syncfs",
-                       .help = "make the copy durable file by file, or with one syncfs "
-                               "(default fsync)"},
+                       .arg_name = "auto|fsync|syncfs",
+                       .help = "make the copy durable with an fsync per file, or one syncfs "
+                               "(flushes other programs' dirty data too); auto: syncfs unless "
+                               "much is dirty (default)"},
                       {.long_name = "no-direct-io",
                        .kind = WP_OPT_UNSET,
                        .target = &o.direct_io,

@@ -6,6 +6,7 @@
 
 #include "walpull/basebackup.h"
 #include "walpull/conn.h"
+#include "walpull/treesync.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -55,24 +56,11 @@ typedef struct wp_seed_opts {
     bool manifest_force_encode;
     bool verify_checksums;
     bool sync;
-    int sync_method; /* wp_sync_method */
+    int sync_method; /* wp_sync_method (treesync.h) */
     bool direct_io;
     bool clean;
     bool pg_messages; /* speak as pg_basebackup where scripts read the words */
 } wp_seed_opts;
-
-/* How the copy is made durable: an fsync of each file and directory (as
- * it is written, on a thread of its own), or one syncfs per file system,
- * which also flushes other programs' dirty data there. */
-typedef enum wp_sync_method {
-    WP_SYNC_FSYNC,
-    WP_SYNC_SYNCFS,
-} wp_sync_method;
-
-#define WP_SYNC_METHODS                                                                            \
-    {                                                                                              \
-        "fsync", "syncfs", NULL                                                                    \
-    }
 
 /* Defaults every caller starts from. */
 #define WP_SEED_OPTS_DEFAULT                                                                       \

@@ -1,6 +1,5 @@
 #include "walpull/extract.h"
 
-#include "walpull/buf.h"
 #include "walpull/dio.h"
 #include "walpull/io.h"
 
@@ -237,20 +236,6 @@ static int ex_data(wp_tar_sink *sink, const struct iovec *iov, int iovcnt, wp_er
     return r < 0 ? fs_error(x, -r, "write file", x->path, err) : 0;
 }
 
-/* The finished file to the syncer, which owns fd from here. */
-static int hand_over(extractor *x, int fd, wp_error *err)
-{
-    wp_buf path = {0};
-    wp_buf_printf(&path, "%s/%s", x->root, x->path);
-    int r = wp_buf_ok(&path) < 0 ? wp_error_set(err, -ENOMEM, "out of memory") : 0;
-    if (r == 0)
-        r = wp_syncer_add(x->opts.syncer, fd, wp_buf_str(&path), err);
-    else
-        close(fd);
-    wp_buf_free(&path);
-    return r;
-}
-
 static int ex_end(wp_tar_sink *sink, wp_error *err)
 {
     extractor *x = (extractor *)sink;
@@ -264,15 +249,11 @@ static int ex_end(wp_tar_sink *sink, wp_error *err)
             x->opts.stats->write_calls += x->dio.write_calls - calls0;
         x->staged = false;
     }
-    int fd = x->fd;
+    int c = close(x->fd);
     x->fd = -1;
-    if (r < 0) {
-        close(fd);
+    if (r < 0)
         return fs_error(x, -r, "write file", x->path, err);
-    }
-    if (x->opts.syncer)
-        return hand_over(x, fd, err);
-    return close(fd) < 0 ? fs_error(x, errno, "close file", x->path, err) : 0;
+    return c < 0 ? fs_error(x, errno, "close file", x->path, err) : 0;
 }
 
 static int ex_finish(wp_tar_sink *sink, wp_error *err)

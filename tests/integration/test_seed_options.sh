@@ -73,16 +73,18 @@ synced_names() { # TRACE DIR: the paths under DIR fsync'd, as they are named now
         sed -e 's/\.walpull-incomplete$//' -e 's/\.tmp$//' -e 's/\.partial$//' |
         grep -F "$2" | sort -u
 }
-wp_case "--sync-method fsync (the default): an fsync for every file and directory, no syncfs"
+wp_case "--sync-method fsync: an fsync for every file and directory, no syncfs"
 r3=$WP_TMP/r3
 expect_exit 0 strace -f -y -qq -e trace=fsync,fdatasync,syncfs -o "$WP_TMP/trace3" \
-    "$WALPULL" -D "$r3" -T "$ts=$WP_TMP/ts_r3" -c fast $conn
+    "$WALPULL" -D "$r3" -T "$ts=$WP_TMP/ts_r3" -c fast --sync-method fsync $conn
 ! grep -q 'syncfs(' "$WP_TMP/trace3" || fail "syncfs was called: $(grep 'syncfs(' "$WP_TMP/trace3")"
 synced_names "$WP_TMP/trace3" "$WP_TMP/" >"$WP_TMP/synced3"
 find "$r3" "$WP_TMP/ts_r3" \( -type f -o -type d \) | sort >"$WP_TMP/all3"
 missing=$(comm -23 "$WP_TMP/all3" "$WP_TMP/synced3")
 [ -z "$missing" ] || fail "not fsync'd: $(echo "$missing" | head -5)"
 [ "$(wc -l <"$WP_TMP/all3")" -gt 900 ] || fail "too few files to mean anything: $(wc -l <"$WP_TMP/all3")"
+# The new data directory's own entry: its parent was fsync'd too.
+grep -qE "^[0-9]+ +fsync\([0-9]+<$WP_TMP>\)" "$WP_TMP/trace3" || fail "the parent of the new directory was not fsync'd"
 if [ "$major" = 15 ]; then
     "$WP_CLIENT_BIN/pg_verifybackup" -q "$r3" || fail "pg_verifybackup failed after the fsync path"
 fi
@@ -91,4 +93,34 @@ expect_exit 0 strace -f -y -qq -e trace=fsync,syncfs -o "$WP_TMP/trace4" \
     "$WALPULL" -D "$WP_TMP/r4" -T "$ts=$WP_TMP/ts_r4" -c fast --sync-method syncfs $conn
 expect_eq "$(grep -c 'syncfs(' "$WP_TMP/trace4")" 2 "syncfs calls (the copy and its tablespace)"
 expect_exit 2 "$WALPULL" -D "$WP_TMP/r5" --sync-method sometimes $conn
-expect_contains "$WP_OUT" "invalid value \"sometimes\" for option --sync-method: use fsync or syncfs"
+expect_contains "$WP_OUT" "invalid value \"sometimes\" for option --sync-method: use auto, fsync or syncfs"
+
+# auto: syncfs unless the page cache holds more dirty data than 256 kB per
+# file of the copy (64 MB at least); then an fsync per file. Checked
+# against the figures walpull logs, with nothing dirty and with 600 MB of
+# another program's unsynced data.
+auto_case() { # NAME: seed, then check the choice against the logged figures
+    expect_exit 0 strace -f -qq -e trace=syncfs -o "$WP_TMP/trace_$1" \
+        "$WALPULL" -D "$WP_TMP/$1" -T "$ts=$WP_TMP/ts_$1" -c fast -vv $conn
+    local line mb files allowed want
+    line=$(grep -o 'syncing: [0-9]* MB dirty in the page cache, [0-9]* files: .*' <<<"$WP_OUT")
+    [ -n "$line" ] || fail "no choice logged: $WP_OUT"
+    read -r mb files <<<"$(sed 's/syncing: \([0-9]*\) MB dirty in the page cache, \([0-9]*\) files.*/\1 \2/' <<<"$line")"
+    allowed=$((files * 256 / 1024))
+    [ "$allowed" -ge 64 ] || allowed=64
+    if [ "$mb" -le "$allowed" ]; then want=syncfs; else want="an fsync per file"; fi
+    expect_contains "$line" ": $want"
+    if [ "$want" = syncfs ]; then
+        [ "$(grep -c 'syncfs(' "$WP_TMP/trace_$1")" -ge 1 ] || fail "auto chose syncfs but none was called"
+    else
+        ! grep -q 'syncfs(' "$WP_TMP/trace_$1" || fail "auto chose fsync but syncfs was called"
+    fi
+    echo "$want"
+}
+wp_case "--sync-method auto (the default), nothing else dirty: syncfs"
+sync
+expect_eq "$(auto_case r6)" syncfs "auto with a clean page cache"
+wp_case "--sync-method auto with 600 MB of another program's unsynced data: an fsync per file"
+dd if=/dev/zero of="$WP_TMP/dirty" bs=1M count=600 status=none
+expect_eq "$(auto_case r7)" "an fsync per file" "auto with dirty data"
+rm -f "$WP_TMP/dirty"
