@@ -3,6 +3,7 @@
 #include "walpull/buf.h"
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -121,15 +122,26 @@ static int tree_fsync_at(int dfd, wp_buf *path, wp_error *err)
     return r;
 }
 
+/* Open the directory path names, then walk it whole or fsync it alone. */
+static int sync_dir_path(wp_buf *path, bool whole_tree, wp_error *err)
+{
+    if (wp_buf_ok(path) < 0)
+        return wp_error_set(err, -ENOMEM, "out of memory");
+    int fd = open(wp_buf_str(path), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return fsync_error(err, errno, "open directory", path);
+    if (whole_tree)
+        return tree_fsync_at(fd, path, err);
+    int r = fsync(fd) < 0 ? fsync_error(err, errno, "fsync directory", path) : 0;
+    close(fd);
+    return r;
+}
+
 int wp_tree_fsync(const char *root, wp_error *err)
 {
     wp_buf path = {0};
     wp_buf_puts(&path, root);
-    if (wp_buf_ok(&path) < 0)
-        return wp_error_set(err, -ENOMEM, "out of memory");
-    int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int r =
-        fd < 0 ? fsync_error(err, errno, "open directory", &path) : tree_fsync_at(fd, &path, err);
+    int r = sync_dir_path(&path, true, err);
     wp_buf_free(&path);
     return r;
 }
@@ -154,14 +166,7 @@ int wp_fsync_parent(const char *path, wp_error *err)
         p[n++] = '.';
     p[n] = '\0';
     parent.len = n;
-    int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int r = 0;
-    if (fd < 0)
-        r = fsync_error(err, errno, "open directory", &parent);
-    else if (fsync(fd) < 0)
-        r = fsync_error(err, errno, "fsync directory", &parent);
-    if (fd >= 0)
-        close(fd);
+    int r = sync_dir_path(&parent, false, err);
     wp_buf_free(&parent);
     return r;
 }

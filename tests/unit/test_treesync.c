@@ -53,13 +53,19 @@ START_TEST(test_wp_meminfo_dirty_lines)
 }
 END_TEST
 
+/* A scratch directory dir with one directory named sub in it, at path. */
+static void scratch(char *dir, const char *sub, char *path, size_t len)
+{
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, len, "%s/%s", dir, sub);
+    ck_assert_int_eq(mkdir(path, 0700), 0);
+}
+
 START_TEST(test_wp_tree_fsync_tree_and_missing_root)
 {
     char dir[] = "/tmp/walpull-treesync.XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
     char path[300];
-    snprintf(path, sizeof(path), "%s/sub", dir);
-    ck_assert_int_eq(mkdir(path, 0700), 0);
+    scratch(dir, "sub", path, sizeof(path));
     snprintf(path, sizeof(path), "%s/sub/file", dir);
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
     ck_assert_int_ge(fd, 0);
@@ -82,10 +88,8 @@ END_TEST
 START_TEST(test_wp_fsync_parent_forms)
 {
     char dir[] = "/tmp/walpull-treesync.XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
     char sub[300];
-    snprintf(sub, sizeof(sub), "%s/made", dir);
-    ck_assert_int_eq(mkdir(sub, 0700), 0);
+    scratch(dir, "made", sub, sizeof(sub));
     wp_error err = {0};
     ck_assert_int_eq(wp_fsync_parent(sub, &err), 0);
     strcat(sub, "//");
