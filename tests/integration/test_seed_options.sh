@@ -97,7 +97,7 @@ expect_contains "$WP_OUT" "invalid value \"sometimes\" for option --sync-method:
 
 # auto: syncfs unless the page cache holds more dirty data than 256 kB per
 # file of the copy (64 MB at least); then an fsync per file. Checked
-# against the figures walpull logs, with nothing dirty and with 600 MB of
+# against the figures walpull logs, after a sync and with 600 MB of
 # another program's unsynced data.
 auto_case() { # NAME: seed, then check the choice against the logged figures
     expect_exit 0 strace -f -qq -e trace=syncfs -o "$WP_TMP/trace_$1" \
@@ -117,9 +117,10 @@ auto_case() { # NAME: seed, then check the choice against the logged figures
     fi
     echo "$want"
 }
-wp_case "--sync-method auto (the default), nothing else dirty: syncfs"
+wp_case "--sync-method auto (the default) after a sync: the choice its figures call for"
+# Usually syncfs; a test running beside this one may have left data dirty.
 sync
-expect_eq "$(auto_case r6)" syncfs "auto with a clean page cache"
+auto_case r6 >/dev/null
 wp_case "--sync-method auto with 600 MB of another program's unsynced data: an fsync per file"
 dd if=/dev/zero of="$WP_TMP/dirty" bs=1M count=600 status=none
 expect_eq "$(auto_case r7)" "an fsync per file" "auto with dirty data"
