@@ -67,6 +67,14 @@ expect_eq "$(wp_psql r2 -c "$q")" "$primary" "pgbench rows on the replica"
 # Every file and directory of the copy is fsync'd (or fdatasync'd) under
 # the name it had then; nothing else on the file system is flushed. A
 # name with the held-back or .tmp/.partial suffix counts for the final one.
+# Under strace, LeakSanitizer (the ASan gate's build) cannot stop the
+# process to look for leaks: it is switched off for these runs only.
+traced() { # TRACE_FILE SYSCALLS CMD...
+    local out=$1 calls=$2
+    shift 2
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+        strace -f -y -qq -e trace="$calls" -o "$out" "$@"
+}
 synced_names() { # TRACE DIR: the paths under DIR fsync'd, as they are named now
     # Two threads: a call may show as "<unfinished ...>", resumed later.
     sed -n 's/^[0-9]* *\(fsync\|fdatasync\)([0-9]*<\([^>]*\)>.*/\2/p' "$1" |
@@ -75,7 +83,7 @@ synced_names() { # TRACE DIR: the paths under DIR fsync'd, as they are named now
 }
 wp_case "--sync-method fsync: an fsync for every file and directory, no syncfs"
 r3=$WP_TMP/r3
-expect_exit 0 strace -f -y -qq -e trace=fsync,fdatasync,syncfs -o "$WP_TMP/trace3" \
+expect_exit 0 traced "$WP_TMP/trace3" fsync,fdatasync,syncfs \
     "$WALPULL" -D "$r3" -T "$ts=$WP_TMP/ts_r3" -c fast --sync-method fsync $conn
 ! grep -q 'syncfs(' "$WP_TMP/trace3" || fail "syncfs was called: $(grep 'syncfs(' "$WP_TMP/trace3")"
 synced_names "$WP_TMP/trace3" "$WP_TMP/" >"$WP_TMP/synced3"
@@ -89,7 +97,7 @@ if [ "$major" = 15 ]; then
     "$WP_CLIENT_BIN/pg_verifybackup" -q "$r3" || fail "pg_verifybackup failed after the fsync path"
 fi
 wp_case "--sync-method syncfs: one syncfs per file system instead"
-expect_exit 0 strace -f -y -qq -e trace=fsync,syncfs -o "$WP_TMP/trace4" \
+expect_exit 0 traced "$WP_TMP/trace4" fsync,syncfs \
     "$WALPULL" -D "$WP_TMP/r4" -T "$ts=$WP_TMP/ts_r4" -c fast --sync-method syncfs $conn
 expect_eq "$(grep -c 'syncfs(' "$WP_TMP/trace4")" 2 "syncfs calls (the copy and its tablespace)"
 expect_exit 2 "$WALPULL" -D "$WP_TMP/r5" --sync-method sometimes $conn
@@ -100,7 +108,7 @@ expect_contains "$WP_OUT" "invalid value \"sometimes\" for option --sync-method:
 # against the figures walpull logs, after a sync and with 600 MB of
 # another program's unsynced data.
 auto_case() { # NAME: seed, then check the choice against the logged figures
-    expect_exit 0 strace -f -qq -e trace=syncfs -o "$WP_TMP/trace_$1" \
+    expect_exit 0 traced "$WP_TMP/trace_$1" syncfs \
         "$WALPULL" -D "$WP_TMP/$1" -T "$ts=$WP_TMP/ts_$1" -c fast -vv $conn
     local line mb files allowed want
     line=$(grep -o 'syncing: [0-9]* MB dirty in the page cache, [0-9]* files: .*' <<<"$WP_OUT")
