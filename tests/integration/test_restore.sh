@@ -27,6 +27,9 @@ recover() {
     } >>"$dir/postgresql.conf"
     touch "$dir/recovery.signal"
     wp_start_seeded "$name" "$dir" pri
+    # Read-only queries are served while WAL is still being replayed: the
+    # rows are counted once recovery has ended and the server promoted.
+    wait_for 120 wp_query_is "$name" "SELECT pg_is_in_recovery()" f
 }
 
 pitr() {
