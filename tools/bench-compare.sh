@@ -65,6 +65,7 @@ timed() {
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 col() { awk -v l="$1" -v c="$2" '$1 == l {print $c}' "$results"; }
+cpu_med() { awk -v l="$1" '$1 == l {print $4 + $5}' "$results" | median; } # LABEL: median user + sys
 # paired LABEL_A LABEL_B COLUMN_EXPR: median over reps of A/B
 paired() {
     awk -v a="$1" -v b="$2" -v c="$3" '
@@ -370,7 +371,7 @@ row() { # LABEL MB
     local l=$1 mb=$2 w c rss
     [ -n "$(col "$l" 3)" ] || return 0
     w=$(col "$l" 3 | median)
-    c=$(awk -v l="$l" '$1 == l {print $4 + $5}' "$results" | median)
+    c=$(cpu_med "$l")
     rss=$(col "$l" 6 | median)
     awk -v l="$l" -v w="$w" -v c="$c" -v mb="$mb" -v rss="$rss" 'BEGIN {
         printf "| %s | %.2f | %.0f | %.2f | %.2f | %.0f |\n", l, w, mb / w, c, c / (mb / 1024), rss }'
@@ -401,7 +402,7 @@ echo "|---|---|---|"
 for l in seed_walpull seed_walpull_buffered seed_pg_basebackup seed_tar_to_null seed_walpull_warm \
     seed_walpull_buffered_warm seed_pg_basebackup_warm seed_tar_to_null_warm "seed_walpull_$OTHER_MAJOR"; do
     [ -n "$(col "$l" 3)" ] || continue
-    printf '| %s | %.2f | %.2f |\n' "$l" "$(col "$l" 3 | median)" "$(awk -v l="$l" '$1 == l {print $4 + $5}' "$results" | median)"
+    printf '| %s | %.2f | %.2f |\n' "$l" "$(col "$l" 3 | median)" "$(cpu_med "$l")"
 done
 echo
 echo "Paired ratios, walpull / stock tool (median over rounds):"
@@ -525,7 +526,7 @@ if [ -s "$WP_TMP/syncs" ]; then
             l=durable_${t}_$dirty
             [ -n "$(col "$l" 3)" ] || continue
             printf '| %s | %s MiB | %.2f | %.2f |\n' "$t" "$dirty" "$(col "$l" 3 | median)" \
-                "$(awk -v l="$l" '$1 == l {print $4 + $5}' "$results" | median)"
+                "$(cpu_med "$l")"
         done
     done
     echo

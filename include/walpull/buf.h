@@ -40,6 +40,10 @@ int wp_buf_ok(const wp_buf *b);
 /* Empty it, keeping the memory. */
 void wp_buf_reset(wp_buf *b);
 
+/* Cut it back to its first len bytes (no-op if it is not longer): to
+ * undo appends made since len was read from it. */
+void wp_buf_truncate(wp_buf *b, size_t len);
+
 /* Hand the string to the caller (free() it); the buffer is empty after.
  * NULL when an append failed or memory ran out. */
 char *wp_buf_steal(wp_buf *b);

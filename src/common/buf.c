@@ -114,6 +114,14 @@ void wp_buf_reset(wp_buf *b)
         b->data[0] = '\0';
 }
 
+void wp_buf_truncate(wp_buf *b, size_t len)
+{
+    if (len >= b->len)
+        return;
+    b->len = len;
+    b->data[len] = '\0';
+}
+
 char *wp_buf_steal(wp_buf *b)
 {
     char *s = NULL;

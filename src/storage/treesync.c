@@ -3,11 +3,10 @@
 #include "walpull/buf.h"
 
 #include <dirent.h>
-#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
-#include <stdio.h>
+#include <libgen.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -97,8 +96,7 @@ static int fsync_entry(int dfd, const char *name, wp_buf *path, wp_error *err)
         if (fd >= 0)
             close(fd);
     }
-    path->len = keep;
-    path->data[keep] = '\0';
+    wp_buf_truncate(path, keep);
     return r;
 }
 
@@ -148,24 +146,13 @@ int wp_tree_fsync(const char *root, wp_error *err)
 
 int wp_fsync_parent(const char *path, wp_error *err)
 {
-    wp_buf parent = {0};
-    wp_buf_puts(&parent, path);
-    if (wp_buf_ok(&parent) < 0)
+    /* dirname(3) may write into its argument: it gets a copy. */
+    wp_buf copy = {0}, parent = {0};
+    wp_buf_puts(&copy, path);
+    if (wp_buf_ok(&copy) < 0)
         return wp_error_set(err, -ENOMEM, "out of memory");
-    /* dirname without its surprises: trailing slashes first, then the
-     * last component. */
-    char *p = parent.data;
-    size_t n = parent.len;
-    while (n > 1 && p[n - 1] == '/')
-        n--;
-    while (n > 0 && p[n - 1] != '/')
-        n--;
-    while (n > 1 && p[n - 1] == '/')
-        n--;
-    if (n == 0)
-        p[n++] = '.';
-    p[n] = '\0';
-    parent.len = n;
+    wp_buf_puts(&parent, dirname(copy.data));
+    wp_buf_free(&copy);
     int r = sync_dir_path(&parent, false, err);
     wp_buf_free(&parent);
     return r;

@@ -29,6 +29,26 @@ START_TEST(test_wp_buf_grows)
 }
 END_TEST
 
+START_TEST(test_wp_buf_truncate_back)
+{
+    wp_buf b = {0};
+    wp_buf_truncate(&b, 0); /* empty, no data yet: nothing to do */
+    ck_assert_str_eq(wp_buf_str(&b), "");
+    wp_buf_puts(&b, "/data");
+    size_t keep = b.len;
+    wp_buf_printf(&b, "/%s", "base");
+    ck_assert_str_eq(wp_buf_str(&b), "/data/base");
+    wp_buf_truncate(&b, keep);
+    ck_assert_str_eq(wp_buf_str(&b), "/data");
+    ck_assert_uint_eq(b.len, 5);
+    wp_buf_truncate(&b, 99); /* longer than it is: unchanged */
+    ck_assert_str_eq(wp_buf_str(&b), "/data");
+    wp_buf_puts(&b, "/x");
+    ck_assert_str_eq(wp_buf_str(&b), "/data/x");
+    wp_buf_free(&b);
+}
+END_TEST
+
 START_TEST(test_wp_buf_json_string_escapes)
 {
     wp_buf b = {0};
@@ -65,6 +85,7 @@ int main(void)
     Suite *s = suite_create("buf");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_wp_buf_grows);
+    tcase_add_test(tc, test_wp_buf_truncate_back);
     tcase_add_test(tc, test_wp_buf_json_string_escapes);
     tcase_add_test(tc, test_wp_buf_steal_empty);
     tcase_add_test(tc, test_wp_error_errno_message);
