@@ -224,13 +224,16 @@ pgbench_db p15 "$SCALE"
 cc -O2 -o "$WP_TMP/sync-paths" "$root/tools/sync-paths.c"
 DIRTY_MB=${DIRTY_MB:-1536}
 : >"$WP_TMP/syncs"
+dirty_start() { # MB: a settled state, then MB of unsynced data (none for 0)
+    settle
+    [ "$1" = 0 ] || dd if=/dev/zero of="$WP_TMP/dirty" bs=1M count="$1" status=none
+}
 for rep in $(seq 1 "$REPS"); do
     methods=(syncfs fsync)
     [ $((rep % 2)) = 0 ] && methods=(fsync syncfs)
     for dirty in 0 "$DIRTY_MB"; do
         for m in "${methods[@]}"; do
-            settle
-            [ "$dirty" = 0 ] || dd if=/dev/zero of="$WP_TMP/dirty" bs=1M count="$dirty" status=none
+            dirty_start "$dirty"
             t0=$(date +%s.%N)
             "$WALPULL" basebackup -D "$WP_TMP/dur_$rep$m$dirty" -N -c fast -X stream $conn
             t1=$(date +%s.%N)
@@ -243,8 +246,7 @@ for rep in $(seq 1 "$REPS"); do
         tools=(auto fsync syncfs stock)
         [ $((rep % 2)) = 0 ] && tools=(stock syncfs fsync auto)
         for t in "${tools[@]}"; do
-            settle
-            [ "$dirty" = 0 ] || dd if=/dev/zero of="$WP_TMP/dirty" bs=1M count="$dirty" status=none
+            dirty_start "$dirty"
             # Timed from here: the other program's data still dirty.
             case $t in
             stock) NO_SETTLE=1 timed "durable_pg_basebackup_$dirty" "$rep" "$BIN15/pg_basebackup" -D "$WP_TMP/dur_s$rep$dirty" -Fp -c fast -X stream $conn ;;
