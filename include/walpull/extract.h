@@ -9,7 +9,8 @@
  * preallocated from the size in their header when large enough, and
  * written with pwritev, or with O_DIRECT through a staging buffer (dio.h)
  * from `direct_min` bytes on; nothing is fsync'd here (the caller syncs
- * the whole tree once at the end). */
+ * the whole tree once at the end). A staged file's buffer is lent out
+ * (tar_parser.h), so its bytes can be read into it with no copy. */
 #ifndef WALPULL_EXTRACT_H
 #define WALPULL_EXTRACT_H
 
@@ -26,6 +27,7 @@ typedef struct wp_extract_stats {
     uint64_t files;
     uint64_t bytes;
     uint64_t write_calls;
+    uint64_t copied; /* bytes copied into a staging buffer (not read into it) */
 } wp_extract_stats;
 
 typedef struct wp_extract_opts {

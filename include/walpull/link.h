@@ -17,8 +17,9 @@
  * producer can put bytes there itself (a socket read) instead of handing
  * over a copy: reserve() says where the next bytes go and how many fit,
  * commit() takes the bytes put there, and with `push` hands everything
- * taken so far to the kernel, as content() does before it returns. Links
- * without them (NULL) take content() only. */
+ * taken so far to the kernel, as content() does before it returns. A
+ * reserve() that lends no room (0) says "not now": the next bytes go by
+ * content(). Links without them (NULL) take content() only. */
 #ifndef WALPULL_LINK_H
 #define WALPULL_LINK_H
 

@@ -3,7 +3,13 @@
  * that came in (no copy); only header blocks split across chunks are
  * gathered in a 512-byte buffer. The archive may end with the two zero
  * blocks or simply stop at a member boundary (servers 13 and 14 may omit
- * the end marker); ending inside a member is an error. */
+ * the end marker); ending inside a member is an error.
+ *
+ * The parser lends its sink's staging memory (link.h's reserve and
+ * commit) while it is inside a member's data and the sink stages that
+ * member: the producer then reads the member's bytes straight into the
+ * file's buffer. Anywhere else the room lent is 0, and the producer
+ * hands bytes over with content() as usual. */
 #ifndef WALPULL_TAR_PARSER_H
 #define WALPULL_TAR_PARSER_H
 
@@ -22,6 +28,10 @@ typedef struct wp_tar_sink_ops {
     /* The archive is complete. */
     int (*finish)(wp_tar_sink *sink, wp_error *err);
     void (*free)(wp_tar_sink *sink);
+    /* Optional: the current file member's staging memory, lent as link.h
+     * describes (*ret_room 0: not now), and the bytes put there. */
+    int (*reserve)(wp_tar_sink *sink, unsigned char **ret_ptr, size_t *ret_room, wp_error *err);
+    int (*commit)(wp_tar_sink *sink, size_t n, wp_error *err);
 } wp_tar_sink_ops;
 
 struct wp_tar_sink {

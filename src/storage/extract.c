@@ -226,11 +226,43 @@ static int ex_data(wp_tar_sink *sink, const struct iovec *iov, int iovcnt, wp_er
         r = wp_dio_stage(&x->dio, iov, iovcnt);
         calls = x->dio.write_calls - calls0;
         x->offset = x->dio.end;
+        if (x->opts.stats)
+            x->opts.stats->copied += x->offset - before;
     } else {
         r = wp_pwritev_all(x->fd, iov, iovcnt, &x->offset, &calls);
     }
     if (x->opts.stats) {
         x->opts.stats->write_calls += calls;
+        x->opts.stats->bytes += x->offset - before;
+    }
+    return r < 0 ? fs_error(x, -r, "write file", x->path, err) : 0;
+}
+
+/* A staged file's buffer, lent to a producer that reads into it. */
+static int ex_reserve(wp_tar_sink *sink, unsigned char **ret_ptr, size_t *ret_room, wp_error *err)
+{
+    extractor *x = (extractor *)sink;
+    *ret_room = 0;
+    if (x->fd < 0 || !x->staged)
+        return 0;
+    int r = prealloc_more(x, x->offset);
+    if (r < 0)
+        return fs_error(x, -r, "preallocate file", x->path, err);
+    /* Room 0 after a failed write: content() then reports it. */
+    *ret_ptr = wp_dio_reserve(&x->dio, ret_room);
+    return 0;
+}
+
+static int ex_commit(wp_tar_sink *sink, size_t n, wp_error *err)
+{
+    extractor *x = (extractor *)sink;
+    if (x->fd < 0 || !x->staged)
+        return wp_error_set(err, WP_E_STATE, "commit without a reservation");
+    uint64_t before = x->offset, calls0 = x->dio.write_calls;
+    int r = wp_dio_commit(&x->dio, n);
+    x->offset = x->dio.end;
+    if (x->opts.stats) {
+        x->opts.stats->write_calls += x->dio.write_calls - calls0;
         x->opts.stats->bytes += x->offset - before;
     }
     return r < 0 ? fs_error(x, -r, "write file", x->path, err) : 0;
@@ -282,7 +314,13 @@ static void ex_free(wp_tar_sink *sink)
     free(x);
 }
 
-static const wp_tar_sink_ops extractor_ops = {ex_begin, ex_data, ex_end, ex_finish, ex_free};
+static const wp_tar_sink_ops extractor_ops = {.begin = ex_begin,
+                                              .data = ex_data,
+                                              .end = ex_end,
+                                              .finish = ex_finish,
+                                              .free = ex_free,
+                                              .reserve = ex_reserve,
+                                              .commit = ex_commit};
 
 int wp_extractor_new(const wp_extract_opts *opts, wp_tar_sink **ret_sink, wp_error *err)
 {

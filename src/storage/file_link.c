@@ -223,13 +223,14 @@ static void file_free(wp_link *link)
     free(f);
 }
 
-/* With a staging buffer only: the next bytes go straight into it. */
+/* With a staging buffer only: the next bytes go straight into it.
+ * Without one, no room: content() takes them. */
 static int file_reserve(wp_link *link, unsigned char **ret_ptr, size_t *ret_room, wp_error *err)
 {
     file_link *f = (file_link *)link;
+    *ret_room = 0;
     if (!f->dio)
-        return wp_error_set(err, WP_E_UNSUPPORTED, "\"%s\" is written without a staging buffer",
-                            f->path);
+        return 0;
     int r = ensure_open(f, err);
     if (r < 0)
         return r;

@@ -54,7 +54,8 @@ static void cap_free(wp_tar_sink *sink)
     free(sink);
 }
 
-static const wp_tar_sink_ops cap_ops = {cap_begin, cap_data, cap_end, cap_finish, cap_free};
+static const wp_tar_sink_ops cap_ops = {
+    .begin = cap_begin, .data = cap_data, .end = cap_end, .finish = cap_finish, .free = cap_free};
 
 typedef struct append_link {
     wp_link base;

@@ -49,6 +49,17 @@ static int begin_member(tar_parser *p, wp_error *err)
     return r;
 }
 
+/* n bytes of the current member's data went to the sink. */
+static int data_taken(tar_parser *p, size_t n, wp_error *err)
+{
+    p->left -= n;
+    if (p->left > 0)
+        return 0;
+    p->left = p->padding;
+    p->st = p->left ? IN_PADDING : IN_HEADER;
+    return wp_tar_sink_end(p->sink, err);
+}
+
 /* Take as much of data as the current state wants: *ret_used bytes. */
 static int step(tar_parser *p, const uint8_t *data, size_t len, size_t *ret_used, wp_error *err)
 {
@@ -70,12 +81,8 @@ static int step(tar_parser *p, const uint8_t *data, size_t len, size_t *ret_used
             take = (size_t)p->left;
         struct iovec v = {.iov_base = (void *)data, .iov_len = take};
         r = wp_tar_sink_data(p->sink, &v, 1, err);
-        p->left -= take;
-        if (r == 0 && p->left == 0) {
-            r = wp_tar_sink_end(p->sink, err);
-            p->left = p->padding;
-            p->st = p->left ? IN_PADDING : IN_HEADER;
-        }
+        if (r == 0)
+            r = data_taken(p, take, err);
         break;
     }
     case IN_PADDING:
@@ -134,10 +141,37 @@ static void parser_free(wp_link *link)
     free(p);
 }
 
+static int parser_reserve(wp_link *link, unsigned char **ret_ptr, size_t *ret_room, wp_error *err)
+{
+    tar_parser *p = (tar_parser *)link;
+    *ret_ptr = NULL;
+    *ret_room = 0;
+    if (p->st != IN_DATA || !p->sink->ops->reserve)
+        return 0;
+    int r = p->sink->ops->reserve(p->sink, ret_ptr, ret_room, err);
+    if (r == 0 && *ret_room > p->left)
+        *ret_room = (size_t)p->left; /* never past the member's end */
+    return r;
+}
+
+static int parser_commit(wp_link *link, size_t n, bool push, wp_error *err)
+{
+    (void)push; /* the sink hands a file to the kernel as it ends */
+    tar_parser *p = (tar_parser *)link;
+    if (n == 0)
+        return 0;
+    if (p->st != IN_DATA || n > p->left || !p->sink->ops->commit)
+        return wp_error_set(err, WP_E_STATE, "commit without a reservation");
+    int r = p->sink->ops->commit(p->sink, n, err);
+    return r < 0 ? r : data_taken(p, n, err);
+}
+
 static const wp_link_ops parser_ops = {.content = parser_content,
                                        .sync = parser_sync,
                                        .finalize = parser_finalize,
-                                       .free = parser_free};
+                                       .free = parser_free,
+                                       .reserve = parser_reserve,
+                                       .commit = parser_commit};
 
 int wp_tar_parser_new(wp_tar_sink *sink, wp_link **ret_link, wp_error *err)
 {

@@ -202,6 +202,8 @@ static int take_payload(stream_state *s, wp_error *err)
     int r = wp_walsink_reserve(s->sink, s->tli, s->b.start + s->b.bytes, &ptr, &room, err);
     if (r < 0)
         return r;
+    if (room == 0) /* a sink that can reserve always lends a segment's buffer */
+        return wp_error_set(err, WP_E_STATE, "the WAL sink lent no room");
     ssize_t got = wp_rawcopy_payload(s->rc, ptr, room < s->keep_left ? room : s->keep_left, err);
     if (got <= 0)
         return (int)got;

@@ -192,7 +192,8 @@ static void rec_free(wp_tar_sink *s)
     (void)s; /* owned by the test */
 }
 
-static const wp_tar_sink_ops rec_ops = {rec_begin, rec_data, rec_end, rec_finish, rec_free};
+static const wp_tar_sink_ops rec_ops = {
+    .begin = rec_begin, .data = rec_data, .end = rec_end, .finish = rec_finish, .free = rec_free};
 
 /* An archive: a directory, a 700-byte file, an empty file, end marker. */
 static size_t build_archive(uint8_t *out, bool with_end)
@@ -336,6 +337,102 @@ START_TEST(test_extractor_writes_files)
 }
 END_TEST
 
+/* A file member of size bytes, its data from a counter, padded. */
+static size_t put_file(uint8_t *out, const char *name, size_t size, unsigned seed)
+{
+    make_header(out, name, '0', size, NULL);
+    for (size_t i = 0; i < size; i++)
+        out[512 + i] = (uint8_t)((i * 131 + seed) >> 3);
+    size_t padded = (size + 511) / 512 * 512;
+    memset(out + 512 + size, 0, padded - size);
+    return 512 + padded;
+}
+
+static void expect_file(const char *root, const char *name, const uint8_t *data, size_t size)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s", root, name);
+    int fd = open(path, O_RDONLY);
+    ck_assert_int_ge(fd, 0);
+    uint8_t *got = malloc(size + 1);
+    ck_assert_ptr_nonnull(got);
+    ck_assert_int_eq(read(fd, got, size + 1), (ssize_t)size);
+    close(fd);
+    ck_assert_int_eq(memcmp(got, data, size), 0);
+    free(got);
+}
+
+/* A producer that puts bytes into the memory the parser lends (a socket
+ * read, in the backup driver) wherever it lends any, in odd amounts, and
+ * hands them over with content() elsewhere: every file comes out whole,
+ * the room lent never reaches past a member's data, and no byte of the
+ * staged files is copied. */
+START_TEST(test_extractor_lends_staging_memory)
+{
+    char root[] = "/tmp/walpull-unit-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(root));
+    size_t cap = (size_t)5 << 20;
+    uint8_t *tar = calloc(1, cap);
+    ck_assert_ptr_nonnull(tar);
+    static const struct {
+        const char *name;
+        size_t size;
+    } files[] = {{"big", (3u << 20) + 123}, {"small", 700}, {"big2", 10000}, {"exact", 8192}};
+    size_t n = 0, at[4];
+    for (unsigned i = 0; i < 4; i++) {
+        at[i] = n + 512;
+        n += put_file(tar + n, files[i].name, files[i].size, i);
+    }
+    memset(tar + n, 0, 1024);
+    n += 1024;
+    wp_extract_stats st = {0};
+    wp_extract_opts eo = {.root = root, .prealloc_min = 1, .direct_min = 8192, .stats = &st};
+    wp_tar_sink *sink;
+    wp_link *p;
+    wp_error err = {0};
+    ck_assert_int_eq(wp_extractor_new(&eo, &sink, &err), 0);
+    ck_assert_int_eq(wp_tar_parser_new(sink, &p, &err), 0);
+    ck_assert(wp_link_can_reserve(p));
+    /* Outside a member's data nothing is lent, and a commit is refused. */
+    unsigned char *ptr = NULL;
+    size_t room = 1;
+    ck_assert_int_eq(wp_link_reserve(p, &ptr, &room, &err), 0);
+    ck_assert_uint_eq(room, 0);
+    ck_assert_int_eq(wp_link_commit(p, 1, false, &err), WP_E_STATE);
+    size_t off = 0, lent = 0;
+    static const size_t steps[] = {777, 4096, 1, 65536, 333};
+    for (unsigned k = 0; off < n; k++) {
+        size_t want = steps[k % 5];
+        ck_assert_int_eq(wp_link_reserve(p, &ptr, &room, &err), 0);
+        if (room > 0) {
+            size_t m = room < want ? room : want;
+            ck_assert_uint_le(off + m, n);
+            memcpy(ptr, tar + off, m);
+            ck_assert_int_eq(wp_link_commit(p, m, false, &err), 0);
+            off += m;
+            lent += m;
+            continue;
+        }
+        size_t m = n - off < want ? n - off : want;
+        struct iovec v = {.iov_base = tar + off, .iov_len = m};
+        ck_assert_int_eq(wp_link_content(p, &v, 1, &err), 0);
+        off += m;
+    }
+    ck_assert_int_eq(wp_link_finalize(p, &err), 0);
+    wp_link_free(p);
+    for (unsigned i = 0; i < 4; i++)
+        expect_file(root, files[i].name, tar + at[i], files[i].size);
+    ck_assert_uint_eq(st.files, 4);
+    ck_assert_uint_eq(st.bytes, (3u << 20) + 123 + 700 + 10000 + 8192);
+    /* Bytes of the staged files that came by content(): only those after
+     * a header in the same step, never the bulk. */
+    ck_assert_uint_lt(st.copied, 4 * 65536);
+    ck_assert_uint_gt(lent, 3u << 20);
+    free(tar);
+    wp_test_rmtree(root);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("tar");
@@ -347,6 +444,7 @@ int main(void)
     tcase_add_test(tc, test_tar_parser_chunkings);
     tcase_add_test(tc, test_extractor_refuses_symlink_escape);
     tcase_add_test(tc, test_extractor_writes_files);
+    tcase_add_test(tc, test_extractor_lends_staging_memory);
     tcase_add_test(tc, test_tar_header_build_roundtrip);
     suite_add_tcase(s, tc);
     return wp_run_suite(s);
