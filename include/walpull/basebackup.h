@@ -5,8 +5,10 @@
  * byte: 'n' new archive, 'd' data, 'p' progress, 'm' manifest follows. 13
  * and 14 send one raw tar COPY per tablespace, then one for the manifest.
  * The driver hides the difference: each archive and the manifest are
- * handed to links the caller makes, with the data passed straight from
- * libpq's buffers. */
+ * handed to links the caller makes. On an unencrypted connection it reads
+ * the answer from the socket itself, and a file's bytes go from the kernel
+ * straight into the link's staging buffer; otherwise the data is passed
+ * from libpq's buffers. */
 #ifndef WALPULL_BASEBACKUP_H
 #define WALPULL_BASEBACKUP_H
 
@@ -34,7 +36,18 @@ typedef struct wp_basebackup_opts {
     const char *target_detail; /* the server's directory for "server" */
     const char *compression;   /* server-side method, e.g. "gzip"; NULL none */
     const char *compression_detail;
+    /* Read the answer from the socket itself where the connection allows
+     * (rawcopy.h): bytes for a link that lends its memory (link.h) go
+     * straight into it. Otherwise, and when false, through libpq. */
+    bool zero_copy;
 } wp_basebackup_opts;
+
+/* How the stream was read. */
+typedef struct wp_basebackup_stats {
+    bool zero_copy;    /* read from the socket, not through libpq */
+    uint64_t straight; /* bytes read straight into a link's memory */
+    uint64_t handed;   /* bytes handed over with content() */
+} wp_basebackup_stats;
 
 typedef struct wp_tablespace {
     uint32_t oid; /* 0 for the main data directory */
@@ -68,8 +81,10 @@ typedef struct wp_basebackup_handler {
 int wp_basebackup_command(const wp_basebackup_opts *opts, int server_version, wp_buf *out,
                           wp_error *err);
 
-/* Run it: results, archives, manifest, end position. */
+/* Run it: results, archives, manifest, end position; ret_stats (may be
+ * NULL) says how the stream was read. */
 int wp_basebackup_run(wp_conn *conn, const wp_basebackup_opts *opts, const wp_basebackup_handler *h,
-                      wp_lsn *ret_end, uint32_t *ret_tli, wp_error *err);
+                      wp_lsn *ret_end, uint32_t *ret_tli, wp_basebackup_stats *ret_stats,
+                      wp_error *err);
 
 #endif

@@ -1,6 +1,7 @@
-/* START_REPLICATION's COPY read from the socket directly, so that WAL
- * payloads go straight from the kernel into the caller's memory (the
- * O_DIRECT staging buffer of the segment file) with no copy in between.
+/* A COPY read from the socket directly (START_REPLICATION's, and the
+ * answer to BASE_BACKUP), so that payloads go straight from the kernel
+ * into the caller's memory (the O_DIRECT staging buffer of a WAL segment
+ * or of a data file) with no copy in between.
  *
  * libpq keeps everything else: the connection, authentication, and every
  * command before and after. The query is sent here on an idle connection
@@ -19,6 +20,7 @@
 
 #include "walpull/conn.h"
 #include "walpull/msg.h"
+#include "walpull/pqmsg.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -68,6 +70,51 @@ int wp_rawcopy_wait(wp_rawcopy *rc, int timeout_ms, int wake_fd, wp_error *err);
  * the command through ReadyForQuery: the connection is libpq's again.
  * *ret_end says whether a next timeline was named. Frees rc. */
 int wp_rawcopy_end(wp_rawcopy *rc, bool server_ended, wp_stream_end *ret_end, wp_error *err);
+
+/* Any other command whose answer holds COPY OUT streams (BASE_BACKUP):
+ * send sql on the idle connection, then read every message of the answer
+ * with wp_rawcopy_event, through ReadyForQuery. */
+int wp_rawcopy_query(wp_conn *conn, const char *sql, wp_rawcopy **ret_rc, wp_error *err);
+
+typedef enum wp_rawkind {
+    WP_RAW_ROWS,      /* RowDescription: a result set begins */
+    WP_RAW_ROW,       /* DataRow: ncols, cols and lens */
+    WP_RAW_COMPLETE,  /* CommandComplete: a result ends */
+    WP_RAW_COPY,      /* CopyOutResponse: a COPY begins */
+    WP_RAW_DATA,      /* CopyData: len bytes to read (wp_rawcopy_payload) */
+    WP_RAW_COPY_DONE, /* CopyDone */
+    WP_RAW_ERROR,     /* ErrorResponse: in error */
+    WP_RAW_READY,     /* ReadyForQuery: the connection is libpq's again */
+} wp_rawkind;
+
+#define WP_RAW_MAX_COLS 4
+
+typedef struct wp_rawevent {
+    wp_rawkind kind;
+    size_t len;
+    int ncols;                            /* the row's columns, at most WP_RAW_MAX_COLS */
+    const uint8_t *cols[WP_RAW_MAX_COLS]; /* borrowed until the next call */
+    int32_t lens[WP_RAW_MAX_COLS];        /* -1 for NULL */
+    wp_pqerror error;
+} wp_rawevent;
+
+/* The next message of the answer, without blocking for its header: 1
+ * with *ret_ev, 0 when no whole header has arrived yet, or an error (a
+ * read that failed, a message the answer cannot hold). Bodies other than
+ * CopyData's are read whole here, waiting at most the connection's
+ * timeout; a CopyData's must be read (wp_rawcopy_payload) before the
+ * next call. Notices go where libpq's would; parameter reports are
+ * passed over. */
+int wp_rawcopy_event(wp_rawcopy *rc, wp_rawevent *ret_ev, wp_error *err);
+
+/* All len bytes of the current payload into dst, waiting for them at most
+ * the connection's timeout (small messages: a name, a count). */
+int wp_rawcopy_payload_all(wp_rawcopy *rc, void *dst, size_t len, wp_error *err);
+
+/* Wake only once bytes have queued (SO_RCVLOWAT), or every few
+ * milliseconds: a stream of small messages costs fewer wake-ups. 1 wakes
+ * for any byte, as libpq expects (wp_rawcopy_free sets it back). */
+void wp_rawcopy_batch(wp_rawcopy *rc, int bytes);
 
 /* Give up (the connection is not used again): frees rc. */
 void wp_rawcopy_free(wp_rawcopy *rc);

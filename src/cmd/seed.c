@@ -763,6 +763,23 @@ static int preflight(seed *s, bool *ret_slot_created, wp_error *err)
     return r;
 }
 
+/* Say how the backup was read: from the socket straight into the files'
+ * buffers, or through libpq (and why: one more copy of every byte of the
+ * big files, docs/performance.md). */
+static void log_read_path(const seed *s, const wp_basebackup_stats *bs)
+{
+    if (s->o->no_zero_copy)
+        wp_log(WP_LOG_DEBUG, "read the backup through libpq");
+    else if (!bs->zero_copy)
+        wp_log(WP_LOG_INFO, "read the backup through libpq: the connection is encrypted, which "
+                            "only libpq reads (one more copy of every byte of the big files)");
+    else
+        wp_log(WP_LOG_DEBUG,
+               "read the backup from the socket: %" PRIu64 " bytes straight into the files' "
+               "buffers, %" PRIu64 " bytes handed over (%" PRIu64 " of them copied into one)",
+               bs->straight, bs->handed, s->stats.copied);
+}
+
 /* BASE_BACKUP into the directory, and the WAL stream up to its end. */
 static int backup(seed *s, wp_error *err)
 {
@@ -781,7 +798,8 @@ static int backup(seed *s, wp_error *err)
                              .target = o->target,
                              .target_detail = o->target_detail,
                              .compression = o->server_compress,
-                             .compression_detail = o->server_compress_detail};
+                             .compression_detail = o->server_compress_detail,
+                             .zero_copy = !o->no_zero_copy};
     wp_basebackup_handler h = {.started = on_started,
                                .archive = on_archive,
                                .manifest = on_manifest,
@@ -790,7 +808,9 @@ static int backup(seed *s, wp_error *err)
                                .user = s};
     wp_lsn end = 0;
     uint32_t end_tli = 0;
-    int r = wp_basebackup_run(s->conn, &bo, &h, &end, &end_tli, err);
+    wp_basebackup_stats bs = {0};
+    int r = wp_basebackup_run(s->conn, &bo, &h, &end, &end_tli, &bs, err);
+    log_read_path(s, &bs);
     if (r == 0) {
         print_progress(s, true);
         wp_log(WP_LOG_INFO, "base backup ended at " WP_LSN_FMT "; waiting for the WAL stream",
@@ -959,6 +979,11 @@ int wp_cmd_seed(int argc, char **argv)
                        .kind = WP_OPT_UNSET,
                        .target = &o.direct_io,
                        .help = "write through the page cache instead of O_DIRECT"},
+                      {.long_name = "no-zero-copy",
+                       .kind = WP_OPT_FLAG,
+                       .target = &o.no_zero_copy,
+                       .help = "read the backup through libpq (one more copy of every byte), not "
+                               "straight into the files"},
                       {.short_name = 'n',
                        .long_name = "no-clean",
                        .kind = WP_OPT_UNSET,

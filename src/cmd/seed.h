@@ -58,6 +58,7 @@ typedef struct wp_seed_opts {
     bool sync;
     int sync_method; /* wp_sync_method (treesync.h) */
     bool direct_io;
+    bool no_zero_copy; /* read the backup through libpq */
     bool clean;
     bool pg_messages; /* speak as pg_basebackup where scripts read the words */
 } wp_seed_opts;

@@ -5,6 +5,7 @@
 #include "walpull/conninfo.h"
 #include "walpull/fields.h"
 #include "walpull/msg.h"
+#include "walpull/rawcopy.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -100,6 +101,7 @@ typedef struct run_state {
     uint64_t bytes;
     wp_lsn end;
     uint32_t end_tli;
+    wp_basebackup_stats stats;
 } run_state;
 
 static int close_link(run_state *s, wp_error *err)
@@ -112,17 +114,22 @@ static int close_link(run_state *s, wp_error *err)
     return r;
 }
 
+static void count_bytes(run_state *s, size_t len)
+{
+    s->bytes += len;
+    if (s->h->progress)
+        s->h->progress(s->h->user, s->bytes);
+}
+
 static int feed(run_state *s, const uint8_t *data, size_t len, bool count, wp_error *err)
 {
     if (!s->link)
         return wp_error_set(err, WP_E_PROTO, "backup data arrived before any archive began");
     struct iovec v = {.iov_base = (void *)data, .iov_len = len};
     int r = wp_link_content(s->link, &v, 1, err);
-    if (r == 0 && count) {
-        s->bytes += len;
-        if (s->h->progress)
-            s->h->progress(s->h->user, s->bytes);
-    }
+    s->stats.handed += len;
+    if (r == 0 && count)
+        count_bytes(s, len);
     return r;
 }
 
@@ -234,27 +241,35 @@ static int stream_messages(run_state *s, bool modern, const bool *in_manifest, w
     return 0;
 }
 
+/* A COPY begins: 13 and 14 send one raw tar per tablespace, in list
+ * order, then the manifest; 15 and later say in the stream what comes. */
+static int copy_begin(run_state *s, bool *ret_in_manifest, wp_error *err)
+{
+    *ret_in_manifest = false;
+    if (s->conn->version >= 150000)
+        return 0;
+    int r;
+    if (s->next_archive < s->n_ts) {
+        r = s->h->archive(s->h->user, s->next_archive, &s->link, err);
+    } else if (s->manifest_seen) {
+        r = wp_error_set(err, WP_E_PROTO, "the server sent a second manifest");
+    } else {
+        r = s->h->manifest(s->h->user, &s->link, err);
+        *ret_in_manifest = true;
+        s->manifest_seen = true;
+    }
+    s->next_archive++;
+    return r;
+}
+
 static int copy_stream(run_state *s, wp_error *err)
 {
     PGconn *pg = s->conn->pg;
     bool modern = s->conn->version >= 150000;
     bool in_manifest = false;
-    int r = 0;
-    if (!modern) {
-        /* One raw tar per tablespace, in list order, then the manifest. */
-        if (s->next_archive < s->n_ts) {
-            r = s->h->archive(s->h->user, s->next_archive, &s->link, err);
-        } else if (s->manifest_seen) {
-            r = wp_error_set(err, WP_E_PROTO, "the server sent a second manifest");
-        } else {
-            r = s->h->manifest(s->h->user, &s->link, err);
-            in_manifest = true;
-            s->manifest_seen = true;
-        }
-        s->next_archive++;
-        if (r < 0)
-            return r;
-    }
+    int r = copy_begin(s, &in_manifest, err);
+    if (r < 0)
+        return r;
     set_rcvlowat(pg, WAKE_BYTES);
     wp_conn_note_input(s->conn);
     r = stream_messages(s, modern, &in_manifest, err);
@@ -297,38 +312,55 @@ static int check_tablespaces(const run_state *s, wp_error *err)
     return 0;
 }
 
+/* A result set's rows, whichever way they were read: values as C
+ * strings, NULL for SQL NULL. n counts every row; the first
+ * WP_MAX_TABLESPACES are kept. */
+#define ROW_FIELDS 3
+
+typedef struct bb_rows {
+    int n, nfields;
+    const char *val[WP_MAX_TABLESPACES][ROW_FIELDS];
+} bb_rows;
+
+static void rows_of_result(const PGresult *res, bb_rows *rows)
+{
+    rows->n = PQntuples(res);
+    rows->nfields = PQnfields(res);
+    for (int i = 0; i < rows->n && i < WP_MAX_TABLESPACES; i++)
+        for (int f = 0; f < rows->nfields && f < ROW_FIELDS; f++)
+            rows->val[i][f] = PQgetisnull(res, i, f) ? NULL : PQgetvalue(res, i, f);
+}
+
 /* One row of the tablespace list, checked. */
-static int tablespace_row(const PGresult *res, int i, wp_tablespace *t, wp_error *err)
+static int tablespace_row(const char *const val[ROW_FIELDS], wp_tablespace *t, wp_error *err)
 {
     uint64_t oid = 0, size = 0;
-    if (!PQgetisnull(res, i, 0) &&
-        (wp_field_uint(PQgetvalue(res, i, 0), UINT32_MAX, &oid) < 0 || oid == 0))
+    if (val[0] && (wp_field_uint(val[0], UINT32_MAX, &oid) < 0 || oid == 0))
         return wp_error_set(err, WP_E_PROTO, "the server sent an invalid tablespace oid \"%.20s\"",
-                            PQgetvalue(res, i, 0));
-    if (!PQgetisnull(res, i, 2) &&
-        wp_field_uint(PQgetvalue(res, i, 2), INT64_MAX / 1024, &size) < 0)
+                            val[0]);
+    if (val[2] && wp_field_uint(val[2], INT64_MAX / 1024, &size) < 0)
         return wp_error_set(err, WP_E_PROTO, "the server sent an invalid tablespace size \"%.20s\"",
-                            PQgetvalue(res, i, 2));
+                            val[2]);
     t->oid = (uint32_t)oid;
-    const char *loc = PQgetisnull(res, i, 1) ? "" : PQgetvalue(res, i, 1);
+    const char *loc = val[1] ? val[1] : "";
     if (strlen(loc) >= sizeof(t->location))
         return wp_error_set(err, WP_E_RANGE, "tablespace location too long: \"%.64s...\"", loc);
     memcpy(t->location, loc, strlen(loc) + 1);
-    t->size_kb = PQgetisnull(res, i, 2) ? -1 : (int64_t)size;
+    t->size_kb = val[2] ? (int64_t)size : -1;
     return 0;
 }
 
-static int tuples(run_state *s, const PGresult *res, wp_lsn *ret_start, uint32_t *ret_tli,
+static int tuples(run_state *s, const bb_rows *rows, wp_lsn *ret_start, uint32_t *ret_tli,
                   wp_error *err)
 {
     int which = s->results++;
     if (which == 1) {
         /* The tablespace list. */
-        int n = PQntuples(res);
-        if (n > WP_MAX_TABLESPACES || PQnfields(res) < 3)
+        int n = rows->n;
+        if (n > WP_MAX_TABLESPACES || rows->nfields < 3)
             return wp_error_set(err, WP_E_PROTO, "unexpected tablespace list (%d rows)", n);
         for (int i = 0; i < n; i++) {
-            int r = tablespace_row(res, i, &s->ts[i], err);
+            int r = tablespace_row(rows->val[i], &s->ts[i], err);
             if (r < 0)
                 return r;
         }
@@ -342,16 +374,17 @@ static int tuples(run_state *s, const PGresult *res, wp_lsn *ret_start, uint32_t
         return s->h->started(s->h->user, *ret_start, *ret_tli, s->ts, s->n_ts, err);
     }
     /* The start (first) or end (last) position: LSN and timeline. */
-    if (PQntuples(res) != 1 || PQnfields(res) < 2)
+    if (rows->n != 1 || rows->nfields < 2)
         return wp_error_set(err, WP_E_PROTO, "unexpected backup position result");
+    const char *lsn_text = rows->val[0][0] ? rows->val[0][0] : "";
+    const char *tli_text = rows->val[0][1] ? rows->val[0][1] : "";
     wp_lsn lsn;
-    if (wp_lsn_parse(PQgetvalue(res, 0, 0), &lsn) < 0)
-        return wp_error_set(err, WP_E_PROTO, "could not parse backup position \"%s\"",
-                            PQgetvalue(res, 0, 0));
+    if (wp_lsn_parse(lsn_text, &lsn) < 0)
+        return wp_error_set(err, WP_E_PROTO, "could not parse backup position \"%.40s\"", lsn_text);
     uint32_t tli;
-    if (wp_field_tli(PQgetvalue(res, 0, 1), &tli) < 0)
+    if (wp_field_tli(tli_text, &tli) < 0)
         return wp_error_set(err, WP_E_PROTO, "the server sent an invalid backup timeline \"%.20s\"",
-                            PQgetvalue(res, 0, 1));
+                            tli_text);
     if (which == 0) {
         *ret_start = lsn;
         *ret_tli = tli;
@@ -360,6 +393,16 @@ static int tuples(run_state *s, const PGresult *res, wp_lsn *ret_start, uint32_t
         s->end_tli = tli;
     }
     return 0;
+}
+
+/* Refused before it began: in the words scripts of the stock tool match
+ * ("could not initiate base backup: ERROR:  ..."). */
+static void refused_wording(const run_state *s, const char *severity, const char *primary,
+                            wp_error *err)
+{
+    if (s->results == 0 && severity && primary && err)
+        snprintf(err->message, sizeof(err->message), "could not initiate base backup: %s:  %s",
+                 severity, primary);
 }
 
 /* One result of the backup: what it ends (an archive still open) and
@@ -380,17 +423,15 @@ static int handle_result(run_state *s, PGresult *res, wp_lsn *start, uint32_t *s
     }
     if (st == PGRES_COPY_OUT)
         return copy_stream(s, err);
-    if (st == PGRES_TUPLES_OK)
-        return tuples(s, res, start, start_tli, err);
+    if (st == PGRES_TUPLES_OK) {
+        bb_rows rows = {0};
+        rows_of_result(res, &rows);
+        return tuples(s, &rows, start, start_tli, err);
+    }
     if (st != PGRES_COMMAND_OK) {
         int r = wp_conn_set_error(err, s->conn->pg, res, "BASE_BACKUP");
-        const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY);
-        const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-        /* Refused before it began: in the words scripts of the stock tool
-         * match ("could not initiate base backup: ERROR:  ..."). */
-        if (s->results == 0 && severity && primary && err)
-            snprintf(err->message, sizeof(err->message), "could not initiate base backup: %s:  %s",
-                     severity, primary);
+        refused_wording(s, PQresultErrorField(res, PG_DIAG_SEVERITY),
+                        PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY), err);
         return r;
     }
     return 0;
@@ -447,25 +488,272 @@ static int read_results(run_state *s, wp_error *err)
     return r;
 }
 
+/* The answer read from the socket (rawcopy.h). */
+#define SCRATCH_BYTES (64 * 1024)
+#define MAX_SMALL_MSG (64 * 1024) /* a backup message other than data */
+
+typedef struct raw_state {
+    wp_rawcopy *rc;
+    bool in_set;      /* inside a result set (rows come) */
+    bool in_copy;     /* inside a COPY */
+    bool in_manifest; /* 13/14: this COPY is the manifest */
+    bool copied;      /* a COPY has begun: silence is a stall from here */
+    wp_buf cells;     /* the set's values, each NUL-terminated */
+    size_t cell[WP_MAX_TABLESPACES][ROW_FIELDS]; /* offsets; SIZE_MAX: NULL */
+    int n_rows, n_fields;
+    uint8_t scratch[SCRATCH_BYTES]; /* bytes no link lends memory for */
+} raw_state;
+
+/* Wait for more of the answer, watching for an abandon request and, once
+ * a COPY has begun, for a stalled server. */
+static int raw_wait(const run_state *s, const raw_state *q, wp_error *err)
+{
+    int r = wp_rawcopy_wait(q->rc, q->in_copy ? WAKE_MS : 1000, -1, err);
+    if (r < 0 && r != -EINTR)
+        return r;
+    r = check_abort(s, err);
+    if (r == 0 && q->copied)
+        r = wp_conn_check_idle(s->conn, NULL, err);
+    return r;
+}
+
+static void raw_row(raw_state *q, const wp_rawevent *ev)
+{
+    int i = q->n_rows++;
+    q->n_fields = ev->ncols;
+    if (i >= WP_MAX_TABLESPACES)
+        return; /* counted: tuples() refuses the set */
+    for (int f = 0; f < ROW_FIELDS; f++) {
+        q->cell[i][f] = SIZE_MAX;
+        if (f >= ev->ncols || ev->lens[f] < 0)
+            continue;
+        q->cell[i][f] = q->cells.len;
+        wp_buf_append(&q->cells, (const char *)ev->cols[f], (size_t)ev->lens[f]);
+        wp_buf_append(&q->cells, "", 1);
+    }
+}
+
+/* The set just completed, as tuples() takes it. */
+static int raw_tuples(run_state *s, raw_state *q, wp_lsn *start, uint32_t *start_tli, wp_error *err)
+{
+    if (wp_buf_ok(&q->cells) < 0)
+        return wp_error_set(err, -ENOMEM, "out of memory");
+    bb_rows rows = {.n = q->n_rows, .nfields = q->n_fields};
+    for (int i = 0; i < q->n_rows && i < WP_MAX_TABLESPACES; i++)
+        for (int f = 0; f < ROW_FIELDS; f++)
+            rows.val[i][f] = q->cell[i][f] == SIZE_MAX ? NULL : q->cells.data + q->cell[i][f];
+    int r = tuples(s, &rows, start, start_tli, err);
+    wp_buf_reset(&q->cells);
+    q->n_rows = q->n_fields = 0;
+    q->in_set = false;
+    return r;
+}
+
+/* len bytes of archive or manifest data: into the link's own memory where
+ * it lends it, else through the scratch buffer. */
+static int raw_stream(run_state *s, raw_state *q, size_t len, bool count, wp_error *err)
+{
+    if (!s->link)
+        return wp_error_set(err, WP_E_PROTO, "backup data arrived before any archive began");
+    while (len > 0) {
+        unsigned char *ptr = NULL;
+        size_t room = 0;
+        int r = wp_link_can_reserve(s->link) ? wp_link_reserve(s->link, &ptr, &room, err) : 0;
+        if (r < 0)
+            return r;
+        bool straight = room > 0;
+        if (!straight) {
+            ptr = q->scratch;
+            room = sizeof(q->scratch);
+        }
+        ssize_t got = wp_rawcopy_payload(q->rc, ptr, len < room ? len : room, err);
+        if (got < 0)
+            return (int)got;
+        if (got == 0) {
+            r = raw_wait(s, q, err);
+            if (r < 0)
+                return r;
+            continue;
+        }
+        len -= (size_t)got;
+        if (!straight) {
+            r = feed(s, ptr, (size_t)got, count, err);
+        } else {
+            r = wp_link_commit(s->link, (size_t)got, false, err);
+            s->stats.straight += (size_t)got;
+            if (r == 0 && count)
+                count_bytes(s, (size_t)got);
+        }
+        if (r < 0)
+            return r;
+    }
+    return check_abort(s, err);
+}
+
+/* One CopyData message of len bytes (its payload still to read). */
+static int raw_data(run_state *s, raw_state *q, size_t len, wp_error *err)
+{
+    if (!q->in_copy)
+        return wp_error_set(err, WP_E_PROTO, "the server sent data outside a COPY");
+    if (s->conn->version < 150000)
+        return raw_stream(s, q, len, !q->in_manifest, err);
+    uint8_t kind = 0;
+    int r = len ? wp_rawcopy_payload_all(q->rc, &kind, 1, err)
+                : wp_error_set(err, WP_E_PROTO, "malformed backup message (kind 0x00, 0 bytes)");
+    if (r < 0)
+        return r;
+    if (kind == 'd') {
+        /* The sequence is checked as for any message; the bytes stream. */
+        wp_bbmsg m = {.kind = WP_BBMSG_DATA, .len = len - 1};
+        size_t idx = 0;
+        const char *why = NULL;
+        if (wp_bbseq_step(&s->seq, &m, &idx, &why) < 0)
+            return wp_error_set(err, WP_E_PROTO, "the server's backup stream is out of order: %s",
+                                why);
+        return raw_stream(s, q, len - 1, !s->seq.manifest, err);
+    }
+    if (len > MAX_SMALL_MSG)
+        return wp_error_set(err, WP_E_PROTO, "malformed backup message (kind 0x%02x, %zu bytes)",
+                            kind, len);
+    q->scratch[0] = kind;
+    r = wp_rawcopy_payload_all(q->rc, q->scratch + 1, len - 1, err);
+    return r < 0 ? r : handle_message(s, q->scratch, len, err);
+}
+
+/* A result boundary: an archive still open ends well, or (after an error)
+ * is dropped unfinished. */
+static int raw_boundary(run_state *s, bool failed, wp_error *err)
+{
+    if (!s->link)
+        return 0;
+    if (!failed)
+        return close_link(s, err);
+    wp_link_free(s->link);
+    s->link = NULL;
+    return 0;
+}
+
+/* One message of the answer: 1 at ReadyForQuery, 0 to read on, or an
+ * error; the server's first error is kept in *first, read on after. */
+static int raw_event(run_state *s, raw_state *q, const wp_rawevent *ev, wp_lsn *start,
+                     uint32_t *start_tli, wp_error *first, int *failed, wp_error *err)
+{
+    int r = 0;
+    switch (ev->kind) {
+    case WP_RAW_ROWS:
+        r = raw_boundary(s, *failed, err);
+        q->in_set = true;
+        return r;
+    case WP_RAW_ROW:
+        if (!q->in_set)
+            return wp_error_set(err, WP_E_PROTO, "the server sent a row outside a result set");
+        raw_row(q, ev);
+        return 0;
+    case WP_RAW_COMPLETE:
+        r = raw_boundary(s, *failed, err);
+        if (r == 0 && q->in_set && !*failed)
+            r = raw_tuples(s, q, start, start_tli, err);
+        q->in_set = false;
+        return r;
+    case WP_RAW_COPY:
+        if (q->in_copy || q->in_set)
+            return wp_error_set(err, WP_E_PROTO, "the server began a COPY inside another result");
+        r = raw_boundary(s, *failed, err);
+        if (r == 0)
+            r = copy_begin(s, &q->in_manifest, err);
+        q->in_copy = q->copied = true;
+        wp_rawcopy_batch(q->rc, WAKE_BYTES);
+        wp_conn_note_input(s->conn);
+        return r;
+    case WP_RAW_DATA:
+        return raw_data(s, q, ev->len, err);
+    case WP_RAW_COPY_DONE:
+        /* The link stays open until the next result says whether the
+         * COPY ended well: a server error must not leave a finalized,
+         * cut file. */
+        q->in_copy = false;
+        wp_rawcopy_batch(q->rc, 1);
+        return 0;
+    case WP_RAW_ERROR:
+        raw_boundary(s, true, err);
+        q->in_copy = q->in_set = false;
+        if (!*failed) {
+            *failed = wp_conn_server_error(first, WP_E_SERVER, "BASE_BACKUP", ev->error.message,
+                                           ev->error.detail, ev->error.sqlstate);
+            refused_wording(s, ev->error.severity, ev->error.message, first);
+        }
+        return 0;
+    case WP_RAW_READY:
+        if (q->in_copy || q->in_set)
+            return wp_error_set(err, WP_E_PROTO, "the backup's answer ended inside a result");
+        r = raw_boundary(s, *failed, err);
+        return r < 0 ? r : 1;
+    }
+    return 0;
+}
+
+/* The whole answer, read from the socket, through ReadyForQuery. */
+static int raw_results(run_state *s, const char *sql, wp_error *err)
+{
+    raw_state *q = calloc(1, sizeof(*q));
+    if (!q)
+        return wp_error_set(err, -ENOMEM, "out of memory");
+    s->stats.zero_copy = true;
+    int r = wp_rawcopy_query(s->conn, sql, &q->rc, err);
+    wp_lsn start = 0;
+    uint32_t start_tli = 0;
+    wp_error first = {0};
+    int failed = 0;
+    wp_conn_note_input(s->conn);
+    while (r == 0) {
+        wp_rawevent ev;
+        r = wp_rawcopy_event(q->rc, &ev, err);
+        if (r == 0)
+            r = raw_wait(s, q, err);
+        else if (r == 1)
+            r = raw_event(s, q, &ev, &start, &start_tli, &first, &failed, err);
+    }
+    /* A server that said why before it closed: its words. */
+    if (failed && err)
+        *err = first;
+    if (failed)
+        r = failed;
+    wp_rawcopy_free(q->rc);
+    wp_buf_free(&q->cells);
+    free(q);
+    return r < 0 ? r : 0;
+}
+
+/* Through libpq. */
+static int libpq_results(run_state *s, const char *sql, wp_error *err)
+{
+    if (!PQsendQuery(s->conn->pg, sql))
+        return wp_conn_set_error(err, s->conn->pg, NULL, "BASE_BACKUP");
+    return read_results(s, err);
+}
+
 int wp_basebackup_run(wp_conn *conn, const wp_basebackup_opts *opts, const wp_basebackup_handler *h,
-                      wp_lsn *ret_end, uint32_t *ret_tli, wp_error *err)
+                      wp_lsn *ret_end, uint32_t *ret_tli, wp_basebackup_stats *ret_stats,
+                      wp_error *err)
 {
     wp_buf sql = {0};
-    int built = wp_basebackup_command(opts, conn->version, &sql, err);
-    if (built < 0) {
+    int r = wp_basebackup_command(opts, conn->version, &sql, err);
+    run_state *s = r < 0 ? NULL : calloc(1, sizeof(*s));
+    if (r == 0 && !s)
+        r = wp_error_set(err, -ENOMEM, "out of memory");
+    if (r < 0) {
         wp_buf_free(&sql);
-        return built;
+        return r;
     }
-    int sent = PQsendQuery(conn->pg, wp_buf_str(&sql));
-    wp_buf_free(&sql);
-    if (!sent)
-        return wp_conn_set_error(err, conn->pg, NULL, "BASE_BACKUP");
-    run_state *s = calloc(1, sizeof(*s));
-    if (!s)
-        return wp_error_set(err, -ENOMEM, "out of memory");
     s->conn = conn;
     s->h = h;
-    int r = read_results(s, err);
+    if (opts->zero_copy && wp_rawcopy_usable(conn))
+        r = raw_results(s, wp_buf_str(&sql), err);
+    else
+        r = libpq_results(s, wp_buf_str(&sql), err);
+    wp_buf_free(&sql);
+    if (ret_stats)
+        *ret_stats = s->stats;
     if (r == 0 && s->link)
         r = close_link(s, err);
     wp_link_free(s->link);

@@ -21,6 +21,7 @@
 /* How long the exchanges around the COPY may take when the connection
  * has no receive timeout of its own. */
 #define DEFAULT_WAIT_MS 60000
+#define BATCH_POLL_MS   5
 
 struct wp_rawcopy {
     wp_conn *conn;
@@ -31,6 +32,8 @@ struct wp_rawcopy {
     bool sent_done;   /* our CopyDone went out */
     bool server_done; /* the server's CopyDone came */
     bool completed;   /* ... or a lone CommandComplete: the server is leaving */
+    bool generic;     /* wp_rawcopy_event reads the answer */
+    int lowat;        /* SO_RCVLOWAT set, 0 or 1: none */
     uint64_t copied;
     wp_buf body; /* bodies of the messages around the COPY */
 };
@@ -80,6 +83,10 @@ static int await_socket(wp_rawcopy *rc, short events, int64_t deadline, wp_error
                            "only slow.");
         return r;
     }
+    /* With a low-water mark a short message may never wake poll: look
+     * again every few milliseconds. */
+    if (rc->lowat > 1 && left > BATCH_POLL_MS)
+        left = BATCH_POLL_MS;
     struct pollfd p = {.fd = rc->fd, .events = events};
     if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
         return wp_error_errno(err, errno, "poll failed");
@@ -155,6 +162,27 @@ static int server_error(wp_rawcopy *rc, const char *what, wp_error *err)
     if (err && !err->hint[0] && e.hint[0])
         wp_error_hint(err, "%s", e.hint);
     return r;
+}
+
+/* A NoticeResponse (in rc->body), passed on as libpq would: formatted
+ * as its default verbosity does, to the connection's notice processor.
+ * walpull sets none of its own, so that is libpq's default, which takes
+ * no argument and writes to standard error. */
+static void pass_notice(const wp_rawcopy *rc)
+{
+    wp_pqerror e;
+    if (wp_pqmsg_error((const uint8_t *)rc->body.data, rc->body.len, &e) < 0)
+        return;
+    wp_buf text = {0};
+    wp_buf_printf(&text, "%s:  %s\n", e.severity, e.message);
+    if (e.detail[0])
+        wp_buf_printf(&text, "DETAIL:  %s\n", e.detail);
+    if (e.hint[0])
+        wp_buf_printf(&text, "HINT:  %s\n", e.hint);
+    PQnoticeProcessor proc = PQsetNoticeProcessor(rc->conn->pg, NULL, NULL);
+    if (proc && wp_buf_ok(&text) == 0)
+        proc(NULL, wp_buf_str(&text));
+    wp_buf_free(&text);
 }
 
 static int send_all(wp_rawcopy *rc, const wp_buf *msg, wp_error *err)
@@ -241,6 +269,9 @@ static int around_message(wp_rawcopy *rc, char type, bool copy_ok, const char *w
         if (rc->in_len != 0)
             return wp_error_set(err, WP_E_PROTO, "the server sent data after ReadyForQuery");
         return 1;
+    case 'N':
+        pass_notice(rc);
+        return 0;
     default:
         return 0; /* CopyData we ended, RowDescription, CommandComplete, notices */
     }
@@ -284,26 +315,142 @@ static int read_until_ready(wp_rawcopy *rc, bool copy_ok, const char *what, wp_s
     return a.failed ? a.failed : 1;
 }
 
-int wp_rawcopy_start(wp_conn *conn, const char *slot, wp_lsn lsn, uint32_t tli,
-                     wp_stream_end *ret_end, wp_rawcopy **ret_rc, wp_error *err)
+/* A reader for conn, with sql sent. */
+static int rc_query(wp_conn *conn, const char *sql, wp_rawcopy **ret_rc, wp_error *err)
 {
     wp_rawcopy *rc = calloc(1, sizeof(*rc));
     if (!rc)
         return wp_error_set(err, -ENOMEM, "out of memory");
     rc->conn = conn;
     rc->fd = PQsocket(conn->pg);
-    wp_buf sql = {0}, msg = {0};
-    int r = wp_conn_start_replication_sql(conn, slot, lsn, tli, &sql, err);
-    if (r == 0 && wp_pqmsg_query(&msg, wp_buf_str(&sql)) < 0)
-        r = wp_error_set(err, -ENOMEM, "out of memory");
+    wp_buf msg = {0};
+    int r = wp_pqmsg_query(&msg, sql) < 0 ? wp_error_set(err, -ENOMEM, "out of memory") : 0;
     if (r == 0)
         r = send_all(rc, &msg, err);
-    wp_buf_free(&sql);
     wp_buf_free(&msg);
+    if (r < 0) {
+        wp_rawcopy_free(rc);
+        return r;
+    }
+    *ret_rc = rc;
+    return 0;
+}
+
+int wp_rawcopy_query(wp_conn *conn, const char *sql, wp_rawcopy **ret_rc, wp_error *err)
+{
+    int r = rc_query(conn, sql, ret_rc, err);
+    if (r == 0)
+        (*ret_rc)->generic = true;
+    return r;
+}
+
+/* The answer's message after a header of type (taken) and its body. */
+static int event_of(wp_rawcopy *rc, char type, wp_rawevent *ev, wp_error *err)
+{
+    const uint8_t *body = (const uint8_t *)rc->body.data;
+    switch (type) {
+    case 'T':
+        ev->kind = WP_RAW_ROWS;
+        return 1;
+    case 'D':
+        ev->kind = WP_RAW_ROW;
+        if (wp_pqmsg_datarow(body, rc->body.len, ev->cols, ev->lens, WP_RAW_MAX_COLS, &ev->ncols) <
+            0)
+            return wp_error_set(err, WP_E_PROTO, "malformed data row from the server");
+        return 1;
+    case 'C':
+        ev->kind = WP_RAW_COMPLETE;
+        return 1;
+    case 'H':
+        ev->kind = WP_RAW_COPY;
+        return 1;
+    case 'c':
+        ev->kind = WP_RAW_COPY_DONE;
+        return 1;
+    case 'E':
+        ev->kind = WP_RAW_ERROR;
+        if (wp_pqmsg_error(body, rc->body.len, &ev->error) < 0)
+            return wp_error_set(err, WP_E_PROTO, "malformed error message from the server");
+        return 1;
+    case 'Z':
+        /* Nothing may follow unasked: libpq takes the connection from here. */
+        if (rc->in_len != 0)
+            return wp_error_set(err, WP_E_PROTO, "the server sent data after ReadyForQuery");
+        ev->kind = WP_RAW_READY;
+        return 1;
+    case 'N':
+        pass_notice(rc);
+        return 0;
+    case 'S':
+        return 0;
+    }
+    return wp_error_set(err, WP_E_PROTO, "unexpected message type 0x%02x from the server",
+                        (unsigned)(uint8_t)type);
+}
+
+int wp_rawcopy_event(wp_rawcopy *rc, wp_rawevent *ret_ev, wp_error *err)
+{
+    if (rc->payload_left > 0)
+        return wp_error_set(err, WP_E_STATE, "a CopyData payload was left unread");
+    for (;;) {
+        int r = fill_in(rc, WP_PQMSG_HDR, err);
+        if (r <= 0)
+            return r;
+        size_t len = 0;
+        if (wp_pqmsg_body_len(rc->in, &len) < 0)
+            return wp_error_set(err, WP_E_PROTO, "malformed message from the server");
+        char type = (char)rc->in[0];
+        take_in(rc, WP_PQMSG_HDR);
+        *ret_ev = (wp_rawevent){.len = len};
+        if (type == 'd') {
+            ret_ev->kind = WP_RAW_DATA;
+            rc->payload_left = len;
+            return 1;
+        }
+        r = read_body(rc, len, wp_clock_mono_ms() + wait_ms(rc), err);
+        if (r == 0)
+            r = event_of(rc, type, ret_ev, err);
+        if (r != 0)
+            return r;
+    }
+}
+
+int wp_rawcopy_payload_all(wp_rawcopy *rc, void *dst, size_t len, wp_error *err)
+{
+    if (len > rc->payload_left)
+        return wp_error_set(err, WP_E_STATE, "read past the end of a CopyData payload");
+    int64_t deadline = wp_clock_mono_ms() + wait_ms(rc);
+    uint8_t *p = dst;
+    while (len > 0) {
+        ssize_t n = wp_rawcopy_payload(rc, p, len, err);
+        if (n < 0)
+            return (int)n;
+        if (n == 0) {
+            int r = await_socket(rc, POLLIN, deadline, err);
+            if (r < 0)
+                return r;
+            continue;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int wp_rawcopy_start(wp_conn *conn, const char *slot, wp_lsn lsn, uint32_t tli,
+                     wp_stream_end *ret_end, wp_rawcopy **ret_rc, wp_error *err)
+{
+    wp_buf sql = {0};
+    wp_rawcopy *rc = NULL;
+    int r = wp_conn_start_replication_sql(conn, slot, lsn, tli, &sql, err);
+    if (r == 0)
+        r = rc_query(conn, wp_buf_str(&sql), &rc, err);
+    wp_buf_free(&sql);
+    if (r < 0)
+        return r;
     bool copy = false;
     wp_stream_end end = {0};
-    if (r == 0)
-        r = read_until_ready(rc, true, "START_REPLICATION", &end, &copy, err);
+    r = read_until_ready(rc, true, "START_REPLICATION", &end, &copy, err);
     if (r == 0 && copy) {
         *ret_rc = rc;
         return 0;
@@ -374,6 +521,8 @@ static int take_other(wp_rawcopy *rc, char type, size_t len, wp_error *err)
     }
     if (type == 'E')
         return server_error(rc, "replication stream", err);
+    if (type == 'N')
+        pass_notice(rc);
     if (type != 'N' && type != 'S')
         return wp_error_set(err, WP_E_PROTO, "unexpected message type 0x%02x in the stream",
                             (unsigned)(uint8_t)type);
@@ -454,7 +603,7 @@ static bool header_ready(const wp_rawcopy *rc)
 {
     if (rc->payload_left > 0 || rc->in_len < WP_PQMSG_HDR)
         return false;
-    if (rc->in[0] != 'd')
+    if (rc->in[0] != 'd' || rc->generic)
         return true;
     if (rc->in_len < WP_PQMSG_HDR + 1)
         return false;
@@ -511,10 +660,19 @@ int wp_rawcopy_end(wp_rawcopy *rc, bool server_ended, wp_stream_end *ret_end, wp
     return 0;
 }
 
+void wp_rawcopy_batch(wp_rawcopy *rc, int bytes)
+{
+    /* Best effort: without it, the reader only wakes more often. */
+    (void)setsockopt(rc->fd, SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof(bytes));
+    rc->lowat = bytes;
+}
+
 void wp_rawcopy_free(wp_rawcopy *rc)
 {
     if (!rc)
         return;
+    if (rc->lowat > 1)
+        wp_rawcopy_batch(rc, 1);
     wp_buf_free(&rc->body);
     free(rc);
 }

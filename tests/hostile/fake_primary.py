@@ -20,6 +20,7 @@ import time
 
 SEGSIZE = 16 * 1024 * 1024
 START = 0x3000000
+BB_BIG = 3 * 1024 * 1024 + 777  # the big file of the odd backups
 
 
 # Deterministic WAL bytes for the raw-reader scenarios: byte at LSN x is
@@ -352,8 +353,55 @@ class Conn:
                     t.addfile(info, io.BytesIO(data))
         return out.getvalue()
 
+    def bb_odd(self, sc):
+        """A backup whose tar stream comes in odd message sizes and odd
+        chunks, with notices, parameter changes and progress between
+        messages: a big file (pattern(START, BB_BIG)) among small ones.
+        By scenario, the connection is cut inside a message, or an error
+        comes in place of the next one."""
+        main = self.tar([("PG_VERSION", b"15\n"), ("global", None),
+                         ("global/pg_control", b"\1" * 8192), ("base", None),
+                         ("base/big", pattern(START, BB_BIG)), ("base/small", b"s" * 700)])
+        out = msg(b"d", b"n" + cstr("base.tar") + cstr(""))
+        at = i = k = 0
+        while at < len(main):
+            if sc == "bb_cut" and at > 2000000:
+                m = msg(b"d", b"d" + main[at:at + 50000])
+                self.send(out + m[:30000])
+                time.sleep(0.2)
+                self.s.shutdown(socket.SHUT_RDWR)
+                raise EOFError
+            if sc == "bb_error" and at > 1000000:
+                self.send(out)
+                self.error("terminating connection due to administrator command", "57P01")
+                time.sleep(0.2)
+                raise EOFError
+            n = max(1, ODD_SIZES[k % len(ODD_SIZES)])
+            k += 1
+            out += msg(b"d", b"d" + main[at:at + n])
+            at += n
+            if k % 5 == 0:
+                out += msg(b"d", b"p" + struct.pack("!Q", at))
+            if k % 7 == 0:
+                out += msg(b"N", b"SNOTICE\0VNOTICE\0C00000\0Mnothing to see\0\0")
+            if k % 11 == 0:
+                out += msg(b"S", cstr("application_name") + cstr("x"))
+            i = self.dribble(out, i)
+            out = b""
+        out += msg(b"d", b"m") + msg(b"d", b"d" + b"{}") + msg(b"c")
+        self.dribble(out, i)
+        self.result([("recptr", 25), ("tli", 20)], [[lsn(START + 8192), "1"]], "SELECT")
+        self.complete("BASE_BACKUP")
+
     def q_base_backup(self, q):
         sc = self.scenario
+        if sc in ("bb_odd", "bb_cut", "bb_error"):
+            self.result([("recptr", 25), ("tli", 20)], [[lsn(START), "1"]], "SELECT")
+            self.result([("spcoid", 26), ("spclocation", 25), ("size", 20)],
+                        [[None, None, "100"]], "SELECT")
+            self.send(msg(b"H", struct.pack("!bH", 0, 0)))
+            self.bb_odd(sc)
+            return
         self.result([("recptr", 25), ("tli", 20)],
                     [[lsn(START), "0" if sc == "bb_tli_zero" else "1"]], "SELECT")
         spaces = [[None, None, "9000000000000000" if sc == "bb_huge_estimate" else "100"]]

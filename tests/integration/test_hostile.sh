@@ -141,6 +141,49 @@ expect_exit 1 stream "$WP_TMP/fatal"
 expect_contains "$WP_OUT" "terminating connection due to administrator command"
 expect_contains "$WP_OUT" "57P01"
 
+# The backup read from the socket (the default) and through libpq.
+python3 "$FAKE" pattern "$start" $((3 * 1024 * 1024 + 777)) >"$WP_TMP/bb-big"
+backup() {
+    local dir=$1
+    shift
+    timeout -s KILL 120 "$WALPULL" seed -D "$dir" -X none -h 127.0.0.1 -p "$fport" -U fake -w \
+        --receive-timeout 5 "$@"
+}
+
+wp_case "BASE_BACKUP in odd message sizes and chunks, with notices, parameters and progress between: the files sent, by either path"
+fake bb_odd
+for path in direct libpq; do
+    d=$WP_TMP/bbodd-$path
+    opts=(-vv)
+    [ "$path" = libpq ] && opts+=(--no-zero-copy)
+    expect_exit 0 backup "$d" "${opts[@]}"
+    cmp "$d/base/big" "$WP_TMP/bb-big" || fail "$path: the big file is not what was sent"
+    expect_eq "$(head -c 700 "$d/base/small" | tr -d s | wc -c)" 0 "$path: the small file"
+    expect_eq "$(stat -c %s "$d/base/small")" 700 "$path: the small file's size"
+    expect_contains "$WP_OUT" "NOTICE:  nothing to see"
+done
+expect_contains "$WP_OUT" "read the backup through libpq"
+# The direct run's log, read again: its bytes went straight into the file.
+expect_exit 0 backup "$WP_TMP/bbodd-again" -vv
+expect_contains "$WP_OUT" "read the backup from the socket"
+straight=$(sed -n 's/.*socket: \([0-9]*\) bytes straight.*/\1/p' <<<"$WP_OUT")
+[ "${straight:-0}" -gt 3000000 ] || fail "only ${straight:-0} bytes went straight into the files"
+
+wp_case "BASE_BACKUP cut inside a message, or an error in place of the next: exit 1, the server's words, nothing left"
+for sc in bb_cut bb_error; do
+    for path in direct libpq; do
+        fake "$sc"
+        opts=()
+        [ "$path" = libpq ] && opts+=(--no-zero-copy)
+        expect_exit 1 backup "$WP_TMP/$sc-$path" "${opts[@]}"
+        case $sc in
+        bb_cut) expect_contains "$WP_OUT" "closed the connection" ;;
+        bb_error) expect_contains "$WP_OUT" "terminating connection due to administrator command" ;;
+        esac
+        [ ! -e "$WP_TMP/$sc-$path" ] || fail "$sc, $path: the directory was left behind"
+    done
+done
+
 wp_case "BASE_BACKUP: a well-behaved backup completes and holds pg_control"
 fake default
 expect_exit 0 "$WALPULL" seed -D "$WP_TMP/s0" -X none -h 127.0.0.1 -p "$fport" -U fake -w
