@@ -8,8 +8,10 @@
 #      goes first, REPS times, with the server's files cold (read from
 #      disk) and then warm (in its page cache); then one traced run each
 #      for syscall and byte counts; then --synchronous, alternating.
-#   2. Seeding: `walpull -D` and `pg_basebackup -D -Fp -X stream` of the
-#      same pgbench database, alternating, REPS times, cold and warm.
+#   2. Seeding: `walpull -D` (from the socket, the default; through
+#      libpq, --no-zero-copy; --no-direct-io) and `pg_basebackup -D -Fp
+#      -X stream` of the same pgbench database, alternating, REPS times,
+#      cold and warm.
 #   3. The same measurements with walpull alone against OTHER_MAJOR.
 # Prints medians and paired ratios (walpull / stock tool) as Markdown.
 #   REPS=3 WAL_MB=2048 SCALE=30 OTHER_MAJOR=17 tools/bench-compare.sh
@@ -190,8 +192,8 @@ pgbench_db p15 "$SCALE"
 seed_rounds() {
     local sfx=$1 rep who
     for rep in $(seq 1 "$REPS"); do
-        local order=(w b p n)
-        [ $((rep % 2)) = 0 ] && order=(p b w n)
+        local order=(w l b p n)
+        [ $((rep % 2)) = 0 ] && order=(p b l w n)
         # Untimed first, as in the catch-up rounds: whichever run came
         # first in a round was up to 50 % slower, whichever tool it was.
         settle
@@ -199,6 +201,7 @@ seed_rounds() {
         for who in "${order[@]}"; do
             case $who in
             w) timed "seed_walpull$sfx" "$rep" "$WALPULL" -D "$WP_TMP/sw$sfx$rep" -c fast -X stream $conn ;;
+            l) timed "seed_walpull_libpq$sfx" "$rep" "$WALPULL" --no-zero-copy -D "$WP_TMP/sl$sfx$rep" -c fast -X stream $conn ;;
             b) timed "seed_walpull_buffered$sfx" "$rep" "$WALPULL" --no-direct-io -D "$WP_TMP/sn$sfx$rep" -c fast -X stream $conn ;;
             p) timed "seed_pg_basebackup$sfx" "$rep" "$BIN15/pg_basebackup" -D "$WP_TMP/sb$sfx$rep" -Fp -c fast -X stream $conn ;;
             # The ceiling: the server reads and sends, nothing is written.
@@ -206,7 +209,7 @@ seed_rounds() {
             esac
         done
     done
-    rm -rf "$WP_TMP"/sw* "$WP_TMP"/sn* "$WP_TMP"/sb*
+    rm -rf "$WP_TMP"/sw* "$WP_TMP"/sl* "$WP_TMP"/sn* "$WP_TMP"/sb*
 }
 seed_rounds ""
 echo "== the same, the server's files in its page cache" >&2
@@ -401,8 +404,9 @@ echo "Seeding ($dbsize in all databases):"
 echo
 echo "| run | wall s | CPU s |"
 echo "|---|---|---|"
-for l in seed_walpull seed_walpull_buffered seed_pg_basebackup seed_tar_to_null seed_walpull_warm \
-    seed_walpull_buffered_warm seed_pg_basebackup_warm seed_tar_to_null_warm "seed_walpull_$OTHER_MAJOR"; do
+for l in seed_walpull seed_walpull_libpq seed_walpull_buffered seed_pg_basebackup seed_tar_to_null \
+    seed_walpull_warm seed_walpull_libpq_warm seed_walpull_buffered_warm seed_pg_basebackup_warm \
+    seed_tar_to_null_warm "seed_walpull_$OTHER_MAJOR"; do
     [ -n "$(col "$l" 3)" ] || continue
     printf '| %s | %.2f | %.2f |\n' "$l" "$(col "$l" 3 | median)" "$(cpu_med "$l")"
 done
@@ -427,6 +431,8 @@ ratio "--synchronous vs pg_receivewal --synchronous" walpull--synchronous pg_rec
 ratio "--synchronous: no copy vs through libpq" walpull--synchronous walpull_libpq--synchronous
 ratio "seed vs pg_basebackup -Fp -X stream, cold" seed_walpull seed_pg_basebackup
 ratio "seed vs pg_basebackup -Fp -X stream, warm" seed_walpull_warm seed_pg_basebackup_warm
+ratio "seed from the socket vs through libpq (--no-zero-copy), cold" seed_walpull seed_walpull_libpq
+ratio "seed from the socket vs through libpq (--no-zero-copy), warm" seed_walpull_warm seed_walpull_libpq_warm
 ratio "seed --no-direct-io vs pg_basebackup, cold" seed_walpull_buffered seed_pg_basebackup
 ratio "seed --no-direct-io vs pg_basebackup, warm" seed_walpull_buffered_warm seed_pg_basebackup_warm
 echo

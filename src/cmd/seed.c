@@ -944,6 +944,12 @@ int wp_cmd_seed(int argc, char **argv)
                        .parse = parse_rate,
                        .arg_name = "RATE",
                        .help = "maximum transfer rate (kB/s, or with k or M)"},
+                      {.long_name = "manifest-checksums",
+                       .kind = WP_OPT_STRING,
+                       .target = &o.manifest_checksums,
+                       .arg_name = "SHA{224,256,384,512}|CRC32C|NONE",
+                       .help = "checksum algorithm of the backup manifest's files (default "
+                               "CRC32C)"},
                       {.short_name = 'T',
                        .long_name = "tablespace-mapping",
                        .kind = WP_OPT_CALL,

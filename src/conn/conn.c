@@ -858,11 +858,13 @@ int wp_conn_copy_recv(wp_conn *conn, uint8_t **ret_buf, wp_error *err)
     if (n == 0) {
         /* libpq's buffer holds no whole message: take what the socket has
          * (a non-blocking read), so one batch gathers every message that
-         * has already arrived. */
-        if (PQconsumeInput(conn->pg) == 0)
+         * has already arrived. A read that met the end may have brought
+         * the server's reason with it: that comes first. */
+        int ok = PQconsumeInput(conn->pg);
+        n = PQgetCopyData(conn->pg, &buf, 1);
+        if (!ok && n == 0)
             return wp_error_set(err, WP_E_CONN, "could not read from the server: %s",
                                 PQerrorMessage(conn->pg));
-        n = PQgetCopyData(conn->pg, &buf, 1);
     }
     if (n > 0) {
         wp_conn_note_input(conn);
@@ -895,17 +897,27 @@ int wp_conn_wait(wp_conn *conn, int timeout_ms, int wake_fd, wp_error *err)
 {
     struct pollfd pfd[2] = {{.fd = PQsocket(conn->pg), .events = POLLIN},
                             {.fd = wake_fd, .events = POLLIN}};
-    if (pfd[0].fd < 0)
-        return wp_error_set(err, WP_E_CONN, "the connection to the server is lost");
+    if (pfd[0].fd < 0) {
+        const char *why = PQerrorMessage(conn->pg);
+        return why[0] ? wp_error_set(err, WP_E_CONN, "could not read from the server: %s", why)
+                      : wp_error_set(err, WP_E_CONN, "the connection to the server is lost");
+    }
     int r = poll(pfd, wake_fd >= 0 ? 2 : 1, timeout_ms);
     if (r < 0)
         return errno == EINTR ? -EINTR : wp_error_errno(err, errno, "poll failed");
     /* After a timeout too: under a receive low-water mark (SO_RCVLOWAT)
      * fewer bytes than the mark may be waiting without waking poll. */
     if ((r == 0 || (pfd[0].revents & (POLLIN | POLLERR | POLLHUP))) &&
-        PQconsumeInput(conn->pg) == 0)
+        PQconsumeInput(conn->pg) == 0) {
+        /* A read that met the end may have brought the server's reason
+         * with it (TLS hands both over at once): libpq keeps it, and the
+         * caller's next read takes it. Once the socket is gone, the next
+         * wait says why. */
+        if (PQsocket(conn->pg) < 0)
+            return 0;
         return wp_error_set(err, WP_E_CONN, "could not read from the server: %s",
                             PQerrorMessage(conn->pg));
+    }
     return 0;
 }
 
