@@ -77,7 +77,7 @@ int wp_rawcopy_end(wp_rawcopy *rc, bool server_ended, wp_stream_end *ret_end, wp
 int wp_rawcopy_query(wp_conn *conn, const char *sql, wp_rawcopy **ret_rc, wp_error *err);
 
 typedef enum wp_rawkind {
-    WP_RAW_ROWS,      /* RowDescription: a result set begins */
+    WP_RAW_ROWS,      /* RowDescription: a result set of ncols columns begins */
     WP_RAW_ROW,       /* DataRow: ncols, cols and lens */
     WP_RAW_COMPLETE,  /* CommandComplete: a result ends */
     WP_RAW_COPY,      /* CopyOutResponse: a COPY begins */
@@ -110,6 +110,12 @@ int wp_rawcopy_event(wp_rawcopy *rc, wp_rawevent *ret_ev, wp_error *err);
 /* All len bytes of the current payload into dst, waiting for them at most
  * the connection's timeout (small messages: a name, a count). */
 int wp_rawcopy_payload_all(wp_rawcopy *rc, void *dst, size_t len, wp_error *err);
+
+/* Have check polled at least every second while a read or send waits;
+ * an error from it ends the wait with that error. A watched reader on a
+ * connection without a receive timeout waits as long as the server takes
+ * (an unwatched one gives up after 60 s). */
+void wp_rawcopy_watch(wp_rawcopy *rc, int (*check)(void *user, wp_error *err), void *user);
 
 /* Wake only once bytes have queued (SO_RCVLOWAT), or every few
  * milliseconds: a stream of small messages costs fewer wake-ups. 1 wakes

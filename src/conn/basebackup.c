@@ -316,6 +316,7 @@ static int check_tablespaces(const run_state *s, wp_error *err)
  * strings, NULL for SQL NULL. n counts every row; the first
  * WP_MAX_TABLESPACES are kept. */
 #define ROW_FIELDS 3
+_Static_assert(ROW_FIELDS <= WP_RAW_MAX_COLS, "raw rows keep every field read");
 
 typedef struct bb_rows {
     int n, nfields;
@@ -489,8 +490,8 @@ static int read_results(run_state *s, wp_error *err)
 }
 
 /* The answer read from the socket (rawcopy.h). */
-#define SCRATCH_BYTES (64 * 1024)
-#define MAX_SMALL_MSG (64 * 1024) /* a backup message other than data */
+#define SCRATCH_BYTES ((size_t)64 << 10)
+#define MAX_SMALL_MSG ((size_t)64 << 10) /* a backup message other than data */
 
 typedef struct raw_state {
     wp_rawcopy *rc;
@@ -517,12 +518,16 @@ static int raw_wait(const run_state *s, const raw_state *q, wp_error *err)
     return r;
 }
 
-static void raw_row(raw_state *q, const wp_rawevent *ev)
+static int raw_row(raw_state *q, const wp_rawevent *ev, wp_error *err)
 {
+    /* As libpq checks it. */
+    if (ev->ncols != q->n_fields)
+        return wp_error_set(err, WP_E_PROTO, "the server sent a row of %d columns in a set of %d",
+                            ev->ncols, q->n_fields);
+    if (q->n_rows == WP_MAX_TABLESPACES)
+        return wp_error_set(err, WP_E_PROTO, "unexpected tablespace list (more than %d rows)",
+                            WP_MAX_TABLESPACES);
     int i = q->n_rows++;
-    q->n_fields = ev->ncols;
-    if (i >= WP_MAX_TABLESPACES)
-        return; /* counted: tuples() refuses the set */
     for (int f = 0; f < ROW_FIELDS; f++) {
         q->cell[i][f] = SIZE_MAX;
         if (f >= ev->ncols || ev->lens[f] < 0)
@@ -531,6 +536,7 @@ static void raw_row(raw_state *q, const wp_rawevent *ev)
         wp_buf_append(&q->cells, (const char *)ev->cols[f], (size_t)ev->lens[f]);
         wp_buf_append(&q->cells, "", 1);
     }
+    return 0;
 }
 
 /* The set just completed, as tuples() takes it. */
@@ -539,7 +545,7 @@ static int raw_tuples(run_state *s, raw_state *q, wp_lsn *start, uint32_t *start
     if (wp_buf_ok(&q->cells) < 0)
         return wp_error_set(err, -ENOMEM, "out of memory");
     bb_rows rows = {.n = q->n_rows, .nfields = q->n_fields};
-    for (int i = 0; i < q->n_rows && i < WP_MAX_TABLESPACES; i++)
+    for (int i = 0; i < q->n_rows; i++)
         for (int f = 0; f < ROW_FIELDS; f++)
             rows.val[i][f] = q->cell[i][f] == SIZE_MAX ? NULL : q->cells.data + q->cell[i][f];
     int r = tuples(s, &rows, start, start_tli, err);
@@ -549,45 +555,68 @@ static int raw_tuples(run_state *s, raw_state *q, wp_lsn *start, uint32_t *start
     return r;
 }
 
-/* len bytes of archive or manifest data: into the link's own memory where
- * it lends it, else through the scratch buffer. */
+/* Up to len bytes of archive or manifest data, as far as they have come:
+ * into the link's own memory where it lends it, else through the scratch
+ * buffer. *ret_got 0: none has arrived yet. */
+static int raw_chunk(run_state *s, raw_state *q, size_t len, bool count, size_t *ret_got,
+                     wp_error *err)
+{
+    unsigned char *ptr = NULL;
+    size_t room = 0;
+    int r = wp_link_can_reserve(s->link) ? wp_link_reserve(s->link, &ptr, &room, err) : 0;
+    if (r < 0)
+        return r;
+    bool straight = room > 0;
+    if (!straight) {
+        ptr = q->scratch;
+        room = sizeof(q->scratch);
+    }
+    ssize_t got = wp_rawcopy_payload(q->rc, ptr, len < room ? len : room, err);
+    if (got <= 0) {
+        *ret_got = 0;
+        return (int)got;
+    }
+    *ret_got = (size_t)got;
+    if (!straight)
+        return feed(s, ptr, (size_t)got, count, err);
+    r = wp_link_commit(s->link, (size_t)got, false, err);
+    s->stats.straight += (size_t)got;
+    if (r == 0 && count)
+        count_bytes(s, (size_t)got);
+    return r;
+}
+
+/* len bytes of archive or manifest data, waiting for them as they come. */
 static int raw_stream(run_state *s, raw_state *q, size_t len, bool count, wp_error *err)
 {
     if (!s->link)
         return wp_error_set(err, WP_E_PROTO, "backup data arrived before any archive began");
     while (len > 0) {
-        unsigned char *ptr = NULL;
-        size_t room = 0;
-        int r = wp_link_can_reserve(s->link) ? wp_link_reserve(s->link, &ptr, &room, err) : 0;
-        if (r < 0)
-            return r;
-        bool straight = room > 0;
-        if (!straight) {
-            ptr = q->scratch;
-            room = sizeof(q->scratch);
-        }
-        ssize_t got = wp_rawcopy_payload(q->rc, ptr, len < room ? len : room, err);
-        if (got < 0)
-            return (int)got;
-        if (got == 0) {
+        size_t got = 0;
+        int r = raw_chunk(s, q, len, count, &got, err);
+        if (r == 0 && got == 0)
             r = raw_wait(s, q, err);
-            if (r < 0)
-                return r;
-            continue;
-        }
-        len -= (size_t)got;
-        if (!straight) {
-            r = feed(s, ptr, (size_t)got, count, err);
-        } else {
-            r = wp_link_commit(s->link, (size_t)got, false, err);
-            s->stats.straight += (size_t)got;
-            if (r == 0 && count)
-                count_bytes(s, (size_t)got);
-        }
         if (r < 0)
             return r;
+        len -= got;
     }
     return check_abort(s, err);
+}
+
+/* A payload read and dropped (after the server's error). */
+static int raw_drop(run_state *s, raw_state *q, size_t len, wp_error *err)
+{
+    while (len > 0) {
+        ssize_t got =
+            wp_rawcopy_payload(q->rc, q->scratch, len < SCRATCH_BYTES ? len : SCRATCH_BYTES, err);
+        if (got < 0)
+            return (int)got;
+        int r = got == 0 ? raw_wait(s, q, err) : 0;
+        if (r < 0)
+            return r;
+        len -= (size_t)got;
+    }
+    return 0;
 }
 
 /* One CopyData message of len bytes (its payload still to read). */
@@ -643,12 +672,12 @@ static int raw_event(run_state *s, raw_state *q, const wp_rawevent *ev, wp_lsn *
     case WP_RAW_ROWS:
         r = raw_boundary(s, *failed, err);
         q->in_set = true;
+        q->n_fields = ev->ncols;
         return r;
     case WP_RAW_ROW:
         if (!q->in_set)
             return wp_error_set(err, WP_E_PROTO, "the server sent a row outside a result set");
-        raw_row(q, ev);
-        return 0;
+        return *failed ? 0 : raw_row(q, ev, err);
     case WP_RAW_COMPLETE:
         r = raw_boundary(s, *failed, err);
         if (r == 0 && q->in_set && !*failed)
@@ -659,14 +688,15 @@ static int raw_event(run_state *s, raw_state *q, const wp_rawevent *ev, wp_lsn *
         if (q->in_copy || q->in_set)
             return wp_error_set(err, WP_E_PROTO, "the server began a COPY inside another result");
         r = raw_boundary(s, *failed, err);
-        if (r == 0)
+        /* After the server's error nothing more is written. */
+        if (r == 0 && !*failed)
             r = copy_begin(s, &q->in_manifest, err);
         q->in_copy = q->copied = true;
         wp_rawcopy_batch(q->rc, WAKE_BYTES);
         wp_conn_note_input(s->conn);
         return r;
     case WP_RAW_DATA:
-        return raw_data(s, q, ev->len, err);
+        return *failed ? raw_drop(s, q, ev->len, err) : raw_data(s, q, ev->len, err);
     case WP_RAW_COPY_DONE:
         /* The link stays open until the next result says whether the
          * COPY ended well: a server error must not leave a finalized,
@@ -677,6 +707,7 @@ static int raw_event(run_state *s, raw_state *q, const wp_rawevent *ev, wp_lsn *
     case WP_RAW_ERROR:
         raw_boundary(s, true, err);
         q->in_copy = q->in_set = false;
+        wp_rawcopy_batch(q->rc, 1); /* what follows is short */
         if (!*failed) {
             *failed = wp_conn_server_error(first, WP_E_SERVER, "BASE_BACKUP", ev->error.message,
                                            ev->error.detail, ev->error.sqlstate);
@@ -692,6 +723,12 @@ static int raw_event(run_state *s, raw_state *q, const wp_rawevent *ev, wp_lsn *
     return 0;
 }
 
+/* The reader's waits inside a message end on the same requests. */
+static int raw_check(void *user, wp_error *err)
+{
+    return check_abort(user, err);
+}
+
 /* The whole answer, read from the socket, through ReadyForQuery. */
 static int raw_results(run_state *s, const char *sql, wp_error *err)
 {
@@ -700,6 +737,8 @@ static int raw_results(run_state *s, const char *sql, wp_error *err)
         return wp_error_set(err, -ENOMEM, "out of memory");
     s->stats.zero_copy = true;
     int r = wp_rawcopy_query(s->conn, sql, &q->rc, err);
+    if (r == 0)
+        wp_rawcopy_watch(q->rc, raw_check, s);
     wp_lsn start = 0;
     uint32_t start_tli = 0;
     wp_error first = {0};
@@ -738,12 +777,14 @@ int wp_basebackup_run(wp_conn *conn, const wp_basebackup_opts *opts, const wp_ba
 {
     wp_buf sql = {0};
     int r = wp_basebackup_command(opts, conn->version, &sql, err);
-    run_state *s = r < 0 ? NULL : calloc(1, sizeof(*s));
-    if (r == 0 && !s)
-        r = wp_error_set(err, -ENOMEM, "out of memory");
     if (r < 0) {
         wp_buf_free(&sql);
         return r;
+    }
+    run_state *s = calloc(1, sizeof(*s));
+    if (!s) {
+        wp_buf_free(&sql);
+        return wp_error_set(err, -ENOMEM, "out of memory");
     }
     s->conn = conn;
     s->h = h;

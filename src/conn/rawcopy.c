@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -22,6 +23,7 @@
  * has no receive timeout of its own. */
 #define DEFAULT_WAIT_MS 60000
 #define BATCH_POLL_MS   5
+#define CHECK_POLL_MS   1000
 
 struct wp_rawcopy {
     wp_conn *conn;
@@ -34,6 +36,8 @@ struct wp_rawcopy {
     bool completed;   /* ... or a lone CommandComplete: the server is leaving */
     bool generic;     /* wp_rawcopy_event reads the answer */
     int lowat;        /* SO_RCVLOWAT set, 0 or 1: none */
+    int (*check)(void *user, wp_error *err); /* polled while waiting */
+    void *check_user;
     uint64_t copied;
     wp_buf body; /* bodies of the messages around the COPY */
 };
@@ -46,6 +50,16 @@ bool wp_rawcopy_usable(const wp_conn *conn)
 static int wait_ms(const wp_rawcopy *rc)
 {
     return rc->conn->timeout_ms > 0 ? rc->conn->timeout_ms : DEFAULT_WAIT_MS;
+}
+
+/* When a wait that starts now gives up: after the connection's receive
+ * timeout; without one, never if the caller watches the wait (it can end
+ * it), else after DEFAULT_WAIT_MS. */
+static int64_t deadline_from_now(const wp_rawcopy *rc)
+{
+    if (rc->conn->timeout_ms <= 0 && rc->check)
+        return INT64_MAX;
+    return wp_clock_mono_ms() + wait_ms(rc);
 }
 
 /* Read what the socket has, at most len: bytes read, 0 when nothing has
@@ -82,6 +96,13 @@ static int await_socket(wp_rawcopy *rc, short events, int64_t deadline, wp_error
         wp_error_hint(err, "The server or the network stalls; raise --receive-timeout if it is "
                            "only slow.");
         return r;
+    }
+    if (rc->check) {
+        int r = rc->check(rc->check_user, err);
+        if (r < 0)
+            return r;
+        if (left > CHECK_POLL_MS)
+            left = CHECK_POLL_MS;
     }
     /* With a low-water mark a short message may never wake poll: look
      * again every few milliseconds. */
@@ -189,7 +210,7 @@ static int send_all(wp_rawcopy *rc, const wp_buf *msg, wp_error *err)
 {
     if (wp_buf_ok(msg) < 0)
         return wp_error_set(err, -ENOMEM, "out of memory");
-    int64_t deadline = wp_clock_mono_ms() + wait_ms(rc);
+    int64_t deadline = deadline_from_now(rc);
     size_t off = 0;
     while (off < msg->len) {
         ssize_t n = send(rc->fd, msg->data + off, msg->len - off, MSG_NOSIGNAL);
@@ -283,7 +304,7 @@ static int around_message(wp_rawcopy *rc, char type, bool copy_ok, const char *w
 static int read_until_ready(wp_rawcopy *rc, bool copy_ok, const char *what, wp_stream_end *ret_end,
                             bool *ret_copy, wp_error *err)
 {
-    int64_t deadline = wp_clock_mono_ms() + wait_ms(rc);
+    int64_t deadline = deadline_from_now(rc);
     around a = {0};
     int r = 0;
     while (r == 0) {
@@ -351,12 +372,16 @@ static int event_of(wp_rawcopy *rc, char type, wp_rawevent *ev, wp_error *err)
     switch (type) {
     case 'T':
         ev->kind = WP_RAW_ROWS;
+        if (rc->body.len < 2)
+            return wp_error_set(err, WP_E_PROTO, "malformed row description from the server");
+        ev->ncols = (body[0] << 8) | body[1];
         return 1;
     case 'D':
         ev->kind = WP_RAW_ROW;
         if (wp_pqmsg_datarow(body, rc->body.len, ev->cols, ev->lens, WP_RAW_MAX_COLS, &ev->ncols) <
             0)
             return wp_error_set(err, WP_E_PROTO, "malformed data row from the server");
+        ev->ncols = (body[0] << 8) | body[1]; /* all of them, kept or not */
         return 1;
     case 'C':
         ev->kind = WP_RAW_COMPLETE;
@@ -407,7 +432,7 @@ int wp_rawcopy_event(wp_rawcopy *rc, wp_rawevent *ret_ev, wp_error *err)
             rc->payload_left = len;
             return 1;
         }
-        r = read_body(rc, len, wp_clock_mono_ms() + wait_ms(rc), err);
+        r = read_body(rc, len, deadline_from_now(rc), err);
         if (r == 0)
             r = event_of(rc, type, ret_ev, err);
         if (r != 0)
@@ -419,7 +444,7 @@ int wp_rawcopy_payload_all(wp_rawcopy *rc, void *dst, size_t len, wp_error *err)
 {
     if (len > rc->payload_left)
         return wp_error_set(err, WP_E_STATE, "read past the end of a CopyData payload");
-    int64_t deadline = wp_clock_mono_ms() + wait_ms(rc);
+    int64_t deadline = deadline_from_now(rc);
     uint8_t *p = dst;
     while (len > 0) {
         ssize_t n = wp_rawcopy_payload(rc, p, len, err);
@@ -509,7 +534,7 @@ static int take_keepalive(wp_rawcopy *rc, size_t len, wp_rawmsg *ret_msg, wp_err
 static int take_other(wp_rawcopy *rc, char type, size_t len, wp_error *err)
 {
     take_in(rc, WP_PQMSG_HDR);
-    int r = read_body(rc, len, wp_clock_mono_ms() + wait_ms(rc), err);
+    int r = read_body(rc, len, deadline_from_now(rc), err);
     if (r < 0)
         return r;
     /* CopyDone; or CommandComplete alone, which a server shutting down
@@ -624,7 +649,7 @@ int wp_rawcopy_wait(wp_rawcopy *rc, int timeout_ms, int wake_fd, wp_error *err)
 int wp_rawcopy_end(wp_rawcopy *rc, bool server_ended, wp_stream_end *ret_end, wp_error *err)
 {
     (void)server_ended; /* rc knows whether the server's CopyDone came */
-    int64_t deadline = wp_clock_mono_ms() + wait_ms(rc);
+    int64_t deadline = deadline_from_now(rc);
     int r = 0;
     /* The rest of a payload we stopped reading goes unread no further. */
     while (r == 0 && rc->payload_left > 0) {
@@ -658,6 +683,12 @@ int wp_rawcopy_end(wp_rawcopy *rc, bool server_ended, wp_stream_end *ret_end, wp
         return r;
     *ret_end = end;
     return 0;
+}
+
+void wp_rawcopy_watch(wp_rawcopy *rc, int (*check)(void *user, wp_error *err), void *user)
+{
+    rc->check = check;
+    rc->check_user = user;
 }
 
 void wp_rawcopy_batch(wp_rawcopy *rc, int bytes)

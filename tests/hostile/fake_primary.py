@@ -393,8 +393,43 @@ class Conn:
         self.result([("recptr", 25), ("tli", 20)], [[lsn(START + 8192), "1"]], "SELECT")
         self.complete("BASE_BACKUP")
 
+    def bb_misbehave(self, sc):
+        """bb_partial: half a progress message, then silence.
+        bb_err_then_more: an error inside the COPY, then a second COPY with
+        a manifest, as if nothing had happened. bb_wide_row: a tablespace
+        row with more columns than its set."""
+        self.result([("recptr", 25), ("tli", 20)], [[lsn(START), "1"]], "SELECT")
+        spaces = [[None, None, "100"]]
+        if sc == "bb_wide_row":
+            body = struct.pack("!H", 3) + b"".join(struct.pack("!H", 0) + cstr(n) + b"\0" * 18
+                                                    for n in ("spcoid", "spclocation", "size"))
+            row = struct.pack("!H", 4) + struct.pack("!i", -1) * 2 + struct.pack("!i", 3) + b"100" \
+                + struct.pack("!i", 1) + b"x"
+            self.send(msg(b"T", body) + msg(b"D", row) + msg(b"C", cstr("SELECT 1")))
+        else:
+            self.result([("spcoid", 26), ("spclocation", 25), ("size", 20)], spaces, "SELECT")
+        self.send(msg(b"H", struct.pack("!bH", 0, 0)))
+        main = self.tar([("PG_VERSION", b"15\n"), ("global", None),
+                         ("global/pg_control", b"\1" * 8192)])
+        if sc == "bb_wide_row":  # the rest of a good backup
+            self.send(msg(b"d", b"n" + cstr("base.tar") + cstr("")) + msg(b"d", b"d" + main)
+                      + msg(b"d", b"m") + msg(b"d", b"d" + b"{}") + msg(b"c"))
+            self.result([("recptr", 25), ("tli", 20)], [[lsn(START + 8192), "1"]], "SELECT")
+            self.complete("BASE_BACKUP")
+            return
+        out = msg(b"d", b"n" + cstr("base.tar") + cstr("")) + msg(b"d", b"d" + main[:1024])
+        if sc == "bb_partial":
+            self.send(out + msg(b"d", b"p" + struct.pack("!Q", 1024))[:9])
+            time.sleep(3600)
+        self.send(out)
+        self.error("could not read file: I/O error", "58030")
+        self.send(msg(b"H", struct.pack("!bH", 0, 0)) + msg(b"d", b"m")
+                  + msg(b"d", b"d" + b'{"after": "error"}') + msg(b"c"))
+
     def q_base_backup(self, q):
         sc = self.scenario
+        if sc in ("bb_partial", "bb_err_then_more", "bb_wide_row"):
+            return self.bb_misbehave(sc)
         if sc in ("bb_odd", "bb_cut", "bb_error"):
             self.result([("recptr", 25), ("tli", 20)], [[lsn(START), "1"]], "SELECT")
             self.result([("spcoid", 26), ("spclocation", 25), ("size", 20)],

@@ -184,6 +184,43 @@ for sc in bb_cut bb_error; do
     done
 done
 
+wp_case "BASE_BACKUP stalled inside a message, no receive timeout: SIGINT ends it at once, by either path"
+for path in direct libpq; do
+    fake bb_partial
+    opts=(--receive-timeout 0)
+    [ "$path" = libpq ] && opts+=(--no-zero-copy)
+    timeout -s KILL "$WAIT" "$WALPULL" seed -D "$WP_TMP/part-$path" -X none -h 127.0.0.1 -p "$fport" -U fake -w \
+        "${opts[@]}" >"$WP_TMP/part-$path.log" 2>&1 &
+    spid=$!
+    sleep 2
+    t0=$SECONDS
+    kill -INT "$spid"
+    expect_wait_exit 1 "$spid" "$path: a stalled seed stopped by SIGINT"
+    [ $((SECONDS - t0)) -le 3 ] || fail "$path: SIGINT took $((SECONDS - t0)) s to end the seed"
+    expect_contains "$(cat "$WP_TMP/part-$path.log")" "interrupted (SIGINT)"
+done
+
+wp_case "BASE_BACKUP: after the server's error nothing more is written, by either path"
+for path in direct libpq; do
+    fake bb_err_then_more
+    opts=(-n)
+    [ "$path" = libpq ] && opts+=(--no-zero-copy)
+    expect_exit 1 backup "$WP_TMP/errmore-$path" "${opts[@]}"
+    expect_contains "$WP_OUT" "could not read file: I/O error"
+    if grep -rqs after "$WP_TMP/errmore-$path"; then
+        fail "$path: data sent after the error was written: $(grep -rl after "$WP_TMP/errmore-$path")"
+    fi
+done
+
+wp_case "BASE_BACKUP: a row wider than its result set is refused, by either path"
+for path in direct libpq; do
+    fake bb_wide_row
+    opts=()
+    [ "$path" = libpq ] && opts+=(--no-zero-copy)
+    expect_exit 1 backup "$WP_TMP/wide-$path" "${opts[@]}"
+    [ ! -e "$WP_TMP/wide-$path" ] || fail "$path: the directory was left behind"
+done
+
 wp_case "BASE_BACKUP: a well-behaved backup completes and holds pg_control"
 fake default
 expect_exit 0 "$WALPULL" seed -D "$WP_TMP/s0" -X none -h 127.0.0.1 -p "$fport" -U fake -w
