@@ -1,5 +1,6 @@
 #include "walpull/basebackup.h"
 
+#include "conn/bbrun.h"
 #include "conn/conn_internal.h"
 #include "walpull/bbmsg.h"
 #include "walpull/conninfo.h"
@@ -87,24 +88,7 @@ int wp_basebackup_command(const wp_basebackup_opts *o, int server_version, wp_bu
     return wp_buf_ok(out) < 0 ? wp_error_set(err, -ENOMEM, "out of memory") : 0;
 }
 
-typedef struct run_state {
-    wp_conn *conn;
-    const wp_basebackup_handler *h;
-    wp_tablespace ts[WP_MAX_TABLESPACES];
-    size_t n_ts;
-    int results; /* tuple results seen */
-    wp_link *link;
-    size_t next_archive;                   /* 13/14: index of the next COPY */
-    const char *paths[WP_MAX_TABLESPACES]; /* each tablespace's, "" for the main one */
-    wp_bbseq seq;                          /* 15+: the order of the stream */
-    bool manifest_seen;                    /* 13/14: the manifest's COPY came */
-    uint64_t bytes;
-    wp_lsn end;
-    uint32_t end_tli;
-    wp_basebackup_stats stats;
-} run_state;
-
-static int close_link(run_state *s, wp_error *err)
+int bb_close_link(run_state *s, wp_error *err)
 {
     if (!s->link)
         return 0;
@@ -114,14 +98,14 @@ static int close_link(run_state *s, wp_error *err)
     return r;
 }
 
-static void count_bytes(run_state *s, size_t len)
+void bb_count_bytes(run_state *s, size_t len)
 {
     s->bytes += len;
     if (s->h->progress)
         s->h->progress(s->h->user, s->bytes);
 }
 
-static int feed(run_state *s, const uint8_t *data, size_t len, bool count, wp_error *err)
+int bb_feed(run_state *s, const uint8_t *data, size_t len, bool count, wp_error *err)
 {
     if (!s->link)
         return wp_error_set(err, WP_E_PROTO, "backup data arrived before any archive began");
@@ -129,12 +113,12 @@ static int feed(run_state *s, const uint8_t *data, size_t len, bool count, wp_er
     int r = wp_link_content(s->link, &v, 1, err);
     s->stats.handed += len;
     if (r == 0 && count)
-        count_bytes(s, len);
+        bb_count_bytes(s, len);
     return r;
 }
 
 /* One CopyData message of the 15+ stream. */
-static int handle_message(run_state *s, const uint8_t *buf, size_t len, wp_error *err)
+int bb_handle_message(run_state *s, const uint8_t *buf, size_t len, wp_error *err)
 {
     wp_bbmsg m;
     size_t idx = 0;
@@ -147,31 +131,24 @@ static int handle_message(run_state *s, const uint8_t *buf, size_t len, wp_error
     int r = 0;
     switch (m.kind) {
     case WP_BBMSG_ARCHIVE:
-        r = close_link(s, err);
+        r = bb_close_link(s, err);
         if (r == 0)
             r = s->h->archive(s->h->user, idx, &s->link, err);
         return r;
     case WP_BBMSG_DATA:
-        return feed(s, m.data, m.len, !s->seq.manifest, err);
+        return bb_feed(s, m.data, m.len, !s->seq.manifest, err);
     case WP_BBMSG_PROGRESS:
         if (s->h->progress)
             s->h->progress(s->h->user, m.progress);
         return 0;
     case WP_BBMSG_MANIFEST:
-        r = close_link(s, err);
+        r = bb_close_link(s, err);
         if (r == 0)
             r = s->h->manifest(s->h->user, &s->link, err);
         return r;
     }
     return 0;
 }
-
-/* While an archive streams, sleep until a batch of data is queued
- * (SO_RCVLOWAT) or a short while has passed, instead of waking for every
- * message: the server reads slower than walpull writes, and one wake-up per
- * 32 kB message cost a fifth of a seed's CPU in scheduler switches. */
-#define WAKE_BYTES (256 * 1024)
-#define WAKE_MS    5
 
 static void set_rcvlowat(PGconn *pg, int bytes)
 {
@@ -181,7 +158,7 @@ static void set_rcvlowat(PGconn *pg, int bytes)
 
 /* The driver's say: go on, or abandon the backup (a failed WAL stream, a
  * signal). */
-static int check_abort(const run_state *s, wp_error *err)
+int bb_check_abort(const run_state *s, wp_error *err)
 {
     const char *why = s->h->should_abort ? s->h->should_abort(s->h->user) : NULL;
     return why ? wp_error_set(err, WP_E_STATE, "base backup stopped: %s", why) : 0;
@@ -210,7 +187,7 @@ static int next_message(const run_state *s, char **buf, int *len, wp_error *err)
          * stops is a stalled server. */
         r = wp_conn_check_idle(conn, NULL, err);
         if (r == 0)
-            r = check_abort(s, err);
+            r = bb_check_abort(s, err);
         if (r < 0)
             return r;
     }
@@ -228,13 +205,13 @@ static int stream_messages(run_state *s, bool modern, const bool *in_manifest, w
         if (len == -1)
             break;
         if (modern)
-            r = handle_message(s, (const uint8_t *)buf, (size_t)len, err);
+            r = bb_handle_message(s, (const uint8_t *)buf, (size_t)len, err);
         else
-            r = feed(s, (const uint8_t *)buf, (size_t)len, !*in_manifest, err);
+            r = bb_feed(s, (const uint8_t *)buf, (size_t)len, !*in_manifest, err);
         PQfreemem(buf);
         if (r < 0)
             return r;
-        r = check_abort(s, err);
+        r = bb_check_abort(s, err);
         if (r < 0)
             return r;
     }
@@ -243,7 +220,7 @@ static int stream_messages(run_state *s, bool modern, const bool *in_manifest, w
 
 /* A COPY begins: 13 and 14 send one raw tar per tablespace, in list
  * order, then the manifest; 15 and later say in the stream what comes. */
-static int copy_begin(run_state *s, bool *ret_in_manifest, wp_error *err)
+int bb_copy_begin(run_state *s, bool *ret_in_manifest, wp_error *err)
 {
     *ret_in_manifest = false;
     if (s->conn->version >= 150000)
@@ -267,7 +244,7 @@ static int copy_stream(run_state *s, wp_error *err)
     PGconn *pg = s->conn->pg;
     bool modern = s->conn->version >= 150000;
     bool in_manifest = false;
-    int r = copy_begin(s, &in_manifest, err);
+    int r = bb_copy_begin(s, &in_manifest, err);
     if (r < 0)
         return r;
     set_rcvlowat(pg, WAKE_BYTES);
@@ -312,17 +289,6 @@ static int check_tablespaces(const run_state *s, wp_error *err)
     return 0;
 }
 
-/* A result set's rows, whichever way they were read: values as C
- * strings, NULL for SQL NULL. n counts every row; the first
- * WP_MAX_TABLESPACES are kept. */
-#define ROW_FIELDS 3
-_Static_assert(ROW_FIELDS <= WP_RAW_MAX_COLS, "raw rows keep every field read");
-
-typedef struct bb_rows {
-    int n, nfields;
-    const char *val[WP_MAX_TABLESPACES][ROW_FIELDS];
-} bb_rows;
-
 static void rows_of_result(const PGresult *res, bb_rows *rows)
 {
     rows->n = PQntuples(res);
@@ -351,8 +317,8 @@ static int tablespace_row(const char *const val[ROW_FIELDS], wp_tablespace *t, w
     return 0;
 }
 
-static int tuples(run_state *s, const bb_rows *rows, wp_lsn *ret_start, uint32_t *ret_tli,
-                  wp_error *err)
+int bb_tuples(run_state *s, const bb_rows *rows, wp_lsn *ret_start, uint32_t *ret_tli,
+              wp_error *err)
 {
     int which = s->results++;
     if (which == 1) {
@@ -398,8 +364,8 @@ static int tuples(run_state *s, const bb_rows *rows, wp_lsn *ret_start, uint32_t
 
 /* Refused before it began: in the words scripts of the stock tool match
  * ("could not initiate base backup: ERROR:  ..."). */
-static void refused_wording(const run_state *s, const char *severity, const char *primary,
-                            wp_error *err)
+void bb_refused_wording(const run_state *s, const char *severity, const char *primary,
+                        wp_error *err)
 {
     if (s->results == 0 && severity && primary && err)
         snprintf(err->message, sizeof(err->message), "could not initiate base backup: %s:  %s",
@@ -417,7 +383,7 @@ static int handle_result(run_state *s, PGresult *res, wp_lsn *start, uint32_t *s
             wp_link_free(s->link);
             s->link = NULL;
         } else {
-            int r = close_link(s, err);
+            int r = bb_close_link(s, err);
             if (r < 0)
                 return r;
         }
@@ -427,12 +393,12 @@ static int handle_result(run_state *s, PGresult *res, wp_lsn *start, uint32_t *s
     if (st == PGRES_TUPLES_OK) {
         bb_rows rows = {0};
         rows_of_result(res, &rows);
-        return tuples(s, &rows, start, start_tli, err);
+        return bb_tuples(s, &rows, start, start_tli, err);
     }
     if (st != PGRES_COMMAND_OK) {
         int r = wp_conn_set_error(err, s->conn->pg, res, "BASE_BACKUP");
-        refused_wording(s, PQresultErrorField(res, PG_DIAG_SEVERITY),
-                        PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY), err);
+        bb_refused_wording(s, PQresultErrorField(res, PG_DIAG_SEVERITY),
+                           PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY), err);
         return r;
     }
     return 0;
@@ -451,7 +417,7 @@ static int await_result(const run_state *s, bool copied, wp_error *err)
             return r;
         if (!PQisBusy(s->conn->pg))
             break;
-        r = check_abort(s, err);
+        r = bb_check_abort(s, err);
         if (r == 0 && copied)
             r = wp_conn_check_idle(s->conn, NULL, err);
         if (r < 0)
@@ -489,280 +455,6 @@ static int read_results(run_state *s, wp_error *err)
     return r;
 }
 
-/* The answer read from the socket (rawcopy.h). */
-#define SCRATCH_BYTES ((size_t)64 << 10)
-#define MAX_SMALL_MSG ((size_t)64 << 10) /* a backup message other than data */
-
-typedef struct raw_state {
-    wp_rawcopy *rc;
-    bool in_set;      /* inside a result set (rows come) */
-    bool in_copy;     /* inside a COPY */
-    bool in_manifest; /* 13/14: this COPY is the manifest */
-    bool copied;      /* a COPY has begun: silence is a stall from here */
-    wp_buf cells;     /* the set's values, each NUL-terminated */
-    size_t cell[WP_MAX_TABLESPACES][ROW_FIELDS]; /* offsets; SIZE_MAX: NULL */
-    int n_rows, n_fields;
-    uint8_t scratch[SCRATCH_BYTES]; /* bytes no link lends memory for */
-} raw_state;
-
-/* Wait for more of the answer, watching for an abandon request and, once
- * a COPY has begun, for a stalled server. */
-static int raw_wait(const run_state *s, const raw_state *q, wp_error *err)
-{
-    int r = wp_rawcopy_wait(q->rc, q->in_copy ? WAKE_MS : 1000, -1, err);
-    if (r < 0 && r != -EINTR)
-        return r;
-    r = check_abort(s, err);
-    if (r == 0 && q->copied)
-        r = wp_conn_check_idle(s->conn, NULL, err);
-    return r;
-}
-
-static int raw_row(raw_state *q, const wp_rawevent *ev, wp_error *err)
-{
-    /* As libpq checks it. */
-    if (ev->ncols != q->n_fields)
-        return wp_error_set(err, WP_E_PROTO, "the server sent a row of %d columns in a set of %d",
-                            ev->ncols, q->n_fields);
-    if (q->n_rows == WP_MAX_TABLESPACES)
-        return wp_error_set(err, WP_E_PROTO, "unexpected tablespace list (more than %d rows)",
-                            WP_MAX_TABLESPACES);
-    int i = q->n_rows++;
-    for (int f = 0; f < ROW_FIELDS; f++) {
-        q->cell[i][f] = SIZE_MAX;
-        if (f >= ev->ncols || ev->lens[f] < 0)
-            continue;
-        q->cell[i][f] = q->cells.len;
-        wp_buf_append(&q->cells, (const char *)ev->cols[f], (size_t)ev->lens[f]);
-        wp_buf_append(&q->cells, "", 1);
-    }
-    return 0;
-}
-
-/* The set just completed, as tuples() takes it. */
-static int raw_tuples(run_state *s, raw_state *q, wp_lsn *start, uint32_t *start_tli, wp_error *err)
-{
-    if (wp_buf_ok(&q->cells) < 0)
-        return wp_error_set(err, -ENOMEM, "out of memory");
-    bb_rows rows = {.n = q->n_rows, .nfields = q->n_fields};
-    for (int i = 0; i < q->n_rows; i++)
-        for (int f = 0; f < ROW_FIELDS; f++)
-            rows.val[i][f] = q->cell[i][f] == SIZE_MAX ? NULL : q->cells.data + q->cell[i][f];
-    int r = tuples(s, &rows, start, start_tli, err);
-    wp_buf_reset(&q->cells);
-    q->n_rows = q->n_fields = 0;
-    q->in_set = false;
-    return r;
-}
-
-/* Up to len bytes of archive or manifest data, as far as they have come:
- * into the link's own memory where it lends it, else through the scratch
- * buffer. *ret_got 0: none has arrived yet. */
-static int raw_chunk(run_state *s, raw_state *q, size_t len, bool count, size_t *ret_got,
-                     wp_error *err)
-{
-    unsigned char *ptr = NULL;
-    size_t room = 0;
-    int r = wp_link_can_reserve(s->link) ? wp_link_reserve(s->link, &ptr, &room, err) : 0;
-    if (r < 0)
-        return r;
-    bool straight = room > 0;
-    if (!straight) {
-        ptr = q->scratch;
-        room = sizeof(q->scratch);
-    }
-    ssize_t got = wp_rawcopy_payload(q->rc, ptr, len < room ? len : room, err);
-    if (got <= 0) {
-        *ret_got = 0;
-        return (int)got;
-    }
-    *ret_got = (size_t)got;
-    if (!straight)
-        return feed(s, ptr, (size_t)got, count, err);
-    r = wp_link_commit(s->link, (size_t)got, false, err);
-    s->stats.straight += (size_t)got;
-    if (r == 0 && count)
-        count_bytes(s, (size_t)got);
-    return r;
-}
-
-/* len bytes of archive or manifest data, waiting for them as they come. */
-static int raw_stream(run_state *s, raw_state *q, size_t len, bool count, wp_error *err)
-{
-    if (!s->link)
-        return wp_error_set(err, WP_E_PROTO, "backup data arrived before any archive began");
-    while (len > 0) {
-        size_t got = 0;
-        int r = raw_chunk(s, q, len, count, &got, err);
-        if (r == 0 && got == 0)
-            r = raw_wait(s, q, err);
-        if (r < 0)
-            return r;
-        len -= got;
-    }
-    return check_abort(s, err);
-}
-
-/* A payload read and dropped (after the server's error). */
-static int raw_drop(run_state *s, raw_state *q, size_t len, wp_error *err)
-{
-    while (len > 0) {
-        ssize_t got =
-            wp_rawcopy_payload(q->rc, q->scratch, len < SCRATCH_BYTES ? len : SCRATCH_BYTES, err);
-        if (got < 0)
-            return (int)got;
-        int r = got == 0 ? raw_wait(s, q, err) : 0;
-        if (r < 0)
-            return r;
-        len -= (size_t)got;
-    }
-    return 0;
-}
-
-/* One CopyData message of len bytes (its payload still to read). */
-static int raw_data(run_state *s, raw_state *q, size_t len, wp_error *err)
-{
-    if (!q->in_copy)
-        return wp_error_set(err, WP_E_PROTO, "the server sent data outside a COPY");
-    if (s->conn->version < 150000)
-        return raw_stream(s, q, len, !q->in_manifest, err);
-    uint8_t kind = 0;
-    int r = len ? wp_rawcopy_payload_all(q->rc, &kind, 1, err)
-                : wp_error_set(err, WP_E_PROTO, "malformed backup message (kind 0x00, 0 bytes)");
-    if (r < 0)
-        return r;
-    if (kind == 'd') {
-        /* The sequence is checked as for any message; the bytes stream. */
-        wp_bbmsg m = {.kind = WP_BBMSG_DATA, .len = len - 1};
-        size_t idx = 0;
-        const char *why = NULL;
-        if (wp_bbseq_step(&s->seq, &m, &idx, &why) < 0)
-            return wp_error_set(err, WP_E_PROTO, "the server's backup stream is out of order: %s",
-                                why);
-        return raw_stream(s, q, len - 1, !s->seq.manifest, err);
-    }
-    if (len > MAX_SMALL_MSG)
-        return wp_error_set(err, WP_E_PROTO, "malformed backup message (kind 0x%02x, %zu bytes)",
-                            kind, len);
-    q->scratch[0] = kind;
-    r = wp_rawcopy_payload_all(q->rc, q->scratch + 1, len - 1, err);
-    return r < 0 ? r : handle_message(s, q->scratch, len, err);
-}
-
-/* A result boundary: an archive still open ends well, or (after an error)
- * is dropped unfinished. */
-static int raw_boundary(run_state *s, bool failed, wp_error *err)
-{
-    if (!s->link)
-        return 0;
-    if (!failed)
-        return close_link(s, err);
-    wp_link_free(s->link);
-    s->link = NULL;
-    return 0;
-}
-
-/* One message of the answer: 1 at ReadyForQuery, 0 to read on, or an
- * error; the server's first error is kept in *first, read on after. */
-static int raw_event(run_state *s, raw_state *q, const wp_rawevent *ev, wp_lsn *start,
-                     uint32_t *start_tli, wp_error *first, int *failed, wp_error *err)
-{
-    int r = 0;
-    switch (ev->kind) {
-    case WP_RAW_ROWS:
-        r = raw_boundary(s, *failed, err);
-        q->in_set = true;
-        q->n_fields = ev->ncols;
-        return r;
-    case WP_RAW_ROW:
-        if (!q->in_set)
-            return wp_error_set(err, WP_E_PROTO, "the server sent a row outside a result set");
-        return *failed ? 0 : raw_row(q, ev, err);
-    case WP_RAW_COMPLETE:
-        r = raw_boundary(s, *failed, err);
-        if (r == 0 && q->in_set && !*failed)
-            r = raw_tuples(s, q, start, start_tli, err);
-        q->in_set = false;
-        return r;
-    case WP_RAW_COPY:
-        if (q->in_copy || q->in_set)
-            return wp_error_set(err, WP_E_PROTO, "the server began a COPY inside another result");
-        r = raw_boundary(s, *failed, err);
-        /* After the server's error nothing more is written. */
-        if (r == 0 && !*failed)
-            r = copy_begin(s, &q->in_manifest, err);
-        q->in_copy = q->copied = true;
-        wp_rawcopy_batch(q->rc, WAKE_BYTES);
-        wp_conn_note_input(s->conn);
-        return r;
-    case WP_RAW_DATA:
-        return *failed ? raw_drop(s, q, ev->len, err) : raw_data(s, q, ev->len, err);
-    case WP_RAW_COPY_DONE:
-        /* The link stays open until the next result says whether the
-         * COPY ended well: a server error must not leave a finalized,
-         * cut file. */
-        q->in_copy = false;
-        wp_rawcopy_batch(q->rc, 1);
-        return 0;
-    case WP_RAW_ERROR:
-        raw_boundary(s, true, err);
-        q->in_copy = q->in_set = false;
-        wp_rawcopy_batch(q->rc, 1); /* what follows is short */
-        if (!*failed) {
-            *failed = wp_conn_server_error(first, WP_E_SERVER, "BASE_BACKUP", ev->error.message,
-                                           ev->error.detail, ev->error.sqlstate);
-            refused_wording(s, ev->error.severity, ev->error.message, first);
-        }
-        return 0;
-    case WP_RAW_READY:
-        if (q->in_copy || q->in_set)
-            return wp_error_set(err, WP_E_PROTO, "the backup's answer ended inside a result");
-        r = raw_boundary(s, *failed, err);
-        return r < 0 ? r : 1;
-    }
-    return 0;
-}
-
-/* The reader's waits inside a message end on the same requests. */
-static int raw_check(void *user, wp_error *err)
-{
-    return check_abort(user, err);
-}
-
-/* The whole answer, read from the socket, through ReadyForQuery. */
-static int raw_results(run_state *s, const char *sql, wp_error *err)
-{
-    raw_state *q = calloc(1, sizeof(*q));
-    if (!q)
-        return wp_error_set(err, -ENOMEM, "out of memory");
-    s->stats.zero_copy = true;
-    int r = wp_rawcopy_query(s->conn, sql, &q->rc, err);
-    if (r == 0)
-        wp_rawcopy_watch(q->rc, raw_check, s);
-    wp_lsn start = 0;
-    uint32_t start_tli = 0;
-    wp_error first = {0};
-    int failed = 0;
-    wp_conn_note_input(s->conn);
-    while (r == 0) {
-        wp_rawevent ev;
-        r = wp_rawcopy_event(q->rc, &ev, err);
-        if (r == 0)
-            r = raw_wait(s, q, err);
-        else if (r == 1)
-            r = raw_event(s, q, &ev, &start, &start_tli, &first, &failed, err);
-    }
-    /* A server that said why before it closed: its words. */
-    if (failed && err)
-        *err = first;
-    if (failed)
-        r = failed;
-    wp_rawcopy_free(q->rc);
-    wp_buf_free(&q->cells);
-    free(q);
-    return r < 0 ? r : 0;
-}
-
 /* Through libpq. */
 static int libpq_results(run_state *s, const char *sql, wp_error *err)
 {
@@ -789,14 +481,14 @@ int wp_basebackup_run(wp_conn *conn, const wp_basebackup_opts *opts, const wp_ba
     s->conn = conn;
     s->h = h;
     if (opts->zero_copy && wp_rawcopy_usable(conn))
-        r = raw_results(s, wp_buf_str(&sql), err);
+        r = bb_raw_results(s, wp_buf_str(&sql), err);
     else
         r = libpq_results(s, wp_buf_str(&sql), err);
     wp_buf_free(&sql);
     if (ret_stats)
         *ret_stats = s->stats;
     if (r == 0 && s->link)
-        r = close_link(s, err);
+        r = bb_close_link(s, err);
     wp_link_free(s->link);
     if (r == 0 && s->results < 3)
         r = wp_error_set(err, WP_E_PROTO, "the backup ended without an end position");
