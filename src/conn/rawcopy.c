@@ -146,6 +146,19 @@ static void take_in(wp_rawcopy *rc, size_t n)
     rc->in_len -= n;
 }
 
+/* The next message's type and body length, its header left in rc->in:
+ * 1, or 0 when the header has not all arrived, or an error. */
+static int peek_header(wp_rawcopy *rc, char *ret_type, size_t *ret_len, wp_error *err)
+{
+    int r = fill_in(rc, WP_PQMSG_HDR, err);
+    if (r <= 0)
+        return r;
+    if (wp_pqmsg_body_len(rc->in, ret_len) < 0)
+        return wp_error_set(err, WP_E_PROTO, "malformed message from the server");
+    *ret_type = (char)rc->in[0];
+    return 1;
+}
+
 /* The whole body (len bytes) of the message whose header was taken, into
  * rc->body: what rc->in holds of it first, then the socket. */
 static int read_body(wp_rawcopy *rc, size_t len, int64_t deadline, wp_error *err)
@@ -418,13 +431,11 @@ int wp_rawcopy_event(wp_rawcopy *rc, wp_rawevent *ret_ev, wp_error *err)
     if (rc->payload_left > 0)
         return wp_error_set(err, WP_E_STATE, "a CopyData payload was left unread");
     for (;;) {
-        int r = fill_in(rc, WP_PQMSG_HDR, err);
+        char type = 0;
+        size_t len = 0;
+        int r = peek_header(rc, &type, &len, err);
         if (r <= 0)
             return r;
-        size_t len = 0;
-        if (wp_pqmsg_body_len(rc->in, &len) < 0)
-            return wp_error_set(err, WP_E_PROTO, "malformed message from the server");
-        char type = (char)rc->in[0];
         take_in(rc, WP_PQMSG_HDR);
         *ret_ev = (wp_rawevent){.len = len};
         if (type == 'd') {
@@ -557,13 +568,11 @@ static int take_other(wp_rawcopy *rc, char type, size_t len, wp_error *err)
 int wp_rawcopy_next(wp_rawcopy *rc, wp_rawmsg *ret_msg, wp_error *err)
 {
     for (;;) {
-        int r = fill_in(rc, WP_PQMSG_HDR, err);
+        char type = 0;
+        size_t len = 0;
+        int r = peek_header(rc, &type, &len, err);
         if (r <= 0)
             return r;
-        size_t len = 0;
-        if (wp_pqmsg_body_len(rc->in, &len) < 0)
-            return wp_error_set(err, WP_E_PROTO, "malformed message from the server");
-        char type = (char)rc->in[0];
         if (type != 'd') {
             r = take_other(rc, type, len, err);
             if (r != 0)
