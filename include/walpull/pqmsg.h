@@ -18,7 +18,8 @@
 #define WP_PQMSG_MAX_BODY ((size_t)64 << 20)
 
 typedef struct wp_pqerror {
-    char severity[16];
+    char severity[16];       /* untranslated where the server says it ('V') */
+    char severity_local[32]; /* as the server's language says it ('S'), as libpq prints it */
     char sqlstate[6];
     char message[400];
     char detail[256];

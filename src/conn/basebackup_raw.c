@@ -234,7 +234,7 @@ static int raw_event(run_state *s, raw_state *q, const wp_rawevent *ev, wp_lsn *
         if (!*failed) {
             *failed = wp_conn_server_error(first, WP_E_SERVER, "BASE_BACKUP", ev->error.message,
                                            ev->error.detail, ev->error.sqlstate);
-            bb_refused_wording(s, ev->error.severity, ev->error.message, first);
+            bb_refused_wording(s, ev->error.severity_local, ev->error.message, first);
         }
         return 0;
     case WP_RAW_READY:

@@ -208,7 +208,8 @@ static void pass_notice(const wp_rawcopy *rc)
     if (wp_pqmsg_error((const uint8_t *)rc->body.data, rc->body.len, &e) < 0)
         return;
     wp_buf text = {0};
-    wp_buf_printf(&text, "%s:  %s\n", e.severity, e.message);
+    wp_buf_printf(&text, "%s:  %s\n", e.severity_local[0] ? e.severity_local : e.severity,
+                  e.message);
     if (e.detail[0])
         wp_buf_printf(&text, "DETAIL:  %s\n", e.detail);
     if (e.hint[0])

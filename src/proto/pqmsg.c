@@ -33,6 +33,7 @@ int wp_pqmsg_error(const uint8_t *body, size_t len, wp_pqerror *ret)
         case 'S':
             if (!e.severity[0])
                 snprintf(e.severity, sizeof(e.severity), "%s", v);
+            snprintf(e.severity_local, sizeof(e.severity_local), "%s", v);
             break;
         case 'C':
             snprintf(e.sqlstate, sizeof(e.sqlstate), "%s", v);

@@ -27,10 +27,16 @@ START_TEST(test_pqmsg_error_fields)
     wp_pqerror e;
     ck_assert_int_eq(wp_pqmsg_error((const uint8_t *)body, sizeof(body), &e), 0);
     ck_assert_str_eq(e.severity, "FATAL");
+    ck_assert_str_eq(e.severity_local, "FATAL");
     ck_assert_str_eq(e.sqlstate, "57P01");
     ck_assert_str_eq(e.message, "terminating connection");
     ck_assert_str_eq(e.detail, "because");
     ck_assert_str_eq(e.hint, "retry");
+    /* A translated severity: 'V' for walpull's checks, 'S' to print. */
+    static const char de[] = "SHINWEIS\0VNOTICE\0C00000\0Mnichts\0";
+    ck_assert_int_eq(wp_pqmsg_error((const uint8_t *)de, sizeof(de), &e), 0);
+    ck_assert_str_eq(e.severity, "NOTICE");
+    ck_assert_str_eq(e.severity_local, "HINWEIS");
     /* A field without its terminator is refused, not read past. */
     static const char cut[] = {'M', 'a', 'b'};
     ck_assert_int_eq(wp_pqmsg_error((const uint8_t *)cut, sizeof(cut), &e), WP_E_PROTO);
