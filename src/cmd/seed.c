@@ -772,7 +772,7 @@ static void log_read_path(const seed *s, const wp_basebackup_stats *bs)
         wp_log(WP_LOG_DEBUG, "read the backup through libpq");
     else if (!bs->zero_copy)
         wp_log(WP_LOG_INFO, "read the backup through libpq: the connection is encrypted, which "
-                            "only libpq reads (one more copy of every byte of the big files)");
+                            "only libpq reads (two more copies of every byte of the big files)");
     else
         wp_log(WP_LOG_DEBUG,
                "read the backup from the socket: %" PRIu64 " bytes straight into the files' "
@@ -988,8 +988,9 @@ int wp_cmd_seed(int argc, char **argv)
                       {.long_name = "no-zero-copy",
                        .kind = WP_OPT_FLAG,
                        .target = &o.no_zero_copy,
-                       .help = "read the backup through libpq (one more copy of every byte), not "
-                               "straight into the files"},
+                       .help =
+                           "read the backup through libpq (its bytes copied once or twice more), "
+                           "not straight into the files"},
                       {.short_name = 'n',
                        .long_name = "no-clean",
                        .kind = WP_OPT_UNSET,
