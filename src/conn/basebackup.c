@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 /* NAME 'value' (15+) or NAME 'value' (13/14 take the same quoting). */
 static void quoted_option(wp_buf *out, const char *sep, const char *name, const char *value)
@@ -98,6 +97,15 @@ int bb_close_link(run_state *s, wp_error *err)
     return r;
 }
 
+int bb_end_link(run_state *s, bool failed, wp_error *err)
+{
+    if (!failed)
+        return bb_close_link(s, err);
+    wp_link_free(s->link);
+    s->link = NULL;
+    return 0;
+}
+
 void bb_count_bytes(run_state *s, size_t len)
 {
     s->bytes += len;
@@ -117,18 +125,25 @@ int bb_feed(run_state *s, const uint8_t *data, size_t len, bool count, wp_error 
     return r;
 }
 
+int bb_step(run_state *s, const wp_bbmsg *m, size_t *ret_idx, wp_error *err)
+{
+    const char *why = NULL;
+    if (wp_bbseq_step(&s->seq, m, ret_idx, &why) < 0)
+        return wp_error_set(err, WP_E_PROTO, "the server's backup stream is out of order: %s", why);
+    return 0;
+}
+
 /* One CopyData message of the 15+ stream. */
 int bb_handle_message(run_state *s, const uint8_t *buf, size_t len, wp_error *err)
 {
     wp_bbmsg m;
     size_t idx = 0;
-    const char *why = NULL;
     if (wp_bbmsg_decode(buf, len, &m) < 0)
         return wp_error_set(err, WP_E_PROTO, "malformed backup message (kind 0x%02x, %zu bytes)",
                             len ? buf[0] : 0, len);
-    if (wp_bbseq_step(&s->seq, &m, &idx, &why) < 0)
-        return wp_error_set(err, WP_E_PROTO, "the server's backup stream is out of order: %s", why);
-    int r = 0;
+    int r = bb_step(s, &m, &idx, err);
+    if (r < 0)
+        return r;
     switch (m.kind) {
     case WP_BBMSG_ARCHIVE:
         r = bb_close_link(s, err);
@@ -148,12 +163,6 @@ int bb_handle_message(run_state *s, const uint8_t *buf, size_t len, wp_error *er
         return r;
     }
     return 0;
-}
-
-static void set_rcvlowat(PGconn *pg, int bytes)
-{
-    /* Best effort: without it, the loop only wakes more often. */
-    (void)setsockopt(PQsocket(pg), SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof(bytes));
 }
 
 /* The driver's say: go on, or abandon the backup (a failed WAL stream, a
@@ -241,16 +250,15 @@ int bb_copy_begin(run_state *s, bool *ret_in_manifest, wp_error *err)
 
 static int copy_stream(run_state *s, wp_error *err)
 {
-    PGconn *pg = s->conn->pg;
     bool modern = s->conn->version >= 150000;
     bool in_manifest = false;
     int r = bb_copy_begin(s, &in_manifest, err);
     if (r < 0)
         return r;
-    set_rcvlowat(pg, WAKE_BYTES);
+    wp_conn_rcvlowat(s->conn, WAKE_BYTES);
     wp_conn_note_input(s->conn);
     r = stream_messages(s, modern, &in_manifest, err);
-    set_rcvlowat(pg, 1); /* libpq's own waits for results expect any byte */
+    wp_conn_rcvlowat(s->conn, 1); /* libpq's own waits for results expect any byte */
     /* The link stays open until the result after the COPY says whether it
      * ended well: a server error must not leave a finalized, cut file. */
     return r;
@@ -378,16 +386,10 @@ static int handle_result(run_state *s, PGresult *res, wp_lsn *start, uint32_t *s
                          wp_error *err)
 {
     ExecStatusType st = PQresultStatus(res);
-    if (s->link) {
-        if (st == PGRES_FATAL_ERROR || st == PGRES_NONFATAL_ERROR || st == PGRES_BAD_RESPONSE) {
-            wp_link_free(s->link);
-            s->link = NULL;
-        } else {
-            int r = bb_close_link(s, err);
-            if (r < 0)
-                return r;
-        }
-    }
+    bool failed = st == PGRES_FATAL_ERROR || st == PGRES_NONFATAL_ERROR || st == PGRES_BAD_RESPONSE;
+    int r = bb_end_link(s, failed, err);
+    if (r < 0)
+        return r;
     if (st == PGRES_COPY_OUT)
         return copy_stream(s, err);
     if (st == PGRES_TUPLES_OK) {
@@ -396,7 +398,7 @@ static int handle_result(run_state *s, PGresult *res, wp_lsn *start, uint32_t *s
         return bb_tuples(s, &rows, start, start_tli, err);
     }
     if (st != PGRES_COMMAND_OK) {
-        int r = wp_conn_set_error(err, s->conn->pg, res, "BASE_BACKUP");
+        r = wp_conn_set_error(err, s->conn->pg, res, "BASE_BACKUP");
         bb_refused_wording(s, PQresultErrorField(res, PG_DIAG_SEVERITY),
                            PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY), err);
         return r;

@@ -158,11 +158,8 @@ static int raw_data(run_state *s, raw_state *q, size_t len, wp_error *err)
         /* The sequence is checked as for any message; the bytes stream. */
         wp_bbmsg m = {.kind = WP_BBMSG_DATA, .len = len - 1};
         size_t idx = 0;
-        const char *why = NULL;
-        if (wp_bbseq_step(&s->seq, &m, &idx, &why) < 0)
-            return wp_error_set(err, WP_E_PROTO, "the server's backup stream is out of order: %s",
-                                why);
-        return raw_stream(s, q, len - 1, !s->seq.manifest, err);
+        r = bb_step(s, &m, &idx, err);
+        return r < 0 ? r : raw_stream(s, q, len - 1, !s->seq.manifest, err);
     }
     if (len > MAX_SMALL_MSG)
         return wp_error_set(err, WP_E_PROTO, "malformed backup message (kind 0x%02x, %zu bytes)",
@@ -170,19 +167,6 @@ static int raw_data(run_state *s, raw_state *q, size_t len, wp_error *err)
     q->scratch[0] = kind;
     r = wp_rawcopy_payload_all(q->rc, q->scratch + 1, len - 1, err);
     return r < 0 ? r : bb_handle_message(s, q->scratch, len, err);
-}
-
-/* A result boundary: an archive still open ends well, or (after an error)
- * is dropped unfinished. */
-static int raw_boundary(run_state *s, bool failed, wp_error *err)
-{
-    if (!s->link)
-        return 0;
-    if (!failed)
-        return bb_close_link(s, err);
-    wp_link_free(s->link);
-    s->link = NULL;
-    return 0;
 }
 
 /* One message of the answer: 1 at ReadyForQuery, 0 to read on, or an
@@ -193,7 +177,7 @@ static int raw_event(run_state *s, raw_state *q, const wp_rawevent *ev, wp_lsn *
     int r = 0;
     switch (ev->kind) {
     case WP_RAW_ROWS:
-        r = raw_boundary(s, *failed, err);
+        r = bb_end_link(s, *failed, err);
         q->in_set = true;
         q->n_fields = ev->ncols;
         return r;
@@ -202,7 +186,7 @@ static int raw_event(run_state *s, raw_state *q, const wp_rawevent *ev, wp_lsn *
             return wp_error_set(err, WP_E_PROTO, "the server sent a row outside a result set");
         return *failed ? 0 : raw_row(q, ev, err);
     case WP_RAW_COMPLETE:
-        r = raw_boundary(s, *failed, err);
+        r = bb_end_link(s, *failed, err);
         if (r == 0 && q->in_set && !*failed)
             r = raw_tuples(s, q, start, start_tli, err);
         q->in_set = false;
@@ -210,7 +194,7 @@ static int raw_event(run_state *s, raw_state *q, const wp_rawevent *ev, wp_lsn *
     case WP_RAW_COPY:
         if (q->in_copy || q->in_set)
             return wp_error_set(err, WP_E_PROTO, "the server began a COPY inside another result");
-        r = raw_boundary(s, *failed, err);
+        r = bb_end_link(s, *failed, err);
         /* After the server's error nothing more is written. */
         if (r == 0 && !*failed)
             r = bb_copy_begin(s, &q->in_manifest, err);
@@ -228,7 +212,7 @@ static int raw_event(run_state *s, raw_state *q, const wp_rawevent *ev, wp_lsn *
         wp_rawcopy_batch(q->rc, 1);
         return 0;
     case WP_RAW_ERROR:
-        raw_boundary(s, true, err);
+        bb_end_link(s, true, err);
         q->in_copy = q->in_set = false;
         wp_rawcopy_batch(q->rc, 1); /* what follows is short */
         if (!*failed) {
@@ -240,7 +224,7 @@ static int raw_event(run_state *s, raw_state *q, const wp_rawevent *ev, wp_lsn *
     case WP_RAW_READY:
         if (q->in_copy || q->in_set)
             return wp_error_set(err, WP_E_PROTO, "the backup's answer ended inside a result");
-        r = raw_boundary(s, *failed, err);
+        r = bb_end_link(s, *failed, err);
         return r < 0 ? r : 1;
     }
     return 0;

@@ -47,10 +47,17 @@ typedef struct bb_rows {
 
 /* An open archive or manifest link ends well (finalized) and goes. */
 int bb_close_link(run_state *s, wp_error *err);
+/* A result boundary: an archive still open ends well (finalized), or,
+ * when the result is an error, is dropped unfinished: a cut file never
+ * gets its final name. */
+int bb_end_link(run_state *s, bool failed, wp_error *err);
 /* len more bytes of archive data, for the progress count. */
 void bb_count_bytes(run_state *s, size_t len);
 /* Hand bytes to the open link (count: archive data, not the manifest). */
 int bb_feed(run_state *s, const uint8_t *data, size_t len, bool count, wp_error *err);
+/* A message of the 15+ stream where the stream's order allows it
+ * (*ret_idx: the tablespace an archive message names). */
+int bb_step(run_state *s, const wp_bbmsg *m, size_t *ret_idx, wp_error *err);
 /* One whole CopyData message of the 15+ stream. */
 int bb_handle_message(run_state *s, const uint8_t *buf, size_t len, wp_error *err);
 /* The driver's say: go on, or abandon the backup. */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -891,6 +892,11 @@ int wp_conn_copy_send(wp_conn *conn, const uint8_t *data, size_t len, wp_error *
         return wp_error_set(err, WP_E_CONN, "could not send to the server: %s",
                             PQerrorMessage(conn->pg));
     return 0;
+}
+
+void wp_conn_rcvlowat(wp_conn *conn, int bytes)
+{
+    (void)setsockopt(PQsocket(conn->pg), SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof(bytes));
 }
 
 int wp_conn_wait(wp_conn *conn, int timeout_ms, int wake_fd, wp_error *err)

@@ -25,6 +25,11 @@ int wp_conn_await(wp_conn *conn, const char *what, wp_error *err);
 int wp_conn_start_replication_sql(wp_conn *conn, const char *slot, wp_lsn lsn, uint32_t tli,
                                   wp_buf *out, wp_error *err);
 
+/* Wake poll on the socket only once bytes have queued (SO_RCVLOWAT); 1
+ * for any byte, as libpq's own waits expect. Best effort: without it a
+ * reader only wakes more often. */
+void wp_conn_rcvlowat(wp_conn *conn, int bytes);
+
 /* Something arrived from the server. */
 void wp_conn_note_input(wp_conn *conn);
 

@@ -703,8 +703,7 @@ void wp_rawcopy_watch(wp_rawcopy *rc, int (*check)(void *user, wp_error *err), v
 
 void wp_rawcopy_batch(wp_rawcopy *rc, int bytes)
 {
-    /* Best effort: without it, the reader only wakes more often. */
-    (void)setsockopt(rc->fd, SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof(bytes));
+    wp_conn_rcvlowat(rc->conn, bytes);
     rc->lowat = bytes;
 }
 
