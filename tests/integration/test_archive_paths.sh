@@ -50,11 +50,8 @@ if command -v openssl >/dev/null; then
     # end of the TLS stream, and are said.
     wp_spawn "$WALPULL" archive -D "$WP_TMP/tls" --slot tls -n \
         -d "host=127.0.0.1 port=$pri_PORT user=$WP_REPL_USER sslmode=require" >"$WP_TMP/tls-term.log" 2>&1
-    tpid=$!
-    wait_for 30 wp_query_is pri "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'" 1
-    wp_psql pri -c "SELECT pg_terminate_backend(pid) FROM pg_stat_replication" >/dev/null
-    expect_wait_exit 1 "$tpid" "an archiver over TLS whose walsender was terminated, with -n"
-    expect_contains "$(cat "$WP_TMP/tls-term.log")" "terminating connection due to administrator command"
+    wp_terminate_sender pri streaming $! "$WP_TMP/tls-term.log" \
+        "an archiver over TLS whose walsender was terminated, with -n"
 elif [ "${CI:-}" = true ]; then
     fail "openssl is not installed"
 else

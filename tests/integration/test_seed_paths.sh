@@ -61,12 +61,7 @@ for path in direct libpq; do
     opts=(-r 1M -c fast -X none)
     [ "$path" = libpq ] && opts+=(--no-zero-copy)
     wp_spawn "$WALPULL" -D "$d" "${opts[@]}" $conn >"$WP_TMP/term-$path.log" 2>&1
-    tpid=$!
-    wait_for 30 wp_query_is pri "SELECT count(*) > 0 FROM pg_stat_replication WHERE state = 'backup'" t
-    sleep 1
-    wp_psql pri -c "SELECT pg_terminate_backend(pid) FROM pg_stat_replication WHERE state = 'backup'" >/dev/null
-    expect_wait_exit 1 "$tpid" "$path: a seed whose walsender was terminated"
-    expect_contains "$(cat "$WP_TMP/term-$path.log")" "terminating connection due to administrator command"
+    wp_terminate_sender pri backup $! "$WP_TMP/term-$path.log" "$path: a seed whose walsender was terminated"
     [ ! -e "$d" ] || fail "$path: the directory was left behind"
 done
 
@@ -87,12 +82,7 @@ if command -v openssl >/dev/null; then
     # TLS stream, and are said.
     wp_spawn "$WALPULL" -D "$WP_TMP/term-tls" -r 1M -c fast -X none \
         -d "host=127.0.0.1 port=$pri_PORT user=$WP_REPL_USER sslmode=require" >"$WP_TMP/term-tls.log" 2>&1
-    tpid=$!
-    wait_for 30 wp_query_is pri "SELECT count(*) > 0 FROM pg_stat_replication WHERE state = 'backup'" t
-    sleep 1
-    wp_psql pri -c "SELECT pg_terminate_backend(pid) FROM pg_stat_replication WHERE state = 'backup'" >/dev/null
-    expect_wait_exit 1 "$tpid" "a seed over TLS whose walsender was terminated"
-    expect_contains "$(cat "$WP_TMP/term-tls.log")" "terminating connection due to administrator command"
+    wp_terminate_sender pri backup $! "$WP_TMP/term-tls.log" "a seed over TLS whose walsender was terminated"
 elif [ "${CI:-}" = true ]; then
     fail "openssl is not installed"
 else

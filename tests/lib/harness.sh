@@ -235,6 +235,19 @@ wp_query_is() {
     [ "$(wp_psql "$1" -c "$2" 2>/dev/null)" = "$3" ]
 }
 
+# wp_terminate_sender NAME STATE PID LOG WHAT: once a walsender on server
+# NAME is in STATE ('backup', 'streaming') and has run a second, terminate
+# it; the walpull run PID (started with wp_spawn, output in LOG) must then
+# exit 1 with the server's words.
+wp_terminate_sender() {
+    local name=$1 state=$2 pid=$3 log=$4 what=$5
+    wait_for 30 wp_query_is "$name" "SELECT count(*) > 0 FROM pg_stat_replication WHERE state = '$state'" t
+    sleep 1
+    wp_psql "$name" -c "SELECT pg_terminate_backend(pid) FROM pg_stat_replication WHERE state = '$state'" >/dev/null
+    expect_wait_exit 1 "$pid" "$what"
+    expect_contains "$(cat "$log")" "terminating connection due to administrator command"
+}
+
 # wp_archive_setup MAJOR: a primary "pri" with 1 MB segments, its .pgpass,
 # and an empty archive directory. Sets segsize, conn and arch.
 wp_archive_setup() {
