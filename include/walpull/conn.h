@@ -166,6 +166,18 @@ int wp_conn_copy_send(wp_conn *conn, const uint8_t *data, size_t len, wp_error *
  * signal came, negative on a lost connection. */
 int wp_conn_wait(wp_conn *conn, int timeout_ms, int wake_fd, wp_error *err);
 
+/* A check of whether to give up waiting (an operator's stop request): 0
+ * to wait on, or an error that ends the wait. */
+typedef int (*wp_conn_check)(void *user, wp_error *err);
+
+/* Have check polled while a command's answer is awaited, on either
+ * reader, whenever a signal cuts a wait short or a second passes with
+ * nothing new; its error ends the wait. With a check, a connection
+ * without a receive timeout waits as long as the server takes; without
+ * one, the exchanges around a COPY give up after 60 s. NULL: none. user
+ * must outlive the watch. */
+void wp_conn_watch(wp_conn *conn, wp_conn_check check, void *user);
+
 /* How long the server has sent nothing: an error (WP_E_CONN) once that is
  * past the receive timeout; *ret_half (may be NULL) once it is past half
  * of it, when a caller in COPY BOTH asks the server for a reply, as the

@@ -111,12 +111,6 @@ int wp_rawcopy_event(wp_rawcopy *rc, wp_rawevent *ret_ev, wp_error *err);
  * the connection's timeout (small messages: a name, a count). */
 int wp_rawcopy_payload_all(wp_rawcopy *rc, void *dst, size_t len, wp_error *err);
 
-/* Have check polled at least every second while a read or send waits;
- * an error from it ends the wait with that error. A watched reader on a
- * connection without a receive timeout waits as long as the server takes
- * (an unwatched one gives up after 60 s). */
-void wp_rawcopy_watch(wp_rawcopy *rc, int (*check)(void *user, wp_error *err), void *user);
-
 /* Wake only once bytes have queued (SO_RCVLOWAT), or every few
  * milliseconds: a stream of small messages costs fewer wake-ups. 1 wakes
  * for any byte, as libpq expects (wp_rawcopy_free sets it back). */

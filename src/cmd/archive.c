@@ -57,6 +57,17 @@ static bool should_stop(void *user, wp_lsn written)
     return stop_requested != 0;
 }
 
+/* A stop request ends a wait for the server's answer (IDENTIFY_SYSTEM,
+ * START_REPLICATION, ...), however long the receive timeout, once the
+ * server has been silent a second; the stream's own loop sees it between
+ * messages. */
+static int stop_check(void *user, wp_error *err)
+{
+    (void)user;
+    return stop_requested ? wp_error_set(err, WP_E_STATE, "stopped while waiting for the server")
+                          : 0;
+}
+
 /* What the archiver tells other commands (walpull.state), kept across
  * sessions. */
 typedef struct state_writer {
@@ -343,6 +354,8 @@ static int session_open(const wp_archive_opts *o, bool first, wp_conn **ret_conn
 {
     session_start st = {0};
     int r = wp_conn_open(&o->conn, WP_CONN_PHYSICAL, NULL, ret_conn, err);
+    if (r == 0)
+        wp_conn_watch(*ret_conn, stop_check, NULL);
     if (r == 0)
         r = wp_conn_identify_system(*ret_conn, &st.id, err);
     if (r == 0)

@@ -243,9 +243,9 @@ int bb_raw_results(run_state *s, const char *sql, wp_error *err)
     if (!q)
         return wp_error_set(err, -ENOMEM, "out of memory");
     s->stats.zero_copy = true;
+    /* For this answer only: s goes with it. */
+    wp_conn_watch(s->conn, raw_check, s);
     int r = wp_rawcopy_query(s->conn, sql, &q->rc, err);
-    if (r == 0)
-        wp_rawcopy_watch(q->rc, raw_check, s);
     wp_lsn start = 0;
     uint32_t start_tli = 0;
     wp_error first = {0};
@@ -265,6 +265,7 @@ int bb_raw_results(run_state *s, const char *sql, wp_error *err)
     if (failed)
         r = failed;
     wp_rawcopy_free(q->rc);
+    wp_conn_watch(s->conn, NULL, NULL);
     wp_buf_free(&q->cells);
     free(q);
     return r < 0 ? r : 0;

@@ -389,11 +389,19 @@ const char *wp_conn_param(const wp_conn *conn, const char *keyword)
 /* The last result of a command sent with PQsendQuery, waiting no longer
  * than the receive timeout for the server to answer. NULL with err set
  * when it does not. */
+void wp_conn_watch(wp_conn *conn, wp_conn_check check, void *user)
+{
+    conn->check = check;
+    conn->check_user = user;
+}
+
 int wp_conn_await(wp_conn *conn, const char *what, wp_error *err)
 {
     while (PQisBusy(conn->pg)) {
         int r = wp_conn_wait(conn, 1000, -1, err);
         if (r < 0 && r != -EINTR)
+            return r;
+        if (PQisBusy(conn->pg) && conn->check && (r = conn->check(conn->check_user, err)) < 0)
             return r;
         if (PQisBusy(conn->pg) && wp_conn_check_idle(conn, NULL, err) < 0) {
             r = wp_error_set(err, WP_E_CONN, "%s: the server sent no answer for %d s", what,

@@ -15,6 +15,8 @@ struct wp_conn {
     int timeout_ms;           /* 0: none */
     bool own_connect_timeout; /* set by walpull, not asked for: not copied to a standby */
     int64_t last_input_ms;
+    wp_conn_check check; /* wp_conn_watch; NULL: none */
+    void *check_user;
 };
 
 /* Wait until a result can be read without blocking, for no longer than

@@ -36,8 +36,6 @@ struct wp_rawcopy {
     bool completed;   /* ... or a lone CommandComplete: the server is leaving */
     bool generic;     /* wp_rawcopy_event reads the answer */
     int lowat;        /* SO_RCVLOWAT set, 0 or 1: none */
-    int (*check)(void *user, wp_error *err); /* polled while waiting */
-    void *check_user;
     uint64_t copied;
     wp_buf body; /* bodies of the messages around the COPY */
 };
@@ -53,11 +51,11 @@ static int wait_ms(const wp_rawcopy *rc)
 }
 
 /* When a wait that starts now gives up: after the connection's receive
- * timeout; without one, never if the caller watches the wait (it can end
- * it), else after DEFAULT_WAIT_MS. */
+ * timeout; without one, never if the connection is watched (the check
+ * can end it), else after DEFAULT_WAIT_MS. */
 static int64_t deadline_from_now(const wp_rawcopy *rc)
 {
-    if (rc->conn->timeout_ms <= 0 && rc->check)
+    if (rc->conn->timeout_ms <= 0 && rc->conn->check)
         return INT64_MAX;
     return wp_clock_mono_ms() + wait_ms(rc);
 }
@@ -97,20 +95,22 @@ static int await_socket(wp_rawcopy *rc, short events, int64_t deadline, wp_error
                            "only slow.");
         return r;
     }
-    if (rc->check) {
-        int r = rc->check(rc->check_user, err);
-        if (r < 0)
-            return r;
-        if (left > CHECK_POLL_MS)
-            left = CHECK_POLL_MS;
-    }
+    const wp_conn *c = rc->conn;
+    if (c->check && left > CHECK_POLL_MS)
+        left = CHECK_POLL_MS;
     /* With a low-water mark a short message may never wake poll: look
      * again every few milliseconds. */
     if (rc->lowat > 1 && left > BATCH_POLL_MS)
         left = BATCH_POLL_MS;
     struct pollfd p = {.fd = rc->fd, .events = events};
-    if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
+    int n = poll(&p, 1, (int)left);
+    if (n < 0 && errno != EINTR)
         return wp_error_errno(err, errno, "poll failed");
+    /* A signal, or a slice with nothing new: the check's turn. Not before
+     * the poll, so that the goodbye after a stop request still gets the
+     * server's answer when it comes. */
+    if (n <= 0 && c->check)
+        return c->check(c->check_user, err);
     return 0;
 }
 
@@ -693,12 +693,6 @@ int wp_rawcopy_end(wp_rawcopy *rc, bool server_ended, wp_stream_end *ret_end, wp
         return r;
     *ret_end = end;
     return 0;
-}
-
-void wp_rawcopy_watch(wp_rawcopy *rc, int (*check)(void *user, wp_error *err), void *user)
-{
-    rc->check = check;
-    rc->check_user = user;
 }
 
 void wp_rawcopy_batch(wp_rawcopy *rc, int bytes)

@@ -74,6 +74,26 @@ for sc in keepalive_flood empty_xlogdata_flood; do
     expect_wait_exit 0 "$apid" "archiver under a $sc, stopped with SIGINT"
 done
 
+wp_case "silence on IDENTIFY_SYSTEM or START_REPLICATION, no receive timeout: SIGINT ends the archiver at once, by either path"
+for sc in identify_silent start_silent; do
+    for path in direct libpq; do
+        fake "$sc"
+        rm -rf "$WP_TMP/a6" && mkdir "$WP_TMP/a6"
+        opts=(--receive-timeout 0)
+        [ "$path" = libpq ] && opts+=(--no-zero-copy)
+        timeout -s KILL "$WAIT" "$WALPULL" archive -D "$WP_TMP/a6" --no-loop -h 127.0.0.1 -p "$fport" -U fake -w \
+            "${opts[@]}" >"$WP_TMP/silent.log" 2>&1 &
+        apid=$!
+        sleep 2
+        kill -0 "$apid" 2>/dev/null || fail "$sc, $path: the archiver did not wait for the server"
+        t0=$SECONDS
+        kill -INT "$apid"
+        expect_wait_exit 0 "$apid" "$sc, $path: a waiting archiver stopped by SIGINT"
+        [ $((SECONDS - t0)) -le 3 ] || fail "$sc, $path: SIGINT took $((SECONDS - t0)) s to end the archiver"
+        [ -z "$(ls "$WP_TMP/a6" | grep -v '^walpull\.')" ] || fail "$sc, $path: files were left: $(ls "$WP_TMP/a6")"
+    done
+done
+
 wp_case "timeline switches: a start 110 segments past the end, the same timeline, a ladder"
 fake tli_jump
 rm -rf "$WP_TMP/a4" && mkdir "$WP_TMP/a4"
