@@ -20,7 +20,8 @@
 # long ones run only when named: syncfs (syncfs or an fsync per file, with
 # another program's dirty data), scale (SCALE_GB=16 of catch-up, 16 and
 # 64 MB segments), live (LIVE_CLIENTS=8 writers, 60 s and LIVE_SECS=600),
-# seedscale (a pgbench SEED_SCALE=680 database, ~10 GB).
+# seedscale (a pgbench SEED_SCALE=680 database, ~10 GB). DEST=DIR writes
+# the copies there instead of beside the servers.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 REPS=${REPS:-3}
@@ -38,6 +39,11 @@ done
 BIN15=/usr/lib/postgresql/15/bin
 results=$WP_TMP/results
 : >"$results"
+
+# OUT: where every tool writes its copies. By default beside the servers,
+# on the disk they read from; DEST=DIR puts them on another file system
+# (the servers still read their files from theirs).
+OUT=${DEST:-$WP_TMP}
 
 # Start each timed run from the same state: nothing dirty (so earlier
 # writes are not charged to it), and either nothing cached (WARM unset: the
@@ -99,24 +105,24 @@ catchup_round() {
     # whichever tool it was: an untimed pass over the range goes first.
     settle
     "$WALPULL" bench --slot "wu_$rep" --sink null $conn >/dev/null
-    mkdir -p "$WP_TMP/a_$rep" "$WP_TMP/r_$rep" "$WP_TMP/b_$rep" "$WP_TMP/l_$rep"
+    mkdir -p "$OUT/a_$rep" "$OUT/r_$rep" "$OUT/b_$rep" "$OUT/l_$rep"
     local order=(w l r b n)
     [ $((rep % 2)) = 0 ] && order=(r b l w n)
     for who in "${order[@]}"; do
         if [ "$who" = w ]; then
-            timed "walpull$sfx" "$rep" "$WALPULL" archive -D "$WP_TMP/a_$rep" --slot "wa_$rep" --endpos "$end" --no-loop "$@" $conn
+            timed "walpull$sfx" "$rep" "$WALPULL" archive -D "$OUT/a_$rep" --slot "wa_$rep" --endpos "$end" --no-loop "$@" $conn
         elif [ "$who" = l ]; then
-            timed "walpull_libpq$sfx" "$rep" "$WALPULL" archive --no-zero-copy -D "$WP_TMP/l_$rep" --slot "wl_$rep" --endpos "$end" --no-loop "$@" $conn
+            timed "walpull_libpq$sfx" "$rep" "$WALPULL" archive --no-zero-copy -D "$OUT/l_$rep" --slot "wl_$rep" --endpos "$end" --no-loop "$@" $conn
         elif [ "$who" = b ]; then
-            timed "walpull_buffered$sfx" "$rep" "$WALPULL" archive --no-direct-io -D "$WP_TMP/b_$rep" --slot "wb_$rep" --endpos "$end" --no-loop "$@" $conn
+            timed "walpull_buffered$sfx" "$rep" "$WALPULL" archive --no-direct-io -D "$OUT/b_$rep" --slot "wb_$rep" --endpos "$end" --no-loop "$@" $conn
         elif [ "$who" = r ] && [ "$stock" = 1 ]; then
-            timed "pg_receivewal$sfx" "$rep" "$BIN15/pg_receivewal" -D "$WP_TMP/r_$rep" --slot "rw_$rep" --endpos "$end" --no-loop "$@" $conn
+            timed "pg_receivewal$sfx" "$rep" "$BIN15/pg_receivewal" -D "$OUT/r_$rep" --slot "rw_$rep" --endpos "$end" --no-loop "$@" $conn
         elif [ "$who" = n ] && [ $# = 0 ]; then
             # The ceiling: the same range into the counting null sink.
             timed "walpull_null$sfx" "$rep" "$WALPULL" bench --slot "wn_$rep" --sink null $conn
         fi
     done
-    rm -rf "$WP_TMP/a_$rep" "$WP_TMP/r_$rep" "$WP_TMP/b_$rep" "$WP_TMP/l_$rep"
+    rm -rf "$OUT/a_$rep" "$OUT/r_$rep" "$OUT/b_$rep" "$OUT/l_$rep"
     "$WALPULL" slot drop "wb_$rep" $conn >/dev/null
     "$WALPULL" slot drop "wl_$rep" $conn >/dev/null
     "$WALPULL" slot drop "wa_$rep" $conn >/dev/null
@@ -160,12 +166,12 @@ echo "== traced round (syscalls, bytes written)" >&2
 "$WALPULL" slot create tr $conn >/dev/null
 gen_wal p15 1024
 end=$(wp_psql p15 -c "SELECT pg_current_wal_lsn()")
-mkdir -p "$WP_TMP/ta" "$WP_TMP/tr"
+mkdir -p "$OUT/ta" "$OUT/tr"
 settle
-traced walpull "$WALPULL" archive -D "$WP_TMP/ta" --slot tw --endpos "$end" --no-loop $conn
+traced walpull "$WALPULL" archive -D "$OUT/ta" --slot tw --endpos "$end" --no-loop $conn
 settle
-traced pg_receivewal "$BIN15/pg_receivewal" -D "$WP_TMP/tr" --slot tr --endpos "$end" --no-loop $conn
-rm -rf "$WP_TMP/ta" "$WP_TMP/tr"
+traced pg_receivewal "$BIN15/pg_receivewal" -D "$OUT/tr" --slot tr --endpos "$end" --no-loop $conn
+rm -rf "$OUT/ta" "$OUT/tr"
 "$WALPULL" slot drop tw $conn >/dev/null
 "$WALPULL" slot drop tr $conn >/dev/null
 fi
@@ -200,16 +206,16 @@ seed_rounds() {
         "$BIN15/pg_basebackup" -D - -Ft -c fast -X none $conn >/dev/null
         for who in "${order[@]}"; do
             case $who in
-            w) timed "seed_walpull$sfx" "$rep" "$WALPULL" -D "$WP_TMP/sw$sfx$rep" -c fast -X stream $conn ;;
-            l) timed "seed_walpull_libpq$sfx" "$rep" "$WALPULL" --no-zero-copy -D "$WP_TMP/sl$sfx$rep" -c fast -X stream $conn ;;
-            b) timed "seed_walpull_buffered$sfx" "$rep" "$WALPULL" --no-direct-io -D "$WP_TMP/sn$sfx$rep" -c fast -X stream $conn ;;
-            p) timed "seed_pg_basebackup$sfx" "$rep" "$BIN15/pg_basebackup" -D "$WP_TMP/sb$sfx$rep" -Fp -c fast -X stream $conn ;;
+            w) timed "seed_walpull$sfx" "$rep" "$WALPULL" -D "$OUT/sw$sfx$rep" -c fast -X stream $conn ;;
+            l) timed "seed_walpull_libpq$sfx" "$rep" "$WALPULL" --no-zero-copy -D "$OUT/sl$sfx$rep" -c fast -X stream $conn ;;
+            b) timed "seed_walpull_buffered$sfx" "$rep" "$WALPULL" --no-direct-io -D "$OUT/sn$sfx$rep" -c fast -X stream $conn ;;
+            p) timed "seed_pg_basebackup$sfx" "$rep" "$BIN15/pg_basebackup" -D "$OUT/sb$sfx$rep" -Fp -c fast -X stream $conn ;;
             # The ceiling: the server reads and sends, nothing is written.
             n) timed "seed_tar_to_null$sfx" "$rep" "$BIN15/pg_basebackup" -D - -Ft -c fast -X none $conn ;;
             esac
         done
     done
-    rm -rf "$WP_TMP"/sw* "$WP_TMP"/sl* "$WP_TMP"/sn* "$WP_TMP"/sb*
+    rm -rf "$OUT"/sw* "$OUT"/sl* "$OUT"/sn* "$OUT"/sb*
 }
 seed_rounds ""
 echo "== the same, the server's files in its page cache" >&2
@@ -229,7 +235,7 @@ DIRTY_MB=${DIRTY_MB:-1536}
 : >"$WP_TMP/syncs"
 dirty_start() { # MB: a settled state, then MB of unsynced data (none for 0)
     settle
-    [ "$1" = 0 ] || dd if=/dev/zero of="$WP_TMP/dirty" bs=1M count="$1" status=none
+    [ "$1" = 0 ] || dd if=/dev/zero of="$OUT/dirty" bs=1M count="$1" status=none
 }
 for rep in $(seq 1 "$REPS"); do
     methods=(syncfs fsync)
@@ -238,11 +244,11 @@ for rep in $(seq 1 "$REPS"); do
         for m in "${methods[@]}"; do
             dirty_start "$dirty"
             t0=$(date +%s.%N)
-            "$WALPULL" basebackup -D "$WP_TMP/dur_$rep$m$dirty" -N -c fast -X stream $conn
+            "$WALPULL" basebackup -D "$OUT/dur_$rep$m$dirty" -N -c fast -X stream $conn
             t1=$(date +%s.%N)
-            read -r _ files dirs secs < <("$WP_TMP/sync-paths" "$WP_TMP/dur_$rep$m$dirty" "$m")
+            read -r _ files dirs secs < <("$WP_TMP/sync-paths" "$OUT/dur_$rep$m$dirty" "$m")
             echo "$m $dirty $rep $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}') $secs $files $dirs" >>"$WP_TMP/syncs"
-            rm -f "$WP_TMP/dirty"
+            rm -f "$OUT/dirty"
         done
         # The whole seed: as shipped (auto), with each method forced, and
         # pg_basebackup.
@@ -252,14 +258,14 @@ for rep in $(seq 1 "$REPS"); do
             dirty_start "$dirty"
             # Timed from here: the other program's data still dirty.
             case $t in
-            stock) NO_SETTLE=1 timed "durable_pg_basebackup_$dirty" "$rep" "$BIN15/pg_basebackup" -D "$WP_TMP/dur_s$rep$dirty" -Fp -c fast -X stream $conn ;;
-            *) NO_SETTLE=1 timed "durable_walpull_${t}_$dirty" "$rep" "$WALPULL" -D "$WP_TMP/dur_$t$rep$dirty" -c fast -X stream --sync-method "$t" $conn ;;
+            stock) NO_SETTLE=1 timed "durable_pg_basebackup_$dirty" "$rep" "$BIN15/pg_basebackup" -D "$OUT/dur_s$rep$dirty" -Fp -c fast -X stream $conn ;;
+            *) NO_SETTLE=1 timed "durable_walpull_${t}_$dirty" "$rep" "$WALPULL" -D "$OUT/dur_$t$rep$dirty" -c fast -X stream --sync-method "$t" $conn ;;
             esac
-            rm -f "$WP_TMP/dirty"
+            rm -f "$OUT/dirty"
         done
     done
 done
-rm -rf "$WP_TMP"/dur_*
+rm -rf "$OUT"/dur_*
 fi
 wp_pg_ctl p15 stop fast
 
@@ -269,11 +275,11 @@ if has disk; then
 # cache, from a settled state.
 echo "== the disk alone (tools/write-paths.c), $REPS rounds" >&2
 cc -O2 -o "$WP_TMP/write-paths" "$root/tools/write-paths.c"
-mkdir -p "$WP_TMP/wpaths"
+mkdir -p "$OUT/wpaths"
 for rep in $(seq 1 "$REPS"); do
     for path in direct buffered; do
         settle
-        "$WP_TMP/write-paths" "$WP_TMP/wpaths" "$path" 8 |
+        "$WP_TMP/write-paths" "$OUT/wpaths" "$path" 8 |
             sed -n "s/.* = \([0-9]*\) MiB\/s, CPU .* = \([0-9.]*\) s\/GiB/disk_$path $rep \1 \2/p" >>"$WP_TMP/disk"
     done
 done
@@ -296,13 +302,13 @@ for seg in 16 64; do
     order=(w r n)
     [ "$seg" = 64 ] && order=(r w n)
     for who in "${order[@]}"; do
-        mkdir -p "$WP_TMP/scale"
+        mkdir -p "$OUT/scale"
         case $who in
-        w) timed "scale${seg}_walpull" 1 "$WALPULL" archive -D "$WP_TMP/scale" --slot "sw_$seg" --endpos "$end" --no-loop $sc ;;
-        r) timed "scale${seg}_pg_receivewal" 1 "$BIN15/pg_receivewal" -D "$WP_TMP/scale" --slot "sr_$seg" --endpos "$end" --no-loop $sc ;;
+        w) timed "scale${seg}_walpull" 1 "$WALPULL" archive -D "$OUT/scale" --slot "sw_$seg" --endpos "$end" --no-loop $sc ;;
+        r) timed "scale${seg}_pg_receivewal" 1 "$BIN15/pg_receivewal" -D "$OUT/scale" --slot "sr_$seg" --endpos "$end" --no-loop $sc ;;
         n) timed "scale${seg}_null" 1 "$WALPULL" bench --slot "sn_$seg" --sink null $sc ;;
         esac
-        rm -rf "$WP_TMP/scale"
+        rm -rf "$OUT/scale"
         "$WALPULL" slot drop "s${who}_$seg" $sc >/dev/null
     done
     wp_pg_ctl "$name" stop fast
@@ -330,9 +336,9 @@ live_run() { # LABEL ARGS...
     echo "$label $("$WALPULL" bench --mode live --clients "$LIVE_CLIENTS" --json "$@" $lc)" >>"$WP_TMP/live"
 }
 live_run "live_${LIVE_SHORT}_null" --duration "$LIVE_SHORT"
-mkdir -p "$WP_TMP/livedir"
-live_run "live_${LIVE_SHORT}_dir" --duration "$LIVE_SHORT" --sink "dir:$WP_TMP/livedir"
-rm -rf "$WP_TMP/livedir"
+mkdir -p "$OUT/livedir"
+live_run "live_${LIVE_SHORT}_dir" --duration "$LIVE_SHORT" --sink "dir:$OUT/livedir"
+rm -rf "$OUT/livedir"
 live_run "live_${LIVE_SECS}_null" --duration "$LIVE_SECS"
 wp_pg_ctl pl stop fast
 fi
@@ -349,10 +355,10 @@ bc=$(wp_conn_args pb)
 bigsize=$(wp_psql pb -c "SELECT sum(pg_database_size(oid))::bigint / 1048576 FROM pg_database")
 settle
 "$BIN15/pg_basebackup" -D - -Ft -c fast -X none $bc >/dev/null
-timed seedbig_walpull 1 "$WALPULL" -D "$WP_TMP/bigw" -c fast -X stream $bc
-rm -rf "$WP_TMP/bigw"
-timed seedbig_pg_basebackup 1 "$BIN15/pg_basebackup" -D "$WP_TMP/bigb" -Fp -c fast -X stream $bc
-rm -rf "$WP_TMP/bigb"
+timed seedbig_walpull 1 "$WALPULL" -D "$OUT/bigw" -c fast -X stream $bc
+rm -rf "$OUT/bigw"
+timed seedbig_pg_basebackup 1 "$BIN15/pg_basebackup" -D "$OUT/bigb" -Fp -c fast -X stream $bc
+rm -rf "$OUT/bigb"
 timed seedbig_tar_to_null 1 "$BIN15/pg_basebackup" -D - -Ft -c fast -X none $bc
 wp_pg_ctl pb stop fast
 rm -rf "$pb_DATA"
@@ -366,9 +372,9 @@ for rep in $(seq 1 "$REPS"); do catchup_round px "$rep" "_$OTHER_MAJOR" 0; done
 "$BIN15/pgbench" -q -i -s "$SCALE" -h "$px_SOCK" -p "$px_PORT" -U postgres postgres >/dev/null 2>&1
 for rep in $(seq 1 "$REPS"); do
     # shellcheck disable=SC2046 # the connection arguments are words
-    timed "seed_walpull_$OTHER_MAJOR" "$rep" "$WALPULL" -D "$WP_TMP/sw$rep" -c fast -X stream $(wp_conn_args px)
+    timed "seed_walpull_$OTHER_MAJOR" "$rep" "$WALPULL" -D "$OUT/sw$rep" -c fast -X stream $(wp_conn_args px)
 done
-rm -rf "$WP_TMP"/sw*
+rm -rf "$OUT"/sw*
 fi
 
 # ---- report --------------------------------------------------------------
@@ -445,14 +451,14 @@ echo
 echo "Payload bytes copied in user space per byte streamed (walpull bench, dir sink):"
 echo
 cpb() { # ARGS...: the copies_per_byte walpull bench reports
-    "$WALPULL" bench --slot cpb --sink "dir:$WP_TMP/cpb" --json "$@" $conn | sed -n 's/.*"copies_per_byte": \([0-9.]*\).*/\1/p'
+    "$WALPULL" bench --slot cpb --sink "dir:$OUT/cpb" --json "$@" $conn | sed -n 's/.*"copies_per_byte": \([0-9.]*\).*/\1/p'
 }
 if has catchup; then
     wp_pg_ctl p15 start
     for variant in direct libpq; do
         "$WALPULL" slot create cpb $conn >/dev/null
         gen_wal p15 64
-        rm -rf "$WP_TMP/cpb" && mkdir "$WP_TMP/cpb"
+        rm -rf "$OUT/cpb" && mkdir "$OUT/cpb"
         if [ "$variant" = direct ]; then echo "- straight into the files: $(cpb)"; else echo "- through libpq: $(cpb --no-zero-copy)"; fi
         "$WALPULL" slot drop cpb $conn >/dev/null
     done
