@@ -16,17 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-static long n_files, n_dirs, n_failed;
+#include "bench-clock.h"
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
+static long n_files, n_dirs, n_failed;
 
 static int sync_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
