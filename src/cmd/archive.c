@@ -462,6 +462,8 @@ static int drop_slot(const wp_archive_opts *o)
     wp_conn *conn = NULL;
     int r = wp_conn_open(&o->conn, WP_CONN_PHYSICAL, NULL, &conn, &err);
     if (r == 0)
+        wp_conn_watch(conn, stop_check, NULL);
+    if (r == 0)
         r = wp_conn_drop_slot(conn, o->slot, false, &err);
     wp_conn_free(conn);
     if (r < 0) {
@@ -506,6 +508,8 @@ static int create_only(const wp_archive_opts *o)
     wp_conn *conn = NULL;
     wp_slot_info info = {0};
     int r = wp_conn_open(&o->conn, WP_CONN_PHYSICAL, NULL, &conn, &err);
+    if (r == 0)
+        wp_conn_watch(conn, stop_check, NULL);
     if (r == 0 && o->if_not_exists)
         r = wp_conn_read_slot(conn, &o->conn, o->slot, &info, &err);
     if (r == 0 && !info.exists) {

@@ -138,6 +138,21 @@ static int prepare_tablespace(seed *s, size_t i, wp_error *err)
     return 0;
 }
 
+/* Set from the signal handler: the one piece of state a handler can share. */
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int signo)
+{
+    interrupted = signo;
+}
+
+static const char *stop_request(void)
+{
+    if (interrupted)
+        return interrupted == SIGTERM ? "terminated (SIGTERM)" : "interrupted (SIGINT)";
+    return NULL;
+}
+
 /* The WAL stream beside the backup, into pg_wal, --waldir, or (tar) the
  * staging directory pg_wal.tar is made from. */
 static int start_wal(seed *s, wp_lsn start, uint32_t tli, wp_error *err)
@@ -160,6 +175,7 @@ static int start_wal(seed *s, wp_lsn start, uint32_t tli, wp_error *err)
     s->wal.slot = o->slot;
     s->wal.no_slot = o->no_slot;
     s->wal.status_interval_ms = o->status_interval_secs * 1000;
+    s->wal.stop_request = stop_request;
     s->wal.start = start - wp_lsn_segment_offset(start, s->segsize);
     s->wal.tli = tli;
     s->wal.direct = o->direct_io;
@@ -196,20 +212,21 @@ static int on_started(void *user, wp_lsn start, uint32_t tli, const wp_tablespac
     return s->o->wal == WP_WAL_STREAM ? start_wal(s, start, tli, err) : 0;
 }
 
-/* Set from the signal handler: the one piece of state a handler can share. */
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int signo)
-{
-    interrupted = signo;
-}
-
 static const char *on_should_abort(void *user)
 {
     seed *s = user;
-    if (interrupted)
-        return interrupted == SIGTERM ? "terminated (SIGTERM)" : "interrupted (SIGINT)";
+    const char *why = stop_request();
+    if (why)
+        return why;
     return wp_seed_wal_failed(&s->wal) ? "the WAL stream beside the backup failed" : NULL;
+}
+
+/* The same requests end a wait for the server's answer on the seed's own
+ * connection (IDENTIFY_SYSTEM, the slot, ...). */
+static int stop_check(void *user, wp_error *err)
+{
+    const char *why = on_should_abort(user);
+    return why ? wp_error_set(err, WP_E_STATE, "seed stopped: %s", why) : 0;
 }
 
 static int recovery_settings(seed *s, wp_buf *out, wp_error *err);
@@ -750,6 +767,8 @@ static int preflight(seed *s, bool *ret_slot_created, wp_error *err)
     }
     wp_identity id;
     int r = wp_conn_open(&o->conn, WP_CONN_PHYSICAL, NULL, &s->conn, err);
+    if (r == 0)
+        wp_conn_watch(s->conn, stop_check, s);
     if (r == 0)
         r = wp_conn_identify_system(s->conn, &id, err);
     if (r == 0)

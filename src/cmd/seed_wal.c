@@ -8,11 +8,27 @@
 #include <string.h>
 #include <unistd.h>
 
+static const char *stop_requested(const wp_seed_wal *w)
+{
+    return w->stop_request ? w->stop_request() : NULL;
+}
+
 static bool should_stop(void *user, wp_lsn written)
 {
     wp_seed_wal *w = user;
     uint64_t stop = atomic_load(&w->stop_at);
-    return atomic_load(&w->abort) || (stop != 0 && written >= stop);
+    return atomic_load(&w->abort) || stop_requested(w) || (stop != 0 && written >= stop);
+}
+
+/* Told to stop, the thread gives up a wait for the server's answer too
+ * (START_REPLICATION, the temporary slot). */
+static int stop_check(void *user, wp_error *err)
+{
+    const wp_seed_wal *w = user;
+    const char *why = stop_requested(w);
+    if (why)
+        return wp_error_set(err, WP_E_STATE, "seed stopped: %s", why);
+    return atomic_load(&w->abort) ? wp_error_set(err, WP_E_STATE, "the WAL stream was stopped") : 0;
 }
 
 static void *run(void *arg)
@@ -23,6 +39,8 @@ static void *run(void *arg)
     char temp[64];
     const char *slot = w->slot;
     int r = wp_conn_open(w->conn, WP_CONN_PHYSICAL, w->password, &conn, &w->err);
+    if (r == 0)
+        wp_conn_watch(conn, stop_check, w);
     if (r == 0 && !slot && !w->no_slot) {
         /* Keeps the WAL from the backup's start until this connection ends. */
         snprintf(temp, sizeof(temp), "walpull_%ld", (long)getpid());
@@ -51,6 +69,11 @@ static void *run(void *arg)
         wp_walrecv_result res;
         r = wp_walrecv_run(conn, sink, &cfg, &w->stats, &res, &w->err);
     }
+    /* Stopped on request, the stream may be short of the backup's end:
+     * never a success. */
+    const char *why = stop_requested(w);
+    if (r == 0 && why)
+        r = wp_error_set(&w->err, WP_E_STATE, "seed stopped: %s", why);
     wp_walsink_free(sink);
     wp_conn_free(conn);
     w->result = r;

@@ -23,6 +23,9 @@ typedef struct wp_seed_wal {
     wp_lsn start;
     uint32_t tli;
     bool direct; /* O_DIRECT segments (dio.h) */
+    /* An operator's stop request, polled by the thread (safe from any
+     * thread): why, or NULL to go on. May be NULL. */
+    const char *(*stop_request)(void);
     /* Private to the module. */
     pthread_t thread;
     bool running;

@@ -243,7 +243,9 @@ int bb_raw_results(run_state *s, const char *sql, wp_error *err)
     if (!q)
         return wp_error_set(err, -ENOMEM, "out of memory");
     s->stats.zero_copy = true;
-    /* For this answer only: s goes with it. */
+    /* For this answer only (s goes with it); the caller's watch after. */
+    wp_conn_check outer = s->conn->check;
+    void *outer_user = s->conn->check_user;
     wp_conn_watch(s->conn, raw_check, s);
     int r = wp_rawcopy_query(s->conn, sql, &q->rc, err);
     wp_lsn start = 0;
@@ -265,7 +267,7 @@ int bb_raw_results(run_state *s, const char *sql, wp_error *err)
     if (failed)
         r = failed;
     wp_rawcopy_free(q->rc);
-    wp_conn_watch(s->conn, NULL, NULL);
+    wp_conn_watch(s->conn, outer, outer_user);
     wp_buf_free(&q->cells);
     free(q);
     return r < 0 ? r : 0;

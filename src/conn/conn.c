@@ -617,8 +617,10 @@ int wp_conn_create_slot(wp_conn *conn, const char *name, unsigned flags, bool if
     return r;
 }
 
-static int read_slot_sql(const wp_conn_opts *opts, const char *name, wp_slot_info *info,
-                         const char *password, wp_error *err)
+/* The slot's row of pg_replication_slots, on a connection of its own,
+ * bounded by the receive timeout and watched as watched is (may be NULL). */
+static int read_slot_sql(const wp_conn_opts *opts, const wp_conn *watched, const char *name,
+                         wp_slot_info *info, const char *password, wp_error *err)
 {
     wp_conn *sql = NULL;
     int r = wp_conn_open(opts, WP_CONN_SQL, password, &sql, err);
@@ -629,15 +631,22 @@ static int read_slot_sql(const wp_conn_opts *opts, const char *name, wp_slot_inf
                                "to database \"postgres\" in pg_hba.conf.");
         return r;
     }
+    if (watched)
+        wp_conn_watch(sql, watched->check, watched->check_user);
+    const char *what = "reading pg_replication_slots";
     const char *params[1] = {name};
-    PGresult *res = PQexecParams(sql->pg,
-                                 "SELECT slot_type, restart_lsn::text, wal_status, active, "
-                                 "active_pid, safe_wal_size "
-                                 "FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
-                                 1, NULL, params, NULL, NULL, 0);
-    if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
-        r = wp_conn_set_error(err, sql->pg, res, "reading pg_replication_slots");
-    } else if (PQntuples(res) == 1) {
+    PGresult *res = NULL;
+    if (!PQsendQueryParams(sql->pg,
+                           "SELECT slot_type, restart_lsn::text, wal_status, active, "
+                           "active_pid, safe_wal_size "
+                           "FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
+                           1, NULL, params, NULL, NULL, 0))
+        r = wp_conn_set_error(err, sql->pg, NULL, what);
+    else if (!(res = await_result(sql, what, err)))
+        r = err ? err->code : WP_E_CONN;
+    else if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        r = wp_conn_set_error(err, sql->pg, res, what);
+    else if (PQntuples(res) == 1) {
         info->exists = true;
         info->logical = strcmp(PQgetvalue(res, 0, 0), "physical") != 0;
         if (!PQgetisnull(res, 0, 1))
@@ -660,7 +669,7 @@ int wp_conn_slot_health(const wp_conn_opts *opts, const char *name, const char *
                         wp_slot_info *ret_info, wp_error *err)
 {
     wp_slot_info info = {0};
-    int r = read_slot_sql(opts, name, &info, password, err);
+    int r = read_slot_sql(opts, NULL, name, &info, password, err);
     if (r == 0)
         *ret_info = info;
     return r;
@@ -672,7 +681,7 @@ int wp_conn_read_slot(wp_conn *conn, const wp_conn_opts *opts, const char *name,
     wp_slot_info info = {0};
     int r = 0;
     if (conn->version < 150000) {
-        r = read_slot_sql(opts, name, &info, conn->password, err);
+        r = read_slot_sql(opts, conn, name, &info, conn->password, err);
     } else {
         wp_buf sql = {0};
         wp_buf_puts(&sql, "READ_REPLICATION_SLOT ");
@@ -701,7 +710,7 @@ int wp_conn_read_slot(wp_conn *conn, const wp_conn_opts *opts, const char *name,
              * pg_replication_slots tells which; ask it if we may. */
             wp_slot_info sql = {0};
             wp_error ignored;
-            if (read_slot_sql(opts, name, &sql, conn->password, &ignored) == 0)
+            if (read_slot_sql(opts, conn, name, &sql, conn->password, &ignored) == 0)
                 snprintf(info.wal_status, sizeof(info.wal_status), "%s", sql.wal_status);
         }
     }

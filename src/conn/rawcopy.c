@@ -36,6 +36,7 @@ struct wp_rawcopy {
     bool completed;   /* ... or a lone CommandComplete: the server is leaving */
     bool generic;     /* wp_rawcopy_event reads the answer */
     int lowat;        /* SO_RCVLOWAT set, 0 or 1: none */
+    bool unwatched;   /* the goodbye: the connection's watch does not apply */
     uint64_t copied;
     wp_buf body; /* bodies of the messages around the COPY */
 };
@@ -43,6 +44,12 @@ struct wp_rawcopy {
 bool wp_rawcopy_usable(const wp_conn *conn)
 {
     return !PQsslInUse(conn->pg) && !PQgssEncInUse(conn->pg);
+}
+
+/* The connection's watch, unless it does not apply now. */
+static wp_conn_check watch_of(const wp_rawcopy *rc)
+{
+    return rc->unwatched ? NULL : rc->conn->check;
 }
 
 static int wait_ms(const wp_rawcopy *rc)
@@ -55,7 +62,7 @@ static int wait_ms(const wp_rawcopy *rc)
  * can end it), else after DEFAULT_WAIT_MS. */
 static int64_t deadline_from_now(const wp_rawcopy *rc)
 {
-    if (rc->conn->timeout_ms <= 0 && rc->conn->check)
+    if (rc->conn->timeout_ms <= 0 && watch_of(rc))
         return INT64_MAX;
     return wp_clock_mono_ms() + wait_ms(rc);
 }
@@ -95,8 +102,8 @@ static int await_socket(wp_rawcopy *rc, short events, int64_t deadline, wp_error
                            "only slow.");
         return r;
     }
-    const wp_conn *c = rc->conn;
-    if (c->check && left > CHECK_POLL_MS)
+    wp_conn_check check = watch_of(rc);
+    if (check && left > CHECK_POLL_MS)
         left = CHECK_POLL_MS;
     /* With a low-water mark a short message may never wake poll: look
      * again every few milliseconds. */
@@ -109,8 +116,8 @@ static int await_socket(wp_rawcopy *rc, short events, int64_t deadline, wp_error
     /* A signal, or a slice with nothing new: the check's turn. Not before
      * the poll, so that the goodbye after a stop request still gets the
      * server's answer when it comes. */
-    if (n <= 0 && c->check)
-        return c->check(c->check_user, err);
+    if (n <= 0 && check)
+        return check(rc->conn->check_user, err);
     return 0;
 }
 
@@ -319,9 +326,21 @@ static int read_until_ready(wp_rawcopy *rc, bool copy_ok, const char *what, wp_s
                             bool *ret_copy, wp_error *err)
 {
     int64_t deadline = deadline_from_now(rc);
+    wp_conn_check check = watch_of(rc);
     around a = {0};
     int r = 0;
     while (r == 0) {
+        /* A server that keeps talking never lets a wait time out: the
+         * bound and the watch are looked at for every message too. */
+        if (wp_clock_mono_ms() > deadline) {
+            r = wp_error_set(err, WP_E_CONN, "the server did not finish its answer in %d s",
+                             wait_ms(rc) / 1000);
+            wp_error_hint(err, "The server or the network stalls; raise --receive-timeout if it "
+                               "is only slow.");
+            break;
+        }
+        if (check && (r = check(rc->conn->check_user, err)) < 0)
+            break;
         r = fill_in_blocking(rc, WP_PQMSG_HDR, deadline, err);
         size_t len = 0;
         if (r == 0 && wp_pqmsg_body_len(rc->in, &len) < 0)
@@ -659,6 +678,9 @@ int wp_rawcopy_wait(wp_rawcopy *rc, int timeout_ms, int wake_fd, wp_error *err)
 int wp_rawcopy_end(wp_rawcopy *rc, bool server_ended, wp_stream_end *ret_end, wp_error *err)
 {
     (void)server_ended; /* rc knows whether the server's CopyDone came */
+    /* The goodbye is bounded, never cut short by a stop request: its
+     * answer is what lets the server log a clean end. */
+    rc->unwatched = true;
     int64_t deadline = deadline_from_now(rc);
     int r = 0;
     /* The rest of a payload we stopped reading goes unread no further. */

@@ -167,17 +167,27 @@ class Conn:
         self.result([("wal_segment_size", 25)], [["16MB"]], "SHOW")
 
     def q_read_replication_slot(self, q):
+        if self.scenario == "slot_no_lsn":
+            # No restart_lsn: walpull asks pg_replication_slots on an SQL
+            # connection, whose extended-protocol query the double ignores.
+            self.result([("slot_type", 25), ("restart_lsn", 25), ("restart_tli", 20)],
+                        [["physical", None, None]], "READ_REPLICATION_SLOT")
+            return
         tli = "1z" if self.scenario == "slot_tli_garbage" else "1"
         self.result([("slot_type", 25), ("restart_lsn", 25), ("restart_tli", 20)],
                     [["physical", lsn(START), tli]], "READ_REPLICATION_SLOT")
 
     def q_create_replication_slot(self, q):
+        if self.scenario == "create_silent":
+            time.sleep(3600)
         name = q.split()[1]
         self.result([("slot_name", 25), ("consistent_point", 25), ("snapshot_name", 25),
                      ("output_plugin", 25)], [[name, lsn(START), None, None]],
                     "CREATE_REPLICATION_SLOT")
 
     def q_drop_replication_slot(self, q):
+        if self.scenario == "drop_silent":
+            time.sleep(3600)
         self.complete("DROP_REPLICATION_SLOT")
 
     def q_timeline_history(self, q):
@@ -238,6 +248,11 @@ class Conn:
         sc = self.scenario
         if sc == "start_silent":
             time.sleep(3600)
+        if sc == "start_flood":
+            # Parameter reports without end instead of an answer.
+            flood = msg(b"S", cstr("x") + cstr("y")) * 50
+            while True:
+                self.send(flood)
         if sc == "start_fatal":
             # As a terminated walsender says it: FATAL, then the socket closes.
             body = b"SFATAL\0VFATAL\0C57P01\0Mterminating connection due to administrator command\0\0"
@@ -277,6 +292,14 @@ class Conn:
         # Otherwise: keepalives until the client stops.
         while not self.drain_client(0.5):
             self.send(self.keepalive(pos))
+        if sc == "bye_slow":
+            time.sleep(1.5)  # slow to answer the client's CopyDone
+        if sc == "bye_trickle":
+            # Notices without end instead of an answer.
+            notice = msg(b"N", b"SNOTICE\0VNOTICE\0C00000\0Mstill here\0\0")
+            while True:
+                self.send(notice)
+                time.sleep(0.5)
         self.send(msg(b"c"))
         self.complete("START_STREAMING")
 

@@ -74,25 +74,83 @@ for sc in keepalive_flood empty_xlogdata_flood; do
     expect_wait_exit 0 "$apid" "archiver under a $sc, stopped with SIGINT"
 done
 
-wp_case "silence on IDENTIFY_SYSTEM or START_REPLICATION, no receive timeout: SIGINT ends the archiver at once, by either path"
-for sc in identify_silent start_silent; do
+# stopped SCENARIO RC WHAT ARGS...: walpull ARGS against the double,
+# SIGINT after 2 s (it must still be running), then exit RC within 3 s;
+# its output in $WP_TMP/stop.log.
+stopped() {
+    local sc=$1 rc=$2 what=$3
+    shift 3
+    fake "$sc"
+    timeout -s KILL "$WAIT" "$WALPULL" "$@" -h 127.0.0.1 -p "$fport" -U fake -w >"$WP_TMP/stop.log" 2>&1 &
+    local pid=$! t0
+    sleep 2
+    kill -0 "$pid" 2>/dev/null || fail "$what: it did not wait for the server: $(cat "$WP_TMP/stop.log")"
+    t0=$SECONDS
+    kill -INT "$pid"
+    expect_wait_exit "$rc" "$pid" "$what, stopped by SIGINT"
+    [ $((SECONDS - t0)) -le 3 ] || fail "$what: SIGINT took $((SECONDS - t0)) s"
+}
+
+wp_case "silence on IDENTIFY_SYSTEM or START_REPLICATION, or answers without end, no receive timeout: SIGINT ends the archiver at once, by either path"
+for sc in identify_silent start_silent start_flood; do
     for path in direct libpq; do
-        fake "$sc"
         rm -rf "$WP_TMP/a6" && mkdir "$WP_TMP/a6"
         opts=(--receive-timeout 0)
         [ "$path" = libpq ] && opts+=(--no-zero-copy)
-        timeout -s KILL "$WAIT" "$WALPULL" archive -D "$WP_TMP/a6" --no-loop -h 127.0.0.1 -p "$fport" -U fake -w \
-            "${opts[@]}" >"$WP_TMP/silent.log" 2>&1 &
-        apid=$!
-        sleep 2
-        kill -0 "$apid" 2>/dev/null || fail "$sc, $path: the archiver did not wait for the server"
-        t0=$SECONDS
-        kill -INT "$apid"
-        expect_wait_exit 0 "$apid" "$sc, $path: a waiting archiver stopped by SIGINT"
-        [ $((SECONDS - t0)) -le 3 ] || fail "$sc, $path: SIGINT took $((SECONDS - t0)) s to end the archiver"
+        stopped "$sc" 0 "$sc, $path" archive -D "$WP_TMP/a6" --no-loop "${opts[@]}"
         [ -z "$(ls "$WP_TMP/a6" | grep -v '^walpull\.')" ] || fail "$sc, $path: files were left: $(ls "$WP_TMP/a6")"
     done
 done
+
+wp_case "parameter reports without end in answer to START_REPLICATION: bounded by the receive timeout"
+fake start_flood
+rm -rf "$WP_TMP/a6" && mkdir "$WP_TMP/a6"
+refused "did not finish its answer in 2 s" "$WALPULL" archive -D "$WP_TMP/a6" --no-loop
+
+wp_case "a silent CREATE_REPLICATION_SLOT or DROP_REPLICATION_SLOT, no receive timeout: SIGINT ends them, exit 1"
+stopped create_silent 1 "--create-slot" receivewal -D "$WP_TMP" --slot s --create-slot --receive-timeout 0
+expect_contains "$(cat "$WP_TMP/stop.log")" "stopped while waiting for the server"
+stopped drop_silent 1 "--drop-slot" receivewal --slot s --drop-slot --receive-timeout 0
+expect_contains "$(cat "$WP_TMP/stop.log")" "stopped while waiting for the server"
+
+wp_case "a slot without restart_lsn, and pg_replication_slots never answers, no receive timeout: SIGINT ends it"
+rm -rf "$WP_TMP/a6" && mkdir "$WP_TMP/a6"
+stopped slot_no_lsn 0 "slot without restart_lsn" archive -D "$WP_TMP/a6" --slot s --no-loop --receive-timeout 0
+
+wp_case "a stop, then the server slow to answer the CopyDone: the goodbye waits for it, by either path"
+for path in direct libpq; do
+    rm -rf "$WP_TMP/a7" && mkdir "$WP_TMP/a7"
+    opts=(--receive-timeout 0)
+    [ "$path" = libpq ] && opts+=(--no-zero-copy)
+    fake bye_slow
+    timeout -s KILL "$WAIT" "$WALPULL" archive -D "$WP_TMP/a7" --no-loop -v -h 127.0.0.1 -p "$fport" -U fake -w "${opts[@]}" \
+        >"$WP_TMP/bye.log" 2>&1 &
+    apid=$!
+    sleep 2
+    kill -INT "$apid"
+    expect_wait_exit 0 "$apid" "$path: a stop with a slow goodbye"
+    expect_contains "$(cat "$WP_TMP/bye.log")" "stopped at 0/03002000"
+done
+
+wp_case "a stop, then notices without end instead of an answer: the goodbye is bounded by the receive timeout"
+rm -rf "$WP_TMP/a7" && mkdir "$WP_TMP/a7"
+fake bye_trickle
+timeout -s KILL "$WAIT" "$WALPULL" archive -D "$WP_TMP/a7" --no-loop -h 127.0.0.1 -p "$fport" -U fake -w --receive-timeout 2 \
+    >"$WP_TMP/bye.log" 2>&1 &
+apid=$!
+sleep 2
+t0=$SECONDS
+kill -INT "$apid"
+expect_wait_exit 0 "$apid" "a stop with a goodbye that never ends"
+[ $((SECONDS - t0)) -le 5 ] || fail "the goodbye took $((SECONDS - t0)) s"
+
+wp_case "seed: a silent IDENTIFY_SYSTEM, or a WAL stream whose START_REPLICATION is never answered, no receive timeout: SIGINT ends it, nothing left"
+stopped identify_silent 1 "seed, IDENTIFY_SYSTEM" seed -D "$WP_TMP/s6" -X none --receive-timeout 0
+expect_contains "$(cat "$WP_TMP/stop.log")" "interrupted (SIGINT)"
+[ ! -e "$WP_TMP/s6" ] || fail "the stopped seed left $WP_TMP/s6"
+stopped start_silent 1 "seed, WAL stream" seed -D "$WP_TMP/s7" -X stream --receive-timeout 0
+expect_contains "$(cat "$WP_TMP/stop.log")" "interrupted (SIGINT)"
+[ ! -e "$WP_TMP/s7" ] || fail "the stopped seed left $WP_TMP/s7"
 
 wp_case "timeline switches: a start 110 segments past the end, the same timeline, a ladder"
 fake tli_jump
