@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,8 +139,10 @@ static int prepare_tablespace(seed *s, size_t i, wp_error *err)
     return 0;
 }
 
-/* Set from the signal handler: the one piece of state a handler can share. */
-static volatile sig_atomic_t interrupted;
+/* Set from the signal handler: the one piece of state a handler can share.
+ * Atomic, as the WAL thread reads it too (lock-free, so a handler may
+ * store to it). */
+static atomic_int interrupted;
 
 static void on_signal(int signo)
 {

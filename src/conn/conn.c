@@ -600,7 +600,14 @@ int wp_conn_create_slot(wp_conn *conn, const char *name, unsigned flags, bool if
     PGresult *res = exec_bounded(conn, wp_buf_str(&sql), "CREATE_REPLICATION_SLOT", err);
     if (!res) {
         wp_buf_free(&sql);
-        return err->code;
+        /* No answer (a stop, a stall, a lost connection): the server may
+         * have made the slot all the same, and it would hold WAL back. */
+        if (err && !(flags & WP_SLOT_TEMPORARY))
+            wp_error_hint(err,
+                          "The server may have created slot \"%s\" all the same; \"walpull slot "
+                          "drop %s\" removes it if it is not wanted.",
+                          name, name);
+        return err ? err->code : WP_E_CONN;
     }
     wp_buf_free(&sql);
     bool created = true;

@@ -167,6 +167,10 @@ class Conn:
         self.result([("wal_segment_size", 25)], [["16MB"]], "SHOW")
 
     def q_read_replication_slot(self, q):
+        if self.scenario == "create_silent":  # no such slot yet
+            self.result([("slot_type", 25), ("restart_lsn", 25), ("restart_tli", 20)],
+                        [[None, None, None]], "READ_REPLICATION_SLOT")
+            return
         if self.scenario == "slot_no_lsn":
             # No restart_lsn: walpull asks pg_replication_slots on an SQL
             # connection, whose extended-protocol query the double ignores.

@@ -107,9 +107,14 @@ fake start_flood
 rm -rf "$WP_TMP/a6" && mkdir "$WP_TMP/a6"
 refused "did not finish its answer in 2 s" "$WALPULL" archive -D "$WP_TMP/a6" --no-loop
 
-wp_case "a silent CREATE_REPLICATION_SLOT or DROP_REPLICATION_SLOT, no receive timeout: SIGINT ends them, exit 1"
+wp_case "a silent CREATE_REPLICATION_SLOT or DROP_REPLICATION_SLOT, no receive timeout: SIGINT ends them, exit 1, and a slot that may exist is named"
 stopped create_silent 1 "--create-slot" receivewal -D "$WP_TMP" --slot s --create-slot --receive-timeout 0
 expect_contains "$(cat "$WP_TMP/stop.log")" "stopped while waiting for the server"
+# The server may have made it all the same: the operator is told.
+expect_contains "$(cat "$WP_TMP/stop.log")" 'may have created slot "s" all the same'
+stopped create_silent 1 "seed --create-slot" seed -D "$WP_TMP/s5" --slot s --create-slot -X stream --receive-timeout 0
+expect_contains "$(cat "$WP_TMP/stop.log")" 'may have created slot "s" all the same'
+[ ! -e "$WP_TMP/s5" ] || fail "the stopped seed left $WP_TMP/s5"
 stopped drop_silent 1 "--drop-slot" receivewal --slot s --drop-slot --receive-timeout 0
 expect_contains "$(cat "$WP_TMP/stop.log")" "stopped while waiting for the server"
 
