@@ -342,9 +342,14 @@ int wp_conn_check_idle(wp_conn *conn, bool *ret_half, wp_error *err)
         return 0;
     int r =
         wp_error_set(err, WP_E_CONN, "the server sent nothing for %d s", conn->timeout_ms / 1000);
+    wp_conn_hint_stall(err);
+    return r;
+}
+
+void wp_conn_hint_stall(wp_error *err)
+{
     wp_error_hint(err, "The server or the network stalls; raise --receive-timeout if it is "
                        "only slow.");
-    return r;
 }
 
 void wp_conn_free(wp_conn *conn)
@@ -384,11 +389,6 @@ const char *wp_conn_param(const wp_conn *conn, const char *keyword)
     return NULL;
 }
 
-/* Run a command; on a status other than `want`, the error recorded in err
- * (and its code returned). *ret_res is the caller's to PQclear. */
-/* The last result of a command sent with PQsendQuery, waiting no longer
- * than the receive timeout for the server to answer. NULL with err set
- * when it does not. */
 void wp_conn_watch(wp_conn *conn, wp_conn_check check, void *user)
 {
     conn->check = check;
@@ -406,14 +406,16 @@ int wp_conn_await(wp_conn *conn, const char *what, wp_error *err)
         if (PQisBusy(conn->pg) && wp_conn_check_idle(conn, NULL, err) < 0) {
             r = wp_error_set(err, WP_E_CONN, "%s: the server sent no answer for %d s", what,
                              conn->timeout_ms / 1000);
-            wp_error_hint(err, "The server or the network stalls; raise --receive-timeout if "
-                               "it is only slow.");
+            wp_conn_hint_stall(err);
             return r;
         }
     }
     return 0;
 }
 
+/* The last result of a command sent with PQsendQuery, waiting no longer
+ * than the receive timeout for the server to answer. NULL with err set
+ * when it does not. */
 static PGresult *await_result(wp_conn *conn, const char *what, wp_error *err)
 {
     wp_conn_note_input(conn);
@@ -455,6 +457,8 @@ static PGresult *exec_bounded(wp_conn *conn, const char *sql, const char *what, 
     return await_result(conn, what, err);
 }
 
+/* Run a command; on a status other than `want`, the error recorded in err
+ * (and its code returned). *ret_res is the caller's to PQclear. */
 static int run(wp_conn *conn, const char *sql, ExecStatusType want, const char *what,
                PGresult **ret_res, wp_error *err)
 {

@@ -32,6 +32,10 @@ int wp_conn_start_replication_sql(wp_conn *conn, const char *slot, wp_lsn lsn, u
  * reader only wakes more often. */
 void wp_conn_rcvlowat(wp_conn *conn, int bytes);
 
+/* The hint for a server that stalls: raise --receive-timeout if it is
+ * only slow. */
+void wp_conn_hint_stall(wp_error *err);
+
 /* Something arrived from the server. */
 void wp_conn_note_input(wp_conn *conn);
 

@@ -98,8 +98,7 @@ static int await_socket(wp_rawcopy *rc, short events, int64_t deadline, wp_error
         /* As libpq's path says it (wp_conn_check_idle). */
         int r =
             wp_error_set(err, WP_E_CONN, "the server sent nothing for %d s", wait_ms(rc) / 1000);
-        wp_error_hint(err, "The server or the network stalls; raise --receive-timeout if it is "
-                           "only slow.");
+        wp_conn_hint_stall(err);
         return r;
     }
     wp_conn_check check = watch_of(rc);
@@ -335,8 +334,7 @@ static int read_until_ready(wp_rawcopy *rc, bool copy_ok, const char *what, wp_s
         if (wp_clock_mono_ms() > deadline) {
             r = wp_error_set(err, WP_E_CONN, "the server did not finish its answer in %d s",
                              wait_ms(rc) / 1000);
-            wp_error_hint(err, "The server or the network stalls; raise --receive-timeout if it "
-                               "is only slow.");
+            wp_conn_hint_stall(err);
             break;
         }
         if (check && (r = check(rc->conn->check_user, err)) < 0)
