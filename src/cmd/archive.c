@@ -68,6 +68,15 @@ static int stop_check(void *user, wp_error *err)
                           : 0;
 }
 
+/* A replication connection whose waits end on a stop request. */
+static int open_conn(const wp_archive_opts *o, wp_conn **ret_conn, wp_error *err)
+{
+    int r = wp_conn_open(&o->conn, WP_CONN_PHYSICAL, NULL, ret_conn, err);
+    if (r == 0)
+        wp_conn_watch(*ret_conn, stop_check, NULL);
+    return r;
+}
+
 /* What the archiver tells other commands (walpull.state), kept across
  * sessions. */
 typedef struct state_writer {
@@ -353,9 +362,7 @@ static int session_open(const wp_archive_opts *o, bool first, wp_conn **ret_conn
                         session_start *ret_start, wp_error *err)
 {
     session_start st = {0};
-    int r = wp_conn_open(&o->conn, WP_CONN_PHYSICAL, NULL, ret_conn, err);
-    if (r == 0)
-        wp_conn_watch(*ret_conn, stop_check, NULL);
+    int r = open_conn(o, ret_conn, err);
     if (r == 0)
         r = wp_conn_identify_system(*ret_conn, &st.id, err);
     if (r == 0)
@@ -460,9 +467,7 @@ static int drop_slot(const wp_archive_opts *o)
 {
     wp_error err = {0};
     wp_conn *conn = NULL;
-    int r = wp_conn_open(&o->conn, WP_CONN_PHYSICAL, NULL, &conn, &err);
-    if (r == 0)
-        wp_conn_watch(conn, stop_check, NULL);
+    int r = open_conn(o, &conn, &err);
     if (r == 0)
         r = wp_conn_drop_slot(conn, o->slot, false, &err);
     wp_conn_free(conn);
@@ -507,9 +512,7 @@ static int create_only(const wp_archive_opts *o)
     wp_error err = {0};
     wp_conn *conn = NULL;
     wp_slot_info info = {0};
-    int r = wp_conn_open(&o->conn, WP_CONN_PHYSICAL, NULL, &conn, &err);
-    if (r == 0)
-        wp_conn_watch(conn, stop_check, NULL);
+    int r = open_conn(o, &conn, &err);
     if (r == 0 && o->if_not_exists)
         r = wp_conn_read_slot(conn, &o->conn, o->slot, &info, &err);
     if (r == 0 && !info.exists) {

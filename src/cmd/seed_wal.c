@@ -13,6 +13,13 @@ static const char *stop_requested(const wp_seed_wal *w)
     return w->stop_request ? w->stop_request() : NULL;
 }
 
+/* The operator's stop request as an error, or 0. */
+static int stop_error(const wp_seed_wal *w, wp_error *err)
+{
+    const char *why = stop_requested(w);
+    return why ? wp_error_set(err, WP_E_STATE, "seed stopped: %s", why) : 0;
+}
+
 static bool should_stop(void *user, wp_lsn written)
 {
     wp_seed_wal *w = user;
@@ -25,9 +32,9 @@ static bool should_stop(void *user, wp_lsn written)
 static int stop_check(void *user, wp_error *err)
 {
     const wp_seed_wal *w = user;
-    const char *why = stop_requested(w);
-    if (why)
-        return wp_error_set(err, WP_E_STATE, "seed stopped: %s", why);
+    int r = stop_error(w, err);
+    if (r < 0)
+        return r;
     return atomic_load(&w->abort) ? wp_error_set(err, WP_E_STATE, "the WAL stream was stopped") : 0;
 }
 
@@ -71,9 +78,8 @@ static void *run(void *arg)
     }
     /* Stopped on request, the stream may be short of the backup's end:
      * never a success. */
-    const char *why = stop_requested(w);
-    if (r == 0 && why)
-        r = wp_error_set(&w->err, WP_E_STATE, "seed stopped: %s", why);
+    if (r == 0)
+        r = stop_error(w, &w->err);
     wp_walsink_free(sink);
     wp_conn_free(conn);
     w->result = r;
